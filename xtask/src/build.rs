@@ -1,0 +1,50 @@
+//! Shared build plumbing: the project root, a shell rooted there, and `-Zbuild-std` builds of the
+//! crates that run on custom targets (the conformance program and the kernel stub).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use xshell::{Shell, cmd};
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_path_buf()
+}
+
+/// A shell whose working directory is the project root.
+pub fn sh() -> Result<Shell> {
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    Ok(sh)
+}
+
+/// Builds the binary `bin` of the crate at `crate_dir` (relative to the root) for the custom
+/// target `targets/<target>.json`, with `-Zbuild-std=core,alloc,compiler_builtins` and the
+/// compiler-builtins `mem` feature (no libc to provide memcpy). Returns the path of the ELF.
+///
+/// Inherited `CARGO*`/`RUSTFLAGS` variables from the outer `cargo xtask` are removed so the inner
+/// cargo sees only what is passed here.
+pub fn build_std(sh: &Shell, crate_dir: &str, bin: &str, target: &str, features: &[&str]) -> Result<PathBuf> {
+    let root = project_root();
+    let target_json = root.join("targets").join(format!("{target}.json"));
+    anyhow::ensure!(target_json.exists(), "missing target spec {}", target_json.display());
+    let manifest = root.join(crate_dir).join("Cargo.toml");
+    let target_dir = root.join("target").join("cross");
+    let features = features.join(",");
+    let feature_args: Vec<String> =
+        if features.is_empty() { vec![] } else { vec!["--features".into(), features] };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut c = cmd!(
+        sh,
+        "{cargo} build --release --manifest-path {manifest} --bin {bin} --target {target_json}
+            -Zbuild-std=core,alloc,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
+            -Zjson-target-spec --target-dir {target_dir} {feature_args...}"
+    );
+    for (k, _) in std::env::vars() {
+        if (k.starts_with("CARGO") && k != "CARGO_HOME") || k.starts_with("RUSTFLAGS") || k == "RUSTC" || k == "RUSTC_WRAPPER" {
+            c = c.env_remove(k);
+        }
+    }
+    c.run().with_context(|| format!("building {crate_dir} for {target}"))?;
+    Ok(target_dir.join(target).join("release").join(bin))
+}

@@ -1,0 +1,10 @@
+//! `cargo xtask explain` (placeholder: being written).
+
+/// Arguments (none yet).
+#[derive(clap::Args)]
+pub struct Args {}
+
+/// Not written yet.
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("cargo xtask explain is not implemented yet")
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask`: the one entry point for building, testing and explaining clone-core.
+//!
+//! Each subcommand lives in its own module with an `Args` (clap) and a `run`. `test` runs every
+//! suite that exists and fails if any fails.
+#![allow(missing_docs)]
+
+mod build;
+mod explain;
+mod linux;
+mod qemu;
+mod targets;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "clone-core build, test and explain tasks")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print Linux's answer for a clone/clone3 request: errno, rule and fix.
+    Explain(explain::Args),
+    /// Run every test suite (host unit/property tests, the real-kernel differential test,
+    /// the libc-free conformance program on every arch, and the kernel stub in QEMU).
+    Test(test::Args),
+    /// Generate the custom target JSON files in targets/ (or check them with --check).
+    Targets(targets::Args),
+    /// Build and run the libc-free conformance program natively and under qemu-user.
+    Linux(linux::Args),
+    /// Build and boot the kernel stub in QEMU, classify each run.
+    Qemu(qemu::Args),
+    /// Quick-start demo: boot the kernel stub and show threads being cloned and joined.
+    Run(qemu::RunArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Explain(args) => explain::run(args),
+        Cmd::Test(args) => test::run(args),
+        Cmd::Targets(args) => targets::run(args),
+        Cmd::Linux(args) => linux::run(args),
+        Cmd::Qemu(args) => qemu::run(args),
+        Cmd::Run(args) => qemu::run_demo(args),
+    }
+}
