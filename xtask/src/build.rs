@@ -29,7 +29,9 @@ pub fn build_std(sh: &Shell, crate_dir: &str, bin: &str, target: &str, features:
     let target_json = root.join("targets").join(format!("{target}.json"));
     anyhow::ensure!(target_json.exists(), "missing target spec {}", target_json.display());
     let manifest = root.join(crate_dir).join("Cargo.toml");
-    let target_dir = root.join("target").join("cross");
+    // XTASK_CROSS_DIR lets parallel work use separate build directories (no cargo lock waits).
+    let target_dir = std::env::var_os("XTASK_CROSS_DIR")
+        .map_or_else(|| root.join("target").join("cross"), PathBuf::from);
     let features = features.join(",");
     let feature_args: Vec<String> =
         if features.is_empty() { vec![] } else { vec!["--features".into(), features] };
