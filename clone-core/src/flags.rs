@@ -123,7 +123,10 @@ pub const THREAD_FLAGS: CloneFlags = CloneFlags::VM
 #[must_use]
 pub const fn split_legacy(word: u64) -> (CloneFlags, u8) {
     let low = word & LEGACY_FLAGS;
-    (CloneFlags::from_bits_retain(low & !CSIGNAL), (low & CSIGNAL) as u8)
+    (
+        CloneFlags::from_bits_retain(low & !CSIGNAL),
+        (low & CSIGNAL) as u8,
+    )
 }
 
 /// Builds a legacy `clone` word from flags and an exit signal. Flags above bit 31 and in the
@@ -137,10 +140,38 @@ pub const fn join_legacy(flags: CloneFlags, exit_signal: u8) -> u64 {
 /// loongarch). MIPS, SPARC, PA-RISC and Alpha number several signals differently; use
 /// [`crate::Arch::sigchld`] for those when building a word for another arch.
 const SIGNAL_NAMES: [&str; 32] = [
-    "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-    "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-    "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-    "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    "",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
 ];
 
 /// `SIGCHLD` in the generic numbering.
@@ -149,7 +180,10 @@ pub const SIGCHLD: u8 = 17;
 /// The generic-numbering name of a signal (`SIGCHLD` for 17), if it has one.
 #[must_use]
 pub fn signal_name(signal: u64) -> Option<&'static str> {
-    SIGNAL_NAMES.get(usize::try_from(signal).ok()?).copied().filter(|n| !n.is_empty())
+    SIGNAL_NAMES
+        .get(usize::try_from(signal).ok()?)
+        .copied()
+        .filter(|n| !n.is_empty())
 }
 
 /// The generic number of a signal name (`"SIGCHLD"` or `"CHLD"`), if known.
@@ -215,7 +249,11 @@ impl ParsedFlags {
 pub fn parse(text: &str) -> Result<ParsedFlags, ParseError<'_>> {
     let mut out = ParsedFlags::default();
     let mut any = false;
-    for part in text.split(['|', ',', ' ', '+']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in text
+        .split(['|', ',', ' ', '+'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         any = true;
         let mut set_signal = |value: u64, part| {
             if out.signal.is_some_and(|s| s != value) {
@@ -248,7 +286,11 @@ pub fn parse(text: &str) -> Result<ParsedFlags, ParseError<'_>> {
             set_signal(u64::from(n), part)?;
         } else if name == "PID" || name == "STOPPED" {
             // Deprecated names map onto the bits that replaced them.
-            out.flags |= if name == "PID" { CloneFlags::PIDFD } else { CloneFlags::NEWCGROUP };
+            out.flags |= if name == "PID" {
+                CloneFlags::PIDFD
+            } else {
+                CloneFlags::NEWCGROUP
+            };
         } else {
             return Err(ParseError::UnknownName(part));
         }
@@ -386,7 +428,10 @@ mod tests {
     fn legacy_split_drops_high_bits_and_keeps_signal() {
         let word = 0xdead_beef_0000_0000 | 0x0001_0900 | 0x80 | 17;
         let (flags, sig) = split_legacy(word);
-        assert_eq!(flags, CloneFlags::VM | CloneFlags::SIGHAND | CloneFlags::THREAD);
+        assert_eq!(
+            flags,
+            CloneFlags::VM | CloneFlags::SIGHAND | CloneFlags::THREAD
+        );
         assert_eq!(sig, 0x80 | 17);
         assert_eq!(join_legacy(flags, sig), word & 0xffff_ffff);
     }
@@ -397,22 +442,37 @@ mod tests {
         assert_eq!(p.flags, CloneFlags::VM | CloneFlags::FS);
         assert_eq!(p.signal, Some(17));
         assert_eq!(p.legacy_word(), 0x311);
-        assert_eq!(parse("vm | thread").unwrap().flags, CloneFlags::VM | CloneFlags::THREAD);
+        assert_eq!(
+            parse("vm | thread").unwrap().flags,
+            CloneFlags::VM | CloneFlags::THREAD
+        );
         assert_eq!(parse("0x311").unwrap(), p);
         assert_eq!(parse("CLONE_PID").unwrap().flags, CloneFlags::PIDFD);
         assert_eq!(parse("SIG64").unwrap().signal, Some(64));
-        assert!(matches!(parse("CLONE_BOGUS"), Err(ParseError::UnknownName("CLONE_BOGUS"))));
-        assert!(matches!(parse("SIGCHLD|SIGUSR1"), Err(ParseError::TwoSignals("SIGUSR1"))));
+        assert!(matches!(
+            parse("CLONE_BOGUS"),
+            Err(ParseError::UnknownName("CLONE_BOGUS"))
+        ));
+        assert!(matches!(
+            parse("SIGCHLD|SIGUSR1"),
+            Err(ParseError::TwoSignals("SIGUSR1"))
+        ));
         assert!(matches!(parse(" | "), Err(ParseError::Empty)));
         assert!(matches!(parse("0xzz"), Err(ParseError::BadNumber("0xzz"))));
 
-        assert_eq!(format!("{}", LegacyWord(0x311)), "CLONE_VM|CLONE_FS|SIGCHLD");
+        assert_eq!(
+            format!("{}", LegacyWord(0x311)),
+            "CLONE_VM|CLONE_FS|SIGCHLD"
+        );
         assert_eq!(
             format!("{}", CloneFlags::from_bits_retain(0x100 | (1 << 50))),
             "CLONE_VM|0x4000000000000"
         );
         assert_eq!(format!("{}", LegacyWord(0)), "0");
-        assert_eq!(format!("{}", LegacyWord(1 << 40 | 0x100 | 70)), "CLONE_VM|SIG70|0x10000000000 (dropped by legacy clone)");
+        assert_eq!(
+            format!("{}", LegacyWord(1 << 40 | 0x100 | 70)),
+            "CLONE_VM|SIG70|0x10000000000 (dropped by legacy clone)"
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@ use xshell::{Shell, cmd};
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
 }
 
 /// A shell whose working directory is the project root.
@@ -24,17 +27,46 @@ pub fn sh() -> Result<Shell> {
 ///
 /// Inherited `CARGO*`/`RUSTFLAGS` variables from the outer `cargo xtask` are removed so the inner
 /// cargo sees only what is passed here.
-pub fn build_std(sh: &Shell, crate_dir: &str, bin: &str, target: &str, features: &[&str]) -> Result<PathBuf> {
+pub fn build_std(
+    sh: &Shell,
+    crate_dir: &str,
+    bin: &str,
+    target: &str,
+    features: &[&str],
+) -> Result<PathBuf> {
+    build_std_with(sh, crate_dir, bin, target, features, &[], None)
+}
+
+/// [`build_std`] with extra rustflags (e.g. a link address for the kernel stub's copy of a user
+/// program) and an optional sub-directory of the cross build directory, so differently-flagged
+/// builds of the same crate do not overwrite each other.
+pub fn build_std_with(
+    sh: &Shell,
+    crate_dir: &str,
+    bin: &str,
+    target: &str,
+    features: &[&str],
+    rustflags: &[&str],
+    flavour: Option<&str>,
+) -> Result<PathBuf> {
     let root = project_root();
     let target_json = root.join("targets").join(format!("{target}.json"));
-    anyhow::ensure!(target_json.exists(), "missing target spec {}", target_json.display());
+    anyhow::ensure!(
+        target_json.exists(),
+        "missing target spec {}",
+        target_json.display()
+    );
     let manifest = root.join(crate_dir).join("Cargo.toml");
     // XTASK_CROSS_DIR lets parallel work use separate build directories (no cargo lock waits).
     let target_dir = std::env::var_os("XTASK_CROSS_DIR")
-        .map_or_else(|| root.join("target").join("cross"), PathBuf::from);
+        .map_or_else(|| root.join("target").join("cross"), PathBuf::from)
+        .join(flavour.unwrap_or("default"));
     let features = features.join(",");
-    let feature_args: Vec<String> =
-        if features.is_empty() { vec![] } else { vec!["--features".into(), features] };
+    let feature_args: Vec<String> = if features.is_empty() {
+        vec![]
+    } else {
+        vec!["--features".into(), features]
+    };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut c = cmd!(
         sh,
@@ -43,10 +75,19 @@ pub fn build_std(sh: &Shell, crate_dir: &str, bin: &str, target: &str, features:
             -Zjson-target-spec --target-dir {target_dir} {feature_args...}"
     );
     for (k, _) in std::env::vars() {
-        if (k.starts_with("CARGO") && k != "CARGO_HOME") || k.starts_with("RUSTFLAGS") || k == "RUSTC" || k == "RUSTC_WRAPPER" {
+        if (k.starts_with("CARGO") && k != "CARGO_HOME")
+            || k.starts_with("RUSTFLAGS")
+            || k == "RUSTC"
+            || k == "RUSTC_WRAPPER"
+        {
             c = c.env_remove(k);
         }
     }
-    c.run().with_context(|| format!("building {crate_dir} for {target}"))?;
+    if !rustflags.is_empty() {
+        // CARGO_ENCODED_RUSTFLAGS separates flags with 0x1f, so flags may contain spaces.
+        c = c.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"));
+    }
+    c.run()
+        .with_context(|| format!("building {crate_dir} for {target}"))?;
     Ok(target_dir.join(target).join("release").join(bin))
 }

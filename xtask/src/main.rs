@@ -14,7 +14,10 @@ mod test;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "clone-core build, test and explain tasks")]
+#[command(
+    name = "cargo xtask",
+    about = "clone-core build, test and explain tasks"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
