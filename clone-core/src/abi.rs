@@ -1,4 +1,46 @@
-//! Per-arch ABI tables for every Linux arch clone-core knows (placeholder; filled in by the arch-table work).
+//! Per-architecture ABI facts for `clone`, `clone3` and ia64 `__clone2`, as plain `const` data.
+//!
+//! Everything here is usable on any host: an x86-64 kernel-test machine can ask how an s390x
+//! process lays out its `clone` registers. Nothing is `cfg`'d on the target except
+//! [`Arch::native`].
+//!
+//! # The table
+//!
+//! | Arch | legacy `clone` order (Kconfig) | `clone` | `clone3` | trap | ptr | stack | ABI align | `SIGCHLD` |
+//! |---|---|---|---|---|---|---|---|---|
+//! | x86_64 | default | 56 | 435 | `syscall` | 64 | down | 16 | 17 |
+//! | i386 | `CLONE_BACKWARDS` | 120 | 435 | `int 0x80` | 32 | down | 16 | 17 |
+//! | aarch64 | `CLONE_BACKWARDS` | 220 | 435 | `svc 0` | 64 | down | 16 | 17 |
+//! | arm (EABI) | `CLONE_BACKWARDS` | 120 | 435 | `svc 0` | 32 | down | 8 | 17 |
+//! | riscv64 | `CLONE_BACKWARDS` | 220 | 435 | `ecall` | 64 | down | 16 | 17 |
+//! | s390x | `CLONE_BACKWARDS2` | 120 | 435 | `svc 0` | 64 | down | 8 | 17 |
+//! | powerpc64 / le | `CLONE_BACKWARDS` | 120 | 435 | `sc` | 64 | down | 16 | 17 |
+//! | mips64 (n64) | `CLONE_BACKWARDS` | 5055 | 5435 | `syscall` | 64 | down | 16 | 18 |
+//! | loongarch64 | default | 220 | 435 | `syscall 0` | 64 | down | 16 | 17 |
+//! | sparc64 | own `sparc_clone` (= BACKWARDS layout) | 217 | — (≤ 6.19) | `ta 0x6d` | 64 | down, bias 2047 | 16 | 20 |
+//! | hppa | `CLONE_BACKWARDS` | 120 | 435 | `ble 0x100(%sr2,%r0)` | 32 | **up** | 64 | 18 |
+//! | ia64 | own `sys_clone` (default order) + `clone2` 1213 | 1128 | — (never) | `break 0x100000` | 64 | down (+ RSE up) | 16 | 17 |
+//! | microblaze | `CLONE_BACKWARDS3` | 120 | 435 | `brki r14,0x8` | 32 | down | 4 | 17 |
+//!
+//! # Sources
+//!
+//! * Argument orders: `arch/Kconfig` help texts for `CLONE_BACKWARDS*`, each arch's `Kconfig`
+//!   `select`, cross-checked with the register shuffling in glibc's and musl's `clone.S`
+//!   (collected in the project's `linux-clone-facts.md` §3.1).
+//! * `clone`, `clone3`, `exit`, `exit_group`, `gettid`, `futex`, `set_tid_address`: glibc
+//!   `sysdeps/unix/sysv/linux/<arch>/arch-syscall.h` (Linux 6.17 headers; facts §3.2).
+//! * The other numbers: `linux-raw-sys` 0.12 `src/<arch>/general.rs` (generated from the uapi
+//!   headers) for every arch it covers; the kernel's `syscall.tbl` for hppa
+//!   (`arch/parisc/kernel/syscalls/syscall.tbl`), ia64 (`arch/ia64/kernel/syscalls/syscall.tbl`,
+//!   numbers + 1024) and microblaze (`arch/microblaze/kernel/syscalls/syscall.tbl`), read at
+//!   torvalds/linux commits `00bf25d6`/`dce49103` (parisc), `010e85f9` (ia64), `00bf25d6` and
+//!   `fbda16fb` (microblaze). The tests in this file compare every number with a hand-written
+//!   table, and `tests/abi_linux_raw_sys.rs` compares them with linux-raw-sys's sources.
+//! * `wait4` exists on every arch here: the asm-generic table (`scripts/syscall.tbl`) has
+//!   `260 64 wait4`, so 64-bit asm-generic arches (aarch64, riscv64, loongarch64) keep it; only
+//!   32-bit asm-generic arches without time32 syscalls (riscv32, …) lack it. The field stays an
+//!   `Option` for those.
+//! * Stack alignment: facts §5 (psABIs as quoted by glibc/musl comments).
 
 /// A Linux architecture (userland ABI).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -19,7 +61,7 @@ pub enum Arch {
     Powerpc64,
     /// 64-bit PowerPC, little-endian (ELFv2).
     Powerpc64le,
-    /// MIPS64 n64.
+    /// MIPS64 n64 (either byte order; see [`Arch::big_endian`]).
     Mips64,
     /// LoongArch64.
     Loongarch64,
@@ -31,4 +73,830 @@ pub enum Arch {
     Ia64,
     /// MicroBlaze.
     Microblaze,
+}
+
+/// The system call numbers clone-core and its tests need, for one [`Arch`].
+///
+/// `None` means the arch's syscall table has no such entry.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SyscallNumbers {
+    /// Legacy `clone` (argument order: [`Arch::clone_arg_order`]).
+    pub clone: u64,
+    /// `clone3(struct clone_args *, size_t)`. `None` on ia64 (never wired: "435 reserved for
+    /// clone3") and sparc64 (through 6.19 the table only reserves 435 and the kernel defines
+    /// `__ARCH_BROKEN_SYS_CLONE3`; see [`SPARC64_CLONE3_2026`]).
+    pub clone3: Option<u64>,
+    /// ia64 `clone2(flags, stack_base, stack_size, ptid, ctid, tls)`; `None` elsewhere.
+    pub clone2: Option<u64>,
+    /// `exit` (ends the calling thread only).
+    pub exit: u64,
+    /// `exit_group`.
+    pub exit_group: u64,
+    /// `gettid`.
+    pub gettid: u64,
+    /// `getpid`.
+    pub getpid: u64,
+    /// `getppid`.
+    pub getppid: u64,
+    /// `getuid` (the full-width one; on i386/arm/microblaze `__NR_getuid` is the 16-bit-uid
+    /// entry point, which is fine for uid 0 checks only — see [`SyscallNumbers::getuid`]).
+    pub getuid: u64,
+    /// `futex` (on 32-bit arches this is the time32 `futex`; `futex_time64` is 422 there).
+    pub futex: u64,
+    /// `set_tid_address`.
+    pub set_tid_address: u64,
+    /// `sched_yield`.
+    pub sched_yield: u64,
+    /// `write`.
+    pub write: u64,
+    /// `wait4`, if the arch has it.
+    pub wait4: Option<u64>,
+    /// `waitid`.
+    pub waitid: u64,
+    /// The syscall to map anonymous memory with, used as described by [`SyscallNumbers::mmap_kind`].
+    pub mmap: u64,
+    /// How [`SyscallNumbers::mmap`] takes its arguments.
+    pub mmap_kind: MmapKind,
+    /// `munmap`.
+    pub munmap: u64,
+    /// `kill`.
+    pub kill: u64,
+    /// `tgkill`.
+    pub tgkill: u64,
+}
+
+/// How an arch's preferred `mmap` syscall takes its arguments.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MmapKind {
+    /// Six register arguments, offset in bytes (`sys_mmap`).
+    Bytes,
+    /// Six register arguments, offset in 4096-byte units (`mmap2`; 32-bit arches without a
+    /// six-register `mmap`: i386's `__NR_mmap` is `old_mmap`, arm has no `__NR_mmap`).
+    Pages4096,
+    /// One argument: a pointer to six words (`old_mmap`). s390x's only `mmap`
+    /// (`sys_old_mmap` in `arch/s390/kernel/syscalls/syscall.tbl`; glibc's s390 `MMAP_CALL`
+    /// builds the block). **[from memory, not re-read]**
+    ParameterBlock,
+}
+
+/// The `clone3` number sparc gets from the January 2026 patch "sparc: Add architecture support
+/// for clone3" (Ludwig Rydberg, v2 2026-01-19). Not in any release clone-core knows of, so
+/// [`Arch::syscalls`] reports `None` and [`Arch::has_clone3`] `false` for sparc64.
+pub const SPARC64_CLONE3_2026: u64 = 435;
+
+/// Register order of the legacy `clone` syscall (`arch/Kconfig`, "ABI hall of shame").
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ArgOrder {
+    /// `clone(flags, newsp, parent_tid, child_tid, tls)` — no `CLONE_BACKWARDS*` selected.
+    Default,
+    /// `CLONE_BACKWARDS`: `clone(flags, newsp, parent_tid, tls, child_tid)`.
+    Backwards,
+    /// `CLONE_BACKWARDS2`: `clone(newsp, flags, parent_tid, child_tid, tls)`.
+    Backwards2,
+    /// `CLONE_BACKWARDS3`: `clone(flags, newsp, stack_size, parent_tid, child_tid, tls)`
+    /// (six arguments; the kernel ignores `stack_size`).
+    Backwards3,
+}
+
+impl ArgOrder {
+    /// Register slots (0-based argument index) of
+    /// `(flags word, stack, stack_size, parent_tid, child_tid, tls)`; `None` for an absent slot.
+    pub const fn slots(self) -> ArgSlots {
+        match self {
+            ArgOrder::Default => ArgSlots {
+                word: 0,
+                stack: 1,
+                stack_size: None,
+                parent_tid: 2,
+                child_tid: 3,
+                tls: 4,
+            },
+            ArgOrder::Backwards => ArgSlots {
+                word: 0,
+                stack: 1,
+                stack_size: None,
+                parent_tid: 2,
+                child_tid: 4,
+                tls: 3,
+            },
+            ArgOrder::Backwards2 => ArgSlots {
+                word: 1,
+                stack: 0,
+                stack_size: None,
+                parent_tid: 2,
+                child_tid: 3,
+                tls: 4,
+            },
+            ArgOrder::Backwards3 => ArgSlots {
+                word: 0,
+                stack: 1,
+                stack_size: Some(2),
+                parent_tid: 3,
+                child_tid: 4,
+                tls: 5,
+            },
+        }
+    }
+}
+
+/// Which syscall argument (0..=5) carries each legacy-clone value; see [`ArgOrder::slots`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ArgSlots {
+    /// Flags | exit signal.
+    pub word: usize,
+    /// New stack pointer (ia64 `clone2`: stack base).
+    pub stack: usize,
+    /// Stack size, if the order has one.
+    pub stack_size: Option<usize>,
+    /// `parent_tid` (also the pidfd pointer with `CLONE_PIDFD`).
+    pub parent_tid: usize,
+    /// `child_tid`.
+    pub child_tid: usize,
+    /// `tls`.
+    pub tls: usize,
+}
+
+/// Direction the (memory) stack grows.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StackGrowth {
+    /// Towards lower addresses (every arch but PA-RISC).
+    Down,
+    /// Towards higher addresses (PA-RISC, `config STACK_GROWSUP`).
+    Up,
+}
+
+/// How a new child learns it is the child after a successful legacy `clone`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ChildReturn {
+    /// The return register is 0 in the child and the child's tid in the parent.
+    ZeroInReturnRegister,
+    /// SunOS convention (sparc64 legacy `clone`/`fork`): `%o0` holds the *parent's* pid in the
+    /// child and the child's pid in the parent; `%o1` is 1 in the child and 0 in the parent
+    /// (`arch/sparc/kernel/process_64.c`; glibc `brnz %o1`). The 2026 sparc `clone3` patch
+    /// uses the normal convention for `clone3`.
+    SparcSecondRegister,
+}
+
+impl Arch {
+    /// Every arch, in declaration order.
+    pub const ALL: [Arch; 14] = [
+        Arch::X86_64,
+        Arch::I386,
+        Arch::Aarch64,
+        Arch::Arm,
+        Arch::Riscv64,
+        Arch::S390x,
+        Arch::Powerpc64,
+        Arch::Powerpc64le,
+        Arch::Mips64,
+        Arch::Loongarch64,
+        Arch::Sparc64,
+        Arch::Hppa,
+        Arch::Ia64,
+        Arch::Microblaze,
+    ];
+
+    /// The arch this crate is being compiled for, if it is one of ours.
+    ///
+    /// Decided by `target_arch` alone (so `x86_64-unknown-none` is [`Arch::X86_64`]); powerpc64
+    /// is split by `target_endian`. x32 and MIPS n32 (`target_arch` x86_64/mips64 with 32-bit
+    /// pointers) have other syscall numbers and give `None`, as does every arch not listed.
+    /// Rust has no hppa, ia64 or microblaze targets, so those are never native.
+    pub const fn native() -> Option<Arch> {
+        #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+        return Some(Arch::X86_64);
+        #[cfg(target_arch = "x86")]
+        return Some(Arch::I386);
+        #[cfg(target_arch = "aarch64")]
+        return Some(Arch::Aarch64);
+        #[cfg(target_arch = "arm")]
+        return Some(Arch::Arm);
+        #[cfg(target_arch = "riscv64")]
+        return Some(Arch::Riscv64);
+        #[cfg(target_arch = "s390x")]
+        return Some(Arch::S390x);
+        #[cfg(all(target_arch = "powerpc64", target_endian = "big"))]
+        return Some(Arch::Powerpc64);
+        #[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
+        return Some(Arch::Powerpc64le);
+        #[cfg(all(target_arch = "mips64", target_pointer_width = "64"))]
+        return Some(Arch::Mips64);
+        #[cfg(target_arch = "loongarch64")]
+        return Some(Arch::Loongarch64);
+        #[cfg(target_arch = "sparc64")]
+        return Some(Arch::Sparc64);
+        #[allow(unreachable_code)]
+        None
+    }
+
+    /// Canonical name (the Linux/`uname -m`-style spelling used throughout clone-core).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::I386 => "i386",
+            Arch::Aarch64 => "aarch64",
+            Arch::Arm => "arm",
+            Arch::Riscv64 => "riscv64",
+            Arch::S390x => "s390x",
+            Arch::Powerpc64 => "powerpc64",
+            Arch::Powerpc64le => "powerpc64le",
+            Arch::Mips64 => "mips64",
+            Arch::Loongarch64 => "loongarch64",
+            Arch::Sparc64 => "sparc64",
+            Arch::Hppa => "hppa",
+            Arch::Ia64 => "ia64",
+            Arch::Microblaze => "microblaze",
+        }
+    }
+
+    /// Parses a canonical [`Arch::name`] or a common alias (ASCII case-insensitive): `amd64`,
+    /// `x64`, `i686`/`i586`/`i486`/`x86`, `arm64`, `armv7`/`armv7l`/`armhf`/`armel`/`armv6l`,
+    /// `riscv64gc`/`rv64`, `s390`-less `systemz`, `ppc64`/`ppc64be`, `ppc64le`/`ppc64el`,
+    /// `mips64el`/`mipsel64`, `loong64`/`loongarch`, `sparcv9`, `parisc`/`hppa1.1`/`hppa2.0`,
+    /// `itanium`, `microblazeel`/`mb`.
+    pub fn from_name(name: &str) -> Option<Arch> {
+        const ALIASES: &[(&str, Arch)] = &[
+            ("amd64", Arch::X86_64),
+            ("x64", Arch::X86_64),
+            ("x86-64", Arch::X86_64),
+            ("i686", Arch::I386),
+            ("i586", Arch::I386),
+            ("i486", Arch::I386),
+            ("i86", Arch::I386),
+            ("x86", Arch::I386),
+            ("ia32", Arch::I386),
+            ("arm64", Arch::Aarch64),
+            ("armv8", Arch::Aarch64),
+            ("armv7", Arch::Arm),
+            ("armv7l", Arch::Arm),
+            ("armv7a", Arch::Arm),
+            ("armv6l", Arch::Arm),
+            ("armhf", Arch::Arm),
+            ("armel", Arch::Arm),
+            ("armeabi", Arch::Arm),
+            ("riscv64gc", Arch::Riscv64),
+            ("riscv64imac", Arch::Riscv64),
+            ("rv64", Arch::Riscv64),
+            ("riscv", Arch::Riscv64),
+            ("systemz", Arch::S390x),
+            ("ppc64", Arch::Powerpc64),
+            ("ppc64be", Arch::Powerpc64),
+            ("powerpc64be", Arch::Powerpc64),
+            ("ppc64le", Arch::Powerpc64le),
+            ("ppc64el", Arch::Powerpc64le),
+            ("powerpc64el", Arch::Powerpc64le),
+            ("mips64el", Arch::Mips64),
+            ("mipsel64", Arch::Mips64),
+            ("mips64be", Arch::Mips64),
+            ("loong64", Arch::Loongarch64),
+            ("loongarch", Arch::Loongarch64),
+            ("la64", Arch::Loongarch64),
+            ("sparcv9", Arch::Sparc64),
+            ("sparc", Arch::Sparc64),
+            ("parisc", Arch::Hppa),
+            ("parisc32", Arch::Hppa),
+            ("pa-risc", Arch::Hppa),
+            ("hppa1.1", Arch::Hppa),
+            ("hppa2.0", Arch::Hppa),
+            ("itanium", Arch::Ia64),
+            ("microblazeel", Arch::Microblaze),
+            ("mb", Arch::Microblaze),
+        ];
+        for arch in Arch::ALL {
+            if arch.name().eq_ignore_ascii_case(name) {
+                return Some(arch);
+            }
+        }
+        for (alias, arch) in ALIASES {
+            if alias.eq_ignore_ascii_case(name) {
+                return Some(*arch);
+            }
+        }
+        None
+    }
+
+    /// The arch's syscall numbers (see the module docs for sources).
+    pub const fn syscalls(self) -> SyscallNumbers {
+        match self {
+            Arch::X86_64 => SyscallNumbers {
+                clone: 56,
+                clone3: Some(435),
+                clone2: None,
+                exit: 60,
+                exit_group: 231,
+                gettid: 186,
+                getpid: 39,
+                getppid: 110,
+                getuid: 102,
+                futex: 202,
+                set_tid_address: 218,
+                sched_yield: 24,
+                write: 1,
+                wait4: Some(61),
+                waitid: 247,
+                mmap: 9,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 11,
+                kill: 62,
+                tgkill: 234,
+            },
+            Arch::I386 => SyscallNumbers {
+                clone: 120,
+                clone3: Some(435),
+                clone2: None,
+                exit: 1,
+                exit_group: 252,
+                gettid: 224,
+                getpid: 20,
+                getppid: 64,
+                // getuid32: full 32-bit uid (linux-raw-sys __NR_getuid32 = 199).
+                getuid: 199,
+                futex: 240,
+                set_tid_address: 258,
+                sched_yield: 158,
+                write: 4,
+                wait4: Some(114),
+                waitid: 284,
+                mmap: 192,
+                mmap_kind: MmapKind::Pages4096,
+                munmap: 91,
+                kill: 37,
+                tgkill: 270,
+            },
+            Arch::Aarch64 | Arch::Riscv64 | Arch::Loongarch64 => SyscallNumbers {
+                // The asm-generic table (include/uapi/asm-generic/unistd.h, scripts/syscall.tbl).
+                clone: 220,
+                clone3: Some(435),
+                clone2: None,
+                exit: 93,
+                exit_group: 94,
+                gettid: 178,
+                getpid: 172,
+                getppid: 173,
+                getuid: 174,
+                futex: 98,
+                set_tid_address: 96,
+                sched_yield: 124,
+                write: 64,
+                wait4: Some(260),
+                waitid: 95,
+                mmap: 222,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 215,
+                kill: 129,
+                tgkill: 131,
+            },
+            Arch::Arm => SyscallNumbers {
+                clone: 120,
+                clone3: Some(435),
+                clone2: None,
+                exit: 1,
+                exit_group: 248,
+                gettid: 224,
+                getpid: 20,
+                getppid: 64,
+                // getuid32 (linux-raw-sys arm __NR_getuid32 = 199).
+                getuid: 199,
+                futex: 240,
+                set_tid_address: 256,
+                sched_yield: 158,
+                write: 4,
+                wait4: Some(114),
+                waitid: 280,
+                mmap: 192,
+                mmap_kind: MmapKind::Pages4096,
+                munmap: 91,
+                kill: 37,
+                tgkill: 268,
+            },
+            Arch::S390x => SyscallNumbers {
+                clone: 120,
+                clone3: Some(435),
+                clone2: None,
+                exit: 1,
+                exit_group: 248,
+                gettid: 236,
+                getpid: 20,
+                getppid: 64,
+                getuid: 199,
+                futex: 238,
+                set_tid_address: 252,
+                sched_yield: 158,
+                write: 4,
+                wait4: Some(114),
+                waitid: 281,
+                mmap: 90,
+                mmap_kind: MmapKind::ParameterBlock,
+                munmap: 91,
+                kill: 37,
+                tgkill: 241,
+            },
+            Arch::Powerpc64 | Arch::Powerpc64le => SyscallNumbers {
+                clone: 120,
+                clone3: Some(435),
+                clone2: None,
+                exit: 1,
+                exit_group: 234,
+                gettid: 207,
+                getpid: 20,
+                getppid: 64,
+                getuid: 24,
+                futex: 221,
+                set_tid_address: 232,
+                sched_yield: 158,
+                write: 4,
+                wait4: Some(114),
+                waitid: 272,
+                mmap: 90,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 91,
+                kill: 37,
+                tgkill: 250,
+            },
+            Arch::Mips64 => SyscallNumbers {
+                // n64: table entry + 5000.
+                clone: 5055,
+                clone3: Some(5435),
+                clone2: None,
+                exit: 5058,
+                exit_group: 5205,
+                gettid: 5178,
+                getpid: 5038,
+                getppid: 5108,
+                getuid: 5100,
+                futex: 5194,
+                set_tid_address: 5212,
+                sched_yield: 5023,
+                write: 5001,
+                wait4: Some(5059),
+                waitid: 5237,
+                mmap: 5009,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 5011,
+                kill: 5060,
+                tgkill: 5225,
+            },
+            Arch::Sparc64 => SyscallNumbers {
+                clone: 217,
+                clone3: None,
+                clone2: None,
+                exit: 1,
+                exit_group: 188,
+                gettid: 143,
+                getpid: 20,
+                getppid: 197,
+                getuid: 24,
+                futex: 142,
+                set_tid_address: 166,
+                sched_yield: 245,
+                write: 4,
+                wait4: Some(7),
+                waitid: 279,
+                mmap: 71,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 73,
+                kill: 37,
+                tgkill: 211,
+            },
+            Arch::Hppa => SyscallNumbers {
+                // arch/parisc/kernel/syscalls/syscall.tbl.
+                clone: 120,
+                clone3: Some(435),
+                clone2: None,
+                exit: 1,
+                exit_group: 222,
+                gettid: 206,
+                getpid: 20,
+                getppid: 64,
+                getuid: 24,
+                futex: 210,
+                set_tid_address: 237,
+                sched_yield: 158,
+                write: 4,
+                wait4: Some(114),
+                waitid: 235,
+                mmap: 90,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 91,
+                kill: 37,
+                tgkill: 259,
+            },
+            Arch::Ia64 => SyscallNumbers {
+                // arch/ia64/kernel/syscalls/syscall.tbl entry + 1024.
+                clone: 1128,
+                clone3: None,
+                clone2: Some(1213),
+                exit: 1025,
+                exit_group: 1236,
+                gettid: 1105,
+                getpid: 1041,
+                getppid: 1042,
+                getuid: 1046,
+                futex: 1230,
+                set_tid_address: 1233,
+                sched_yield: 1164,
+                write: 1027,
+                wait4: Some(1126),
+                waitid: 1270,
+                mmap: 1151,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 1152,
+                kill: 1053,
+                tgkill: 1235,
+            },
+            Arch::Microblaze => SyscallNumbers {
+                // arch/microblaze/kernel/syscalls/syscall.tbl (i386-derived numbering).
+                clone: 120,
+                clone3: Some(435),
+                clone2: None,
+                exit: 1,
+                exit_group: 252,
+                gettid: 224,
+                getpid: 20,
+                getppid: 64,
+                // 24 and getuid32 (199) both enter sys_getuid on microblaze.
+                getuid: 24,
+                futex: 240,
+                set_tid_address: 258,
+                sched_yield: 158,
+                write: 4,
+                wait4: Some(114),
+                waitid: 284,
+                mmap: 90,
+                mmap_kind: MmapKind::Bytes,
+                munmap: 91,
+                kill: 37,
+                tgkill: 270,
+            },
+        }
+    }
+
+    /// Register order of the legacy `clone` syscall.
+    ///
+    /// | Arch | Order | Source |
+    /// |---|---|---|
+    /// | x86_64 | Default | `arch/x86/Kconfig`: `select CLONE_BACKWARDS if X86_32` |
+    /// | i386 | Backwards | same line |
+    /// | aarch64 | Backwards | `arch/arm64/Kconfig` `select CLONE_BACKWARDS` |
+    /// | arm | Backwards | `arch/arm/Kconfig`; glibc/musl r3 = tls, r4 = ctid |
+    /// | riscv64 | Backwards | `arch/riscv/Kconfig` |
+    /// | s390x | Backwards2 | `arch/s390/Kconfig` `select CLONE_BACKWARDS2` |
+    /// | powerpc64(le) | Backwards | `arch/powerpc/Kconfig` |
+    /// | mips64 | Backwards | `arch/mips/Kconfig` |
+    /// | loongarch64 | Default | `arch/loongarch/Kconfig` selects none |
+    /// | sparc64 | Backwards | own `sparc_clone()` with the same layout (`%i3` tls, `%i4` ctid) |
+    /// | hppa | Backwards | `arch/parisc/Kconfig` |
+    /// | ia64 | Default | own `sys_clone(flags, sp, ptid, ctid, tls)` in `entry.S`; the kernel adds an implied stack size of 16 (see [`crate::syscall::kernel_child_sp`]) |
+    /// | microblaze | Backwards3 | `arch/microblaze/Kconfig` `select CLONE_BACKWARDS3` |
+    pub const fn clone_arg_order(self) -> ArgOrder {
+        match self {
+            Arch::X86_64 | Arch::Loongarch64 | Arch::Ia64 => ArgOrder::Default,
+            Arch::S390x => ArgOrder::Backwards2,
+            Arch::Microblaze => ArgOrder::Backwards3,
+            Arch::I386
+            | Arch::Aarch64
+            | Arch::Arm
+            | Arch::Riscv64
+            | Arch::Powerpc64
+            | Arch::Powerpc64le
+            | Arch::Mips64
+            | Arch::Sparc64
+            | Arch::Hppa => ArgOrder::Backwards,
+        }
+    }
+
+    /// Register order of ia64's `clone2`: `(flags, stack_base, stack_size, parent_tid,
+    /// child_tid, tls)` (`arch/ia64/kernel/entry.S`; glibc `ia64/clone2.S` out0..out5). The
+    /// slots coincide with [`ArgOrder::Backwards3`], but slot 1 is the stack *base* and the
+    /// size is used. `None` on every other arch.
+    pub const fn clone2_arg_order(self) -> Option<ArgOrder> {
+        match self {
+            Arch::Ia64 => Some(ArgOrder::Backwards3),
+            _ => None,
+        }
+    }
+
+    /// Direction the memory stack grows (`config STACK_GROWSUP` only on parisc).
+    pub const fn stack_growth(self) -> StackGrowth {
+        match self {
+            Arch::Hppa => StackGrowth::Up,
+            _ => StackGrowth::Down,
+        }
+    }
+
+    /// Stack-pointer alignment the psABI requires at a call (facts §5).
+    ///
+    /// x86_64 16 (`rsp` 16-aligned before `call`), i386 16 (the modern SysV i386 ABI, as glibc
+    /// and gcc assume), aarch64 16, arm 8 (AAPCS at public interfaces), riscv64 16, s390x 8,
+    /// powerpc64 16, mips64 n64 16, loongarch64 16, sparc64 16 (of the unbiased address),
+    /// hppa 64 (frames are multiples of 64), ia64 16. microblaze 4: word-aligned stack, gcc's
+    /// default for MicroBlaze **[unverified: no psABI text read]**.
+    pub const fn stack_alignment(self) -> u64 {
+        match self {
+            Arch::Arm | Arch::S390x => 8,
+            Arch::Hppa => 64,
+            Arch::Microblaze => 4,
+            _ => 16,
+        }
+    }
+
+    /// Width of a pointer / general register in the userland ABI.
+    pub const fn pointer_bits(self) -> u32 {
+        match self {
+            Arch::I386 | Arch::Arm | Arch::Hppa | Arch::Microblaze => 32,
+            _ => 64,
+        }
+    }
+
+    /// Mask of the bits a register (and so a syscall argument) holds: `u32::MAX` on 32-bit
+    /// arches.
+    pub const fn register_mask(self) -> u64 {
+        if self.pointer_bits() == 32 {
+            0xffff_ffff
+        } else {
+            u64::MAX
+        }
+    }
+
+    /// Whether the arch's canonical name means big-endian. s390x, powerpc64, sparc64 and hppa
+    /// are big-endian only; powerpc64le little. mips64 and microblaze exist in both orders; the
+    /// un-suffixed names (`mips64`, `microblaze`) are the big-endian ones, so they report
+    /// `true` ([`Arch::bi_endian`] says which arches this applies to). Nothing in the clone ABI
+    /// depends on byte order except how `struct clone_args` is written to memory.
+    pub const fn big_endian(self) -> bool {
+        matches!(
+            self,
+            Arch::S390x
+                | Arch::Powerpc64
+                | Arch::Sparc64
+                | Arch::Hppa
+                | Arch::Mips64
+                | Arch::Microblaze
+        )
+    }
+
+    /// Whether Linux supports this arch in both byte orders (mips64, microblaze; also
+    /// aarch64/arm, whose big-endian variants are rare and which default to little-endian).
+    pub const fn bi_endian(self) -> bool {
+        matches!(
+            self,
+            Arch::Mips64 | Arch::Microblaze | Arch::Aarch64 | Arch::Arm
+        )
+    }
+
+    /// How a child recognises itself after legacy `clone`.
+    pub const fn child_return(self) -> ChildReturn {
+        match self {
+            Arch::Sparc64 => ChildReturn::SparcSecondRegister,
+            _ => ChildReturn::ZeroInReturnRegister,
+        }
+    }
+
+    /// `SIGCHLD` in this arch's signal numbering: 17 generic, 18 on mips and parisc, 20 on sparc
+    /// (linux-raw-sys `SIGCHLD` for mips64/sparc64; `arch/parisc/include/uapi/asm/signal.h`).
+    pub const fn sigchld(self) -> u8 {
+        match self {
+            Arch::Mips64 | Arch::Hppa => 18,
+            Arch::Sparc64 => 20,
+            _ => 17,
+        }
+    }
+
+    /// First Linux version whose syscall table wires `clone3` for this arch, if any.
+    ///
+    /// `clone3` appeared in 5.3 ("arch: wire-up clone3() syscall"); arches with their own fork
+    /// entry code got it later. ia64 never did, and sparc64 did not through 6.19 (see
+    /// [`SPARC64_CLONE3_2026`]). Per-arch versions other than 5.3 are **[unverified, from
+    /// memory]**: parisc, powerpc and mips 5.4, microblaze 5.3, loongarch64 from its first
+    /// release (5.19).
+    pub const fn clone3_since(self) -> Option<(u32, u32)> {
+        match self {
+            Arch::Ia64 | Arch::Sparc64 => None,
+            Arch::Hppa | Arch::Powerpc64 | Arch::Powerpc64le | Arch::Mips64 => Some((5, 4)),
+            Arch::Loongarch64 => Some((5, 19)),
+            _ => Some((5, 3)),
+        }
+    }
+
+    /// Whether Linux `linux = (major, minor)` has `clone3` on this arch ([`Arch::clone3_since`]).
+    pub const fn has_clone3(self, linux: (u32, u32)) -> bool {
+        match self.clone3_since() {
+            None => false,
+            Some((maj, min)) => linux.0 > maj || (linux.0 == maj && linux.1 >= min),
+        }
+    }
+
+    /// One past the highest user address under the configuration named below (the kernel's
+    /// `TASK_SIZE` for a 64-bit/native process); informational, clone-core's own range checks
+    /// only use [`Arch::pointer_bits`], since the real limit depends on kernel config and CPU.
+    ///
+    /// | Arch | Value | Configuration assumed |
+    /// |---|---|---|
+    /// | x86_64 | `0x7fff_ffff_f000` | 4-level paging (`TASK_SIZE_MAX = (1 << 47) - PAGE_SIZE`) |
+    /// | i386 | `0xc000_0000` | `VMSPLIT_3G` (`PAGE_OFFSET`) |
+    /// | aarch64 | `1 << 48` | `VA_BITS = 48` |
+    /// | arm | `0xbf00_0000` | `VMSPLIT_3G`, `TASK_SIZE = PAGE_OFFSET - 16 MiB` |
+    /// | riscv64 | `1 << 38` | Sv39 (`PGDIR_SIZE * PTRS_PER_PGD / 2`); Sv48 gives `1 << 47` |
+    /// | s390x | `1 << 53` | 4-level ASCE (`_REGION2_SIZE`) |
+    /// | powerpc64 | `1 << 52` | `TASK_SIZE_4PB` (64K pages); default mmap window `1 << 47` |
+    /// | mips64 | `1 << 40` | `TASK_SIZE64` for 40 virtual address bits |
+    /// | loongarch64 | `1 << 47` | 16K pages, 3 levels (`VA_BITS` 47) |
+    /// | sparc64 | `0xffff_f800_0000_0000` | full range above the VA hole (`TASK_SIZE` on sun4v) |
+    /// | hppa | `0xf000_0000` | 32-bit processes (`DEFAULT_TASK_SIZE32`) |
+    /// | ia64 | `0xa000_0000_0000_0000` | regions 0–4 (`DEFAULT_TASK_SIZE`) |
+    /// | microblaze | `0x8000_0000` | `CONFIG_TASK_SIZE` default |
+    ///
+    /// Only x86_64 and i386 are from the facts/brief; the rest are **[unverified, from
+    /// memory]** and are documented as such rather than used for errors.
+    pub const fn user_address_limit(self) -> u64 {
+        match self {
+            Arch::X86_64 => 0x7fff_ffff_f000,
+            Arch::I386 => 0xc000_0000,
+            Arch::Aarch64 => 1 << 48,
+            Arch::Arm => 0xbf00_0000,
+            Arch::Riscv64 => 1 << 38,
+            Arch::S390x => 1 << 53,
+            Arch::Powerpc64 | Arch::Powerpc64le => 1 << 52,
+            Arch::Mips64 => 1 << 40,
+            Arch::Loongarch64 => 1 << 47,
+            Arch::Sparc64 => 0xffff_f800_0000_0000,
+            Arch::Hppa => 0xf000_0000,
+            Arch::Ia64 => 0xa000_0000_0000_0000,
+            Arch::Microblaze => 0x8000_0000,
+        }
+    }
+
+    /// The instruction that enters the kernel (for documentation and disassembly checks).
+    pub const fn syscall_instruction(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "syscall",
+            Arch::I386 => "int 0x80",
+            Arch::Aarch64 => "svc 0",
+            Arch::Arm => "svc 0",
+            Arch::Riscv64 => "ecall",
+            Arch::S390x => "svc 0",
+            Arch::Powerpc64 | Arch::Powerpc64le => "sc",
+            Arch::Mips64 => "syscall",
+            Arch::Loongarch64 => "syscall 0",
+            Arch::Sparc64 => "ta 0x6d",
+            Arch::Hppa => "ble 0x100(%sr2,%r0)",
+            Arch::Ia64 => "break 0x100000",
+            Arch::Microblaze => "brki r14,0x8",
+        }
+    }
+
+    /// Registers holding syscall arguments 0..=5, then the number register, then the result
+    /// register (documentation strings).
+    pub const fn syscall_registers(self) -> SyscallRegisterNames {
+        const fn r(
+            args: [&'static str; 6],
+            number: &'static str,
+            result: &'static str,
+        ) -> SyscallRegisterNames {
+            SyscallRegisterNames {
+                args,
+                number,
+                result,
+            }
+        }
+        match self {
+            Arch::X86_64 => r(["rdi", "rsi", "rdx", "r10", "r8", "r9"], "rax", "rax"),
+            Arch::I386 => r(["ebx", "ecx", "edx", "esi", "edi", "ebp"], "eax", "eax"),
+            Arch::Aarch64 => r(["x0", "x1", "x2", "x3", "x4", "x5"], "x8", "x0"),
+            Arch::Arm => r(["r0", "r1", "r2", "r3", "r4", "r5"], "r7", "r0"),
+            Arch::Riscv64 | Arch::Loongarch64 => {
+                r(["a0", "a1", "a2", "a3", "a4", "a5"], "a7", "a0")
+            }
+            Arch::S390x => r(["r2", "r3", "r4", "r5", "r6", "r7"], "r1", "r2"),
+            Arch::Powerpc64 | Arch::Powerpc64le => {
+                r(["r3", "r4", "r5", "r6", "r7", "r8"], "r0", "r3")
+            }
+            Arch::Mips64 => r(["a0", "a1", "a2", "a3", "a4", "a5"], "v0", "v0"),
+            Arch::Sparc64 => r(["o0", "o1", "o2", "o3", "o4", "o5"], "g1", "o0"),
+            Arch::Hppa => r(["r26", "r25", "r24", "r23", "r22", "r21"], "r20", "r28"),
+            Arch::Ia64 => r(
+                ["out0", "out1", "out2", "out3", "out4", "out5"],
+                "r15",
+                "r8",
+            ),
+            Arch::Microblaze => r(["r5", "r6", "r7", "r8", "r9", "r10"], "r12", "r3"),
+        }
+    }
+}
+
+/// Register names for [`Arch::syscall_registers`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SyscallRegisterNames {
+    /// Arguments 0..=5.
+    pub args: [&'static str; 6],
+    /// The syscall number.
+    pub number: &'static str,
+    /// The return value.
+    pub result: &'static str,
+}
+
+impl core::fmt::Display for Arch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
 }

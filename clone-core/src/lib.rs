@@ -32,3 +32,6 @@ pub use errno::Errno;
 // pub use error::CloneError; (added with the validator)
 pub use flags::CloneFlags;
 // pub use policy::Policy; (added with the validator)
+pub use abi::{ArgOrder, ChildReturn, StackGrowth, SyscallNumbers};
+pub use stack::{ChildStack, StackError, StackLayout, StackRegion};
+pub use syscall::{CloneCall, LegacyCloneArgs, RawSyscall};

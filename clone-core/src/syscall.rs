@@ -1,1 +1,402 @@
-//! (placeholder: being written)
+//! Kernel face: decode raw `clone`/`clone3`/`clone2` syscall registers, encode them back, and
+//! compute the stack pointer Linux gives the child.
+//!
+//! A kernel that wants Linux's `clone` reads the syscall number and six argument registers from
+//! the trapping thread, puts them in a [`RawSyscall`], and calls [`decode`]. The result is
+//! arch-independent: a [`CloneCall`] whose [`LegacyCloneArgs`] has every argument in its named
+//! field, whatever order the arch's `CLONE_BACKWARDS*` option put it in. [`encode`] is the
+//! inverse (what a user-space trampoline must load), and [`kernel_child_sp`] does the arithmetic
+//! of the arch's `copy_thread()` and of `clone3_stack_valid()`.
+//!
+//! # Registers
+//!
+//! | Arch | args 0..5 | number | legacy order |
+//! |---|---|---|---|
+//! | x86_64 | rdi rsi rdx r10 r8 r9 | rax | flags, sp, ptid, ctid, tls |
+//! | i386 | ebx ecx edx esi edi ebp | eax | flags, sp, ptid, tls, ctid |
+//! | aarch64 | x0–x5 | x8 | flags, sp, ptid, tls, ctid |
+//! | arm | r0–r5 | r7 | flags, sp, ptid, tls, ctid |
+//! | riscv64 | a0–a5 | a7 | flags, sp, ptid, tls, ctid |
+//! | s390x | r2–r7 | r1 (or `svc nr`) | **sp, flags**, ptid, ctid, tls |
+//! | powerpc64(le) | r3–r8 | r0 | flags, sp, ptid, tls, ctid |
+//! | mips64 n64 | a0–a5 ($4–$9) | v0 | flags, sp, ptid, tls, ctid |
+//! | loongarch64 | a0–a5 | a7 | flags, sp, ptid, ctid, tls |
+//! | sparc64 | %o0–%o5 | %g1 | flags, sp, ptid, tls, ctid |
+//! | hppa | r26 r25 r24 r23 r22 r21 | r20 | flags, sp, ptid, tls, ctid |
+//! | ia64 `clone` | out0–out5 | r15 | flags, sp, ptid, ctid, tls |
+//! | ia64 `clone2` | out0–out5 | r15 | flags, **base, size**, ptid, ctid, tls |
+//! | microblaze | r5–r10 | r12 | flags, sp, **size**, ptid, ctid, tls |
+//!
+//! `clone3` is `(struct clone_args *uargs, size_t size)` in argument slots 0 and 1 everywhere
+//! it exists.
+//!
+//! # 32-bit arches
+//!
+//! i386, arm, hppa and microblaze registers are 32 bits wide and the kernel's `unsigned long`
+//! arguments are 32 bits, so [`decode`] keeps only the low 32 bits of the number and of every
+//! argument (a kernel embedding this may have stored registers zero- or sign-extended; either
+//! way the kernel sees the low half). [`encode`] refuses values that do not fit instead of
+//! silently dropping bits.
+
+use crate::abi::{Arch, ArgOrder, StackGrowth};
+
+/// A syscall as it arrives in registers: the number and six arguments, in argument order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct RawSyscall {
+    /// Syscall number.
+    pub nr: u64,
+    /// Arguments 0..=5 (see the module table for which register holds which).
+    pub args: [u64; 6],
+}
+
+/// A decoded clone-family call.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CloneCall {
+    /// Legacy `clone` (and ia64 `clone2`), normalized.
+    Clone(LegacyCloneArgs),
+    /// `clone3(uargs, size)`: the `struct clone_args` pointer and its claimed size.
+    Clone3 {
+        /// User address of `struct clone_args`.
+        args: u64,
+        /// Size the caller claims (`CLONE_ARGS_SIZE_VER0` = 64 and up).
+        size: u64,
+    },
+}
+
+/// Legacy `clone` / ia64 `clone2` arguments by meaning, not by register.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LegacyCloneArgs {
+    /// Flags | exit signal, the full register as passed (the kernel later keeps only the low
+    /// 32 bits: see [`crate::flags::split_legacy`]).
+    pub word: u64,
+    /// New stack pointer (`0` = keep the parent's); for `clone2`, the stack *base*.
+    pub stack: u64,
+    /// `stack_size` argument: only `CLONE_BACKWARDS3` (microblaze; the kernel ignores it) and
+    /// ia64 `clone2` have one; 0 otherwise.
+    pub stack_size: u64,
+    /// `parent_tid` (also where `CLONE_PIDFD` stores the pidfd).
+    pub parent_tid: u64,
+    /// `child_tid`.
+    pub child_tid: u64,
+    /// `tls` (i386: a `struct user_desc *`; elsewhere the new thread pointer).
+    pub tls: u64,
+    /// Came in through ia64 `clone2` rather than `clone`.
+    pub via_clone2: bool,
+}
+
+/// Why [`decode`] did not produce a [`CloneCall`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DecodeError {
+    /// The (width-truncated) number is not a clone-family syscall on this arch.
+    NotClone(u64),
+}
+
+/// Why [`encode`] could not produce registers.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EncodeError {
+    /// `clone3` is not wired on this arch (ia64; sparc64 through 6.19).
+    NoClone3(Arch),
+    /// `via_clone2` on an arch other than ia64.
+    NoClone2(Arch),
+    /// A non-zero `stack_size` for an arch/syscall whose registers have no slot for it.
+    StackSizeNotEncodable(Arch),
+    /// A value wider than the arch's registers (32-bit arches).
+    TooWide {
+        /// The arch.
+        arch: Arch,
+        /// The offending value.
+        value: u64,
+    },
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::NotClone(nr) => write!(f, "syscall {nr} is not clone, clone2 or clone3"),
+        }
+    }
+}
+
+impl core::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EncodeError::NoClone3(a) => write!(f, "{a} has no clone3 syscall"),
+            EncodeError::NoClone2(a) => write!(f, "{a} has no clone2 syscall (ia64 only)"),
+            EncodeError::StackSizeNotEncodable(a) => {
+                write!(f, "{a}'s clone has no stack_size argument")
+            }
+            EncodeError::TooWide { arch, value } => {
+                write!(
+                    f,
+                    "{value:#x} does not fit in a {}-bit register",
+                    arch.pointer_bits()
+                )
+            }
+        }
+    }
+}
+
+/// Decodes raw registers into a [`CloneCall`].
+///
+/// Recognises `clone`, `clone3` (where wired) and ia64 `clone2`. On 32-bit arches the number
+/// and all arguments are truncated to 32 bits first. Unused argument slots are ignored.
+pub fn decode(arch: Arch, raw: &RawSyscall) -> Result<CloneCall, DecodeError> {
+    let mask = arch.register_mask();
+    let nr = raw.nr & mask;
+    let a = raw.args.map(|v| v & mask);
+    let numbers = arch.syscalls();
+    if nr == numbers.clone {
+        return Ok(CloneCall::Clone(read_slots(
+            arch.clone_arg_order(),
+            &a,
+            false,
+        )));
+    }
+    if let (Some(clone2), Some(order)) = (numbers.clone2, arch.clone2_arg_order()) {
+        if nr == clone2 {
+            return Ok(CloneCall::Clone(read_slots(order, &a, true)));
+        }
+    }
+    if numbers.clone3 == Some(nr) {
+        return Ok(CloneCall::Clone3 {
+            args: a[0],
+            size: a[1],
+        });
+    }
+    Err(DecodeError::NotClone(nr))
+}
+
+fn read_slots(order: ArgOrder, a: &[u64; 6], via_clone2: bool) -> LegacyCloneArgs {
+    let s = order.slots();
+    let get = |i: usize| a.get(i).copied().unwrap_or(0);
+    LegacyCloneArgs {
+        word: get(s.word),
+        stack: get(s.stack),
+        stack_size: match s.stack_size {
+            Some(i) => get(i),
+            None => 0,
+        },
+        parent_tid: get(s.parent_tid),
+        child_tid: get(s.child_tid),
+        tls: get(s.tls),
+        via_clone2,
+    }
+}
+
+/// Encodes a [`CloneCall`] into the registers the arch's kernel expects. Unused slots are 0.
+///
+/// Fails rather than lose information: `clone3`/`clone2` where absent, a `stack_size` the
+/// registers cannot carry, or a value wider than a 32-bit arch's registers. So for every `Ok`,
+/// [`decode`] gives the call back unchanged.
+pub fn encode(arch: Arch, call: &CloneCall) -> Result<RawSyscall, EncodeError> {
+    let mask = arch.register_mask();
+    let fit = |v: u64| {
+        if v & !mask == 0 {
+            Ok(v)
+        } else {
+            Err(EncodeError::TooWide { arch, value: v })
+        }
+    };
+    let numbers = arch.syscalls();
+    match call {
+        CloneCall::Clone3 { args, size } => {
+            let nr = numbers.clone3.ok_or(EncodeError::NoClone3(arch))?;
+            Ok(RawSyscall {
+                nr,
+                args: [fit(*args)?, fit(*size)?, 0, 0, 0, 0],
+            })
+        }
+        CloneCall::Clone(l) => {
+            let (nr, order) = if l.via_clone2 {
+                match (numbers.clone2, arch.clone2_arg_order()) {
+                    (Some(nr), Some(order)) => (nr, order),
+                    _ => return Err(EncodeError::NoClone2(arch)),
+                }
+            } else {
+                (numbers.clone, arch.clone_arg_order())
+            };
+            let s = order.slots();
+            let mut args = [0u64; 6];
+            let mut put = |i: usize, v: u64| -> Result<(), EncodeError> {
+                if let Some(slot) = args.get_mut(i) {
+                    *slot = fit(v)?;
+                }
+                Ok(())
+            };
+            put(s.word, l.word)?;
+            put(s.stack, l.stack)?;
+            match s.stack_size {
+                Some(i) => put(i, l.stack_size)?,
+                None if l.stack_size != 0 => return Err(EncodeError::StackSizeNotEncodable(arch)),
+                None => {}
+            }
+            put(s.parent_tid, l.parent_tid)?;
+            put(s.child_tid, l.child_tid)?;
+            put(s.tls, l.tls)?;
+            Ok(RawSyscall { nr, args })
+        }
+    }
+}
+
+/// The stack part of a clone-family request, as the kernel's `copy_thread()` sees it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KernelStackRequest {
+    /// Legacy `clone`: `newsp` register value (0 = keep the parent's SP).
+    Clone {
+        /// The new stack pointer.
+        newsp: u64,
+    },
+    /// ia64 `clone2`: base and size of the memory area.
+    Clone2 {
+        /// Lowest address of the area.
+        base: u64,
+        /// Its size.
+        size: u64,
+    },
+    /// `clone3`: `clone_args.stack` (always the lowest address) and `clone_args.stack_size`.
+    Clone3 {
+        /// `clone_args.stack`.
+        stack: u64,
+        /// `clone_args.stack_size`.
+        stack_size: u64,
+    },
+}
+
+impl From<&LegacyCloneArgs> for KernelStackRequest {
+    fn from(l: &LegacyCloneArgs) -> Self {
+        if l.via_clone2 {
+            KernelStackRequest::Clone2 {
+                base: l.stack,
+                size: l.stack_size,
+            }
+        } else {
+            KernelStackRequest::Clone { newsp: l.stack }
+        }
+    }
+}
+
+/// Where the child starts: its stack pointer and, on ia64, the register backing store.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChildSp {
+    /// The child's user stack-pointer register (sparc64: the biased `%sp` value passed in,
+    /// see [`kernel_child_sp`]).
+    pub sp: u64,
+    /// ia64 only: `ar.bspstore`, the start of the register backing store (grows up).
+    pub ia64_bspstore: Option<u64>,
+}
+
+/// Why [`kernel_child_sp`] has no answer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KernelStackError {
+    /// `clone2` on an arch other than ia64.
+    NoClone2(Arch),
+    /// `clone3` on an arch without it.
+    NoClone3(Arch),
+    /// `clone3` with `stack == 0` but `stack_size != 0`, or `stack != 0` with
+    /// `stack_size == 0` — `clone3_stack_valid()` says EINVAL.
+    Clone3StackInvalid,
+    /// `clone3` `stack + stack_size` beyond the arch's address width: `access_ok()` fails,
+    /// EINVAL.
+    Clone3StackOutOfRange,
+}
+
+/// The child's initial stack pointer as Linux computes it, or `Ok(None)` when the child keeps
+/// (a copy-on-write copy of) the parent's SP.
+///
+/// * Legacy `clone`: `newsp` is used as-is (`0` → `None`), truncated to the register width on
+///   32-bit arches. Exceptions (each arch's `copy_thread()`):
+///   * hppa: `if (usp) { usp = ALIGN(usp, 4); if (usp) gr[30] = usp; }` — rounded up to 4,
+///     in 32-bit arithmetic (a value that wraps to 0 keeps the parent's SP);
+///   * ia64: the legacy `sys_clone` passes `stack_size = 16`, so `r12 = sp + 16 - 16 = sp` and
+///     `ar.bspstore = sp` (facts §4.1);
+///   * sparc64: the value is the biased `%sp`; the kernel additionally copies the trapping
+///     function's register-window frame to just below it (`clone_stackframe()`), so the SP the
+///     child actually resumes with is lower by that frame's size, which depends on user memory
+///     and is not modelled here.
+/// * ia64 `clone2`: `base == 0` → `None`; else `r12 = base + size - 16` (the 16-byte scratch
+///   area) and `ar.bspstore = base`, in wrapping 64-bit `unsigned long` arithmetic as the
+///   kernel does (it does not check the sum).
+/// * `clone3` (`clone3_stack_valid()`): `stack == 0` needs `stack_size == 0` → `None`; else
+///   `stack_size != 0` and `access_ok(stack, stack_size)` (checked here only against the
+///   arch's address width), then on grows-down arches `sp = stack + stack_size`, on hppa
+///   `sp = stack` (then `ALIGN(sp, 4)` in `copy_thread`).
+pub fn kernel_child_sp(
+    arch: Arch,
+    req: &KernelStackRequest,
+) -> Result<Option<ChildSp>, KernelStackError> {
+    let mask = arch.register_mask();
+    let plain = |sp: u64| {
+        Some(ChildSp {
+            sp,
+            ia64_bspstore: None,
+        })
+    };
+    match *req {
+        KernelStackRequest::Clone { newsp } => {
+            let newsp = newsp & mask;
+            if newsp == 0 {
+                return Ok(None);
+            }
+            Ok(match arch {
+                Arch::Hppa => hppa_align(newsp).and_then(plain),
+                Arch::Ia64 => Some(ChildSp {
+                    sp: newsp.wrapping_add(16).wrapping_sub(16),
+                    ia64_bspstore: Some(newsp),
+                }),
+                _ => plain(newsp),
+            })
+        }
+        KernelStackRequest::Clone2 { base, size } => {
+            if arch != Arch::Ia64 {
+                return Err(KernelStackError::NoClone2(arch));
+            }
+            if base == 0 {
+                return Ok(None);
+            }
+            Ok(Some(ChildSp {
+                sp: base.wrapping_add(size).wrapping_sub(16),
+                ia64_bspstore: Some(base),
+            }))
+        }
+        KernelStackRequest::Clone3 { stack, stack_size } => {
+            if arch.syscalls().clone3.is_none() {
+                return Err(KernelStackError::NoClone3(arch));
+            }
+            if stack == 0 {
+                return if stack_size == 0 {
+                    Ok(None)
+                } else {
+                    Err(KernelStackError::Clone3StackInvalid)
+                };
+            }
+            if stack_size == 0 {
+                return Err(KernelStackError::Clone3StackInvalid);
+            }
+            // access_ok(): the whole range must lie below the top of the address space.
+            let end = stack
+                .checked_add(stack_size)
+                .ok_or(KernelStackError::Clone3StackOutOfRange)?;
+            if arch.pointer_bits() == 32 && end > 1 << 32 {
+                return Err(KernelStackError::Clone3StackOutOfRange);
+            }
+            Ok(match arch.stack_growth() {
+                StackGrowth::Down => plain(end),
+                StackGrowth::Up => match arch {
+                    Arch::Hppa => hppa_align(stack).and_then(plain),
+                    _ => plain(stack),
+                },
+            })
+        }
+    }
+}
+
+/// parisc `copy_thread`: `ALIGN(usp, 4)` in 32-bit `unsigned long`; 0 after wrapping means the
+/// parent's SP is kept.
+fn hppa_align(usp: u64) -> Option<u64> {
+    let aligned = (usp as u32).wrapping_add(3) & !3;
+    if aligned == 0 {
+        None
+    } else {
+        Some(u64::from(aligned))
+    }
+}
