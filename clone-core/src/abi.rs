@@ -133,9 +133,8 @@ pub enum MmapKind {
     /// Six register arguments, offset in 4096-byte units (`mmap2`; 32-bit arches without a
     /// six-register `mmap`: i386's `__NR_mmap` is `old_mmap`, arm has no `__NR_mmap`).
     Pages4096,
-    /// One argument: a pointer to six words (`old_mmap`). s390x's only `mmap`
-    /// (`sys_old_mmap` in `arch/s390/kernel/syscalls/syscall.tbl`; glibc's s390 `MMAP_CALL`
-    /// builds the block). **[from memory, not re-read]**
+    /// One argument: a pointer to six words (`old_mmap`). s390x's only `mmap`:
+    /// `90 common mmap sys_old_mmap` in `arch/s390/kernel/syscalls/syscall.tbl`.
     ParameterBlock,
 }
 
@@ -764,15 +763,16 @@ impl Arch {
 
     /// First Linux version whose syscall table wires `clone3` for this arch, if any.
     ///
-    /// `clone3` appeared in 5.3 ("arch: wire-up clone3() syscall"); arches with their own fork
-    /// entry code got it later. ia64 never did, and sparc64 did not through 6.19 (see
-    /// [`SPARC64_CLONE3_2026`]). Per-arch versions other than 5.3 are **[unverified, from
-    /// memory]**: parisc, powerpc and mips 5.4, microblaze 5.3, loongarch64 from its first
-    /// release (5.19).
+    /// `clone3` appeared in 5.3 ("fork: add clone3", wired up by "arch: wire-up clone3()
+    /// syscall"). ia64 never got it (its table only says "435 reserved for clone3"), sparc64 not
+    /// through 6.19 (see [`SPARC64_CLONE3_2026`]), loongarch64 has had it since the arch was
+    /// merged (5.19). Arches that needed an entry wrapper were wired separately in the same
+    /// cycle (powerpc: "powerpc: Wire up clone3 syscall", with a `ppc_clone3` wrapper, posted
+    /// 2019-07-24); that each of those landed before 5.3 final is **[unverified]** — a kernel
+    /// between 5.3 and 5.4 may lack `clone3` on powerpc, parisc or mips.
     pub const fn clone3_since(self) -> Option<(u32, u32)> {
         match self {
             Arch::Ia64 | Arch::Sparc64 => None,
-            Arch::Hppa | Arch::Powerpc64 | Arch::Powerpc64le | Arch::Mips64 => Some((5, 4)),
             Arch::Loongarch64 => Some((5, 19)),
             _ => Some((5, 3)),
         }
@@ -898,5 +898,449 @@ pub struct SyscallRegisterNames {
 impl core::fmt::Display for Arch {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One hand-written row: expected values copied from the facts file §3.2 (clone .. set_tid)
+    /// and from the kernel `syscall.tbl` / linux-raw-sys sources for the rest. Not derived from
+    /// the code under test.
+    struct Row {
+        arch: Arch,
+        clone: u64,
+        clone3: Option<u64>,
+        exit: u64,
+        exit_group: u64,
+        gettid: u64,
+        futex: u64,
+        set_tid_address: u64,
+        // getpid, getppid, sched_yield, write, wait4, waitid, munmap, kill, tgkill
+        more: [u64; 9],
+    }
+
+    const ROWS: [Row; 14] = [
+        Row {
+            arch: Arch::X86_64,
+            clone: 56,
+            clone3: Some(435),
+            exit: 60,
+            exit_group: 231,
+            gettid: 186,
+            futex: 202,
+            set_tid_address: 218,
+            more: [39, 110, 24, 1, 61, 247, 11, 62, 234],
+        },
+        Row {
+            arch: Arch::I386,
+            clone: 120,
+            clone3: Some(435),
+            exit: 1,
+            exit_group: 252,
+            gettid: 224,
+            futex: 240,
+            set_tid_address: 258,
+            more: [20, 64, 158, 4, 114, 284, 91, 37, 270],
+        },
+        Row {
+            arch: Arch::Aarch64,
+            clone: 220,
+            clone3: Some(435),
+            exit: 93,
+            exit_group: 94,
+            gettid: 178,
+            futex: 98,
+            set_tid_address: 96,
+            more: [172, 173, 124, 64, 260, 95, 215, 129, 131],
+        },
+        Row {
+            arch: Arch::Arm,
+            clone: 120,
+            clone3: Some(435),
+            exit: 1,
+            exit_group: 248,
+            gettid: 224,
+            futex: 240,
+            set_tid_address: 256,
+            more: [20, 64, 158, 4, 114, 280, 91, 37, 268],
+        },
+        Row {
+            arch: Arch::Riscv64,
+            clone: 220,
+            clone3: Some(435),
+            exit: 93,
+            exit_group: 94,
+            gettid: 178,
+            futex: 98,
+            set_tid_address: 96,
+            more: [172, 173, 124, 64, 260, 95, 215, 129, 131],
+        },
+        Row {
+            arch: Arch::S390x,
+            clone: 120,
+            clone3: Some(435),
+            exit: 1,
+            exit_group: 248,
+            gettid: 236,
+            futex: 238,
+            set_tid_address: 252,
+            more: [20, 64, 158, 4, 114, 281, 91, 37, 241],
+        },
+        Row {
+            arch: Arch::Powerpc64,
+            clone: 120,
+            clone3: Some(435),
+            exit: 1,
+            exit_group: 234,
+            gettid: 207,
+            futex: 221,
+            set_tid_address: 232,
+            more: [20, 64, 158, 4, 114, 272, 91, 37, 250],
+        },
+        Row {
+            arch: Arch::Powerpc64le,
+            clone: 120,
+            clone3: Some(435),
+            exit: 1,
+            exit_group: 234,
+            gettid: 207,
+            futex: 221,
+            set_tid_address: 232,
+            more: [20, 64, 158, 4, 114, 272, 91, 37, 250],
+        },
+        Row {
+            arch: Arch::Mips64,
+            clone: 5055,
+            clone3: Some(5435),
+            exit: 5058,
+            exit_group: 5205,
+            gettid: 5178,
+            futex: 5194,
+            set_tid_address: 5212,
+            more: [5038, 5108, 5023, 5001, 5059, 5237, 5011, 5060, 5225],
+        },
+        Row {
+            arch: Arch::Loongarch64,
+            clone: 220,
+            clone3: Some(435),
+            exit: 93,
+            exit_group: 94,
+            gettid: 178,
+            futex: 98,
+            set_tid_address: 96,
+            more: [172, 173, 124, 64, 260, 95, 215, 129, 131],
+        },
+        Row {
+            arch: Arch::Sparc64,
+            clone: 217,
+            clone3: None,
+            exit: 1,
+            exit_group: 188,
+            gettid: 143,
+            futex: 142,
+            set_tid_address: 166,
+            more: [20, 197, 245, 4, 7, 279, 73, 37, 211],
+        },
+        Row {
+            arch: Arch::Hppa,
+            clone: 120,
+            clone3: Some(435),
+            exit: 1,
+            exit_group: 222,
+            gettid: 206,
+            futex: 210,
+            set_tid_address: 237,
+            more: [20, 64, 158, 4, 114, 235, 91, 37, 259],
+        },
+        // ia64: syscall.tbl entry + 1024 (getpid 17, getppid 18, sched_yield 140, write 3,
+        // wait4 102, waitid 246, munmap 128, kill 29, tgkill 211).
+        Row {
+            arch: Arch::Ia64,
+            clone: 1128,
+            clone3: None,
+            exit: 1025,
+            exit_group: 1236,
+            gettid: 1105,
+            futex: 1230,
+            set_tid_address: 1233,
+            more: [1041, 1042, 1164, 1027, 1126, 1270, 1152, 1053, 1235],
+        },
+        Row {
+            arch: Arch::Microblaze,
+            clone: 120,
+            clone3: Some(435),
+            exit: 1,
+            exit_group: 252,
+            gettid: 224,
+            futex: 240,
+            set_tid_address: 258,
+            more: [20, 64, 158, 4, 114, 284, 91, 37, 270],
+        },
+    ];
+
+    #[test]
+    fn syscall_numbers_match_hand_table() {
+        for (row, arch) in ROWS.iter().zip(Arch::ALL) {
+            assert_eq!(row.arch, arch, "ROWS must follow Arch::ALL order");
+            let n = arch.syscalls();
+            assert_eq!(n.clone, row.clone, "{arch} clone");
+            assert_eq!(n.clone3, row.clone3, "{arch} clone3");
+            assert_eq!(n.exit, row.exit, "{arch} exit");
+            assert_eq!(n.exit_group, row.exit_group, "{arch} exit_group");
+            assert_eq!(n.gettid, row.gettid, "{arch} gettid");
+            assert_eq!(n.futex, row.futex, "{arch} futex");
+            assert_eq!(
+                n.set_tid_address, row.set_tid_address,
+                "{arch} set_tid_address"
+            );
+            let got = [
+                n.getpid,
+                n.getppid,
+                n.sched_yield,
+                n.write,
+                n.wait4.unwrap_or(u64::MAX),
+                n.waitid,
+                n.munmap,
+                n.kill,
+                n.tgkill,
+            ];
+            assert_eq!(got, row.more, "{arch} getpid..tgkill");
+        }
+    }
+
+    #[test]
+    fn clone2_only_on_ia64() {
+        for arch in Arch::ALL {
+            let expected = if arch == Arch::Ia64 { Some(1213) } else { None };
+            assert_eq!(arch.syscalls().clone2, expected, "{arch}");
+            assert_eq!(
+                arch.clone2_arg_order().is_some(),
+                arch == Arch::Ia64,
+                "{arch}"
+            );
+        }
+    }
+
+    #[test]
+    fn mmap_choice() {
+        use MmapKind::*;
+        let expected = [
+            (Arch::X86_64, 9, Bytes),
+            (Arch::I386, 192, Pages4096),
+            (Arch::Aarch64, 222, Bytes),
+            (Arch::Arm, 192, Pages4096),
+            (Arch::Riscv64, 222, Bytes),
+            (Arch::S390x, 90, ParameterBlock),
+            (Arch::Powerpc64, 90, Bytes),
+            (Arch::Powerpc64le, 90, Bytes),
+            (Arch::Mips64, 5009, Bytes),
+            (Arch::Loongarch64, 222, Bytes),
+            (Arch::Sparc64, 71, Bytes),
+            (Arch::Hppa, 90, Bytes),
+            (Arch::Ia64, 1151, Bytes),
+            (Arch::Microblaze, 90, Bytes),
+        ];
+        for (arch, nr, kind) in expected {
+            assert_eq!(
+                (arch.syscalls().mmap, arch.syscalls().mmap_kind),
+                (nr, kind),
+                "{arch}"
+            );
+        }
+    }
+
+    #[test]
+    fn arg_orders_per_kconfig() {
+        use ArgOrder::*;
+        let expected = [
+            (Arch::X86_64, Default),
+            (Arch::I386, Backwards),
+            (Arch::Aarch64, Backwards),
+            (Arch::Arm, Backwards),
+            (Arch::Riscv64, Backwards),
+            (Arch::S390x, Backwards2),
+            (Arch::Powerpc64, Backwards),
+            (Arch::Powerpc64le, Backwards),
+            (Arch::Mips64, Backwards),
+            (Arch::Loongarch64, Default),
+            (Arch::Sparc64, Backwards),
+            (Arch::Hppa, Backwards),
+            (Arch::Ia64, Default),
+            (Arch::Microblaze, Backwards3),
+        ];
+        for (arch, order) in expected {
+            assert_eq!(arch.clone_arg_order(), order, "{arch}");
+        }
+    }
+
+    #[test]
+    fn arg_slots_follow_arch_kconfig_help() {
+        // (word, stack, stack_size, ptid, ctid, tls) straight from the arch/Kconfig prototypes.
+        let slots = |o: ArgOrder| {
+            let s = o.slots();
+            (
+                s.word,
+                s.stack,
+                s.stack_size,
+                s.parent_tid,
+                s.child_tid,
+                s.tls,
+            )
+        };
+        assert_eq!(slots(ArgOrder::Default), (0, 1, None, 2, 3, 4));
+        assert_eq!(slots(ArgOrder::Backwards), (0, 1, None, 2, 4, 3));
+        assert_eq!(slots(ArgOrder::Backwards2), (1, 0, None, 2, 3, 4));
+        assert_eq!(slots(ArgOrder::Backwards3), (0, 1, Some(2), 3, 4, 5));
+    }
+
+    #[test]
+    fn abi_properties() {
+        // (arch, growth up?, alignment, pointer bits, big endian, sigchld, sparc return)
+        let expected = [
+            (Arch::X86_64, false, 16, 64, false, 17, false),
+            (Arch::I386, false, 16, 32, false, 17, false),
+            (Arch::Aarch64, false, 16, 64, false, 17, false),
+            (Arch::Arm, false, 8, 32, false, 17, false),
+            (Arch::Riscv64, false, 16, 64, false, 17, false),
+            (Arch::S390x, false, 8, 64, true, 17, false),
+            (Arch::Powerpc64, false, 16, 64, true, 17, false),
+            (Arch::Powerpc64le, false, 16, 64, false, 17, false),
+            (Arch::Mips64, false, 16, 64, true, 18, false),
+            (Arch::Loongarch64, false, 16, 64, false, 17, false),
+            (Arch::Sparc64, false, 16, 64, true, 20, true),
+            (Arch::Hppa, true, 64, 32, true, 18, false),
+            (Arch::Ia64, false, 16, 64, false, 17, false),
+            (Arch::Microblaze, false, 4, 32, true, 17, false),
+        ];
+        for (arch, up, align, bits, be, sigchld, sparc) in expected {
+            assert_eq!(arch.stack_growth() == StackGrowth::Up, up, "{arch} growth");
+            assert_eq!(arch.stack_alignment(), align, "{arch} alignment");
+            assert!(align.is_power_of_two(), "{arch} alignment power of two");
+            assert_eq!(arch.pointer_bits(), bits, "{arch} bits");
+            assert_eq!(arch.big_endian(), be, "{arch} endian");
+            assert_eq!(arch.sigchld(), sigchld, "{arch} SIGCHLD");
+            assert_eq!(
+                arch.child_return() == ChildReturn::SparcSecondRegister,
+                sparc,
+                "{arch} child return"
+            );
+        }
+        assert_eq!(Arch::I386.register_mask(), 0xffff_ffff);
+        assert_eq!(Arch::X86_64.register_mask(), u64::MAX);
+    }
+
+    #[test]
+    fn clone3_availability() {
+        for arch in Arch::ALL {
+            let has_number = arch.syscalls().clone3.is_some();
+            let never = matches!(arch, Arch::Ia64 | Arch::Sparc64);
+            assert_eq!(has_number, !never, "{arch}");
+            assert!(
+                !arch.has_clone3((5, 2)),
+                "{arch}: nobody had clone3 before 5.3"
+            );
+            assert_eq!(arch.has_clone3((6, 19)), !never, "{arch} 6.19");
+            assert_eq!(arch.has_clone3((7, 0)), !never, "{arch} 7.0");
+        }
+        assert!(Arch::X86_64.has_clone3((5, 3)));
+        assert!(Arch::X86_64.has_clone3((6, 0)));
+        assert!(!Arch::Loongarch64.has_clone3((5, 18)));
+        assert!(Arch::Loongarch64.has_clone3((5, 19)));
+    }
+
+    #[test]
+    fn names_round_trip_and_aliases() {
+        let canonical = [
+            "x86_64",
+            "i386",
+            "aarch64",
+            "arm",
+            "riscv64",
+            "s390x",
+            "powerpc64",
+            "powerpc64le",
+            "mips64",
+            "loongarch64",
+            "sparc64",
+            "hppa",
+            "ia64",
+            "microblaze",
+        ];
+        for (arch, name) in Arch::ALL.into_iter().zip(canonical) {
+            assert_eq!(arch.name(), name);
+            assert_eq!(Arch::from_name(name), Some(arch));
+            assert_eq!(Arch::from_name(&name.to_uppercase()), Some(arch));
+        }
+        let aliases = [
+            ("amd64", Arch::X86_64),
+            ("i686", Arch::I386),
+            ("x86", Arch::I386),
+            ("arm64", Arch::Aarch64),
+            ("armv7", Arch::Arm),
+            ("armhf", Arch::Arm),
+            ("ppc64", Arch::Powerpc64),
+            ("ppc64le", Arch::Powerpc64le),
+            ("mips64el", Arch::Mips64),
+            ("loong64", Arch::Loongarch64),
+            ("parisc", Arch::Hppa),
+            ("riscv64gc", Arch::Riscv64),
+            ("microblazeel", Arch::Microblaze),
+        ];
+        for (alias, arch) in aliases {
+            assert_eq!(Arch::from_name(alias), Some(arch), "{alias}");
+        }
+        for bad in ["", "x86_65", "powerpc", "mips", "riscv32", "s390"] {
+            assert_eq!(Arch::from_name(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn native_matches_build_target() {
+        let native = Arch::native();
+        #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+        assert_eq!(native, Some(Arch::X86_64));
+        #[cfg(target_arch = "aarch64")]
+        assert_eq!(native, Some(Arch::Aarch64));
+        if let Some(arch) = native {
+            assert_eq!(arch.pointer_bits() as usize, usize::BITS as usize);
+            assert_eq!(
+                arch.big_endian(),
+                cfg!(target_endian = "big") || arch.bi_endian()
+            );
+        }
+    }
+
+    #[test]
+    fn documentation_strings() {
+        assert_eq!(Arch::X86_64.syscall_instruction(), "syscall");
+        assert_eq!(Arch::I386.syscall_instruction(), "int 0x80");
+        assert_eq!(Arch::Sparc64.syscall_instruction(), "ta 0x6d");
+        assert_eq!(Arch::Hppa.syscall_instruction(), "ble 0x100(%sr2,%r0)");
+        assert_eq!(Arch::Ia64.syscall_instruction(), "break 0x100000");
+        assert_eq!(Arch::Microblaze.syscall_instruction(), "brki r14,0x8");
+        let r = Arch::X86_64.syscall_registers();
+        assert_eq!(r.args, ["rdi", "rsi", "rdx", "r10", "r8", "r9"]);
+        assert_eq!(r.number, "rax");
+        let r = Arch::S390x.syscall_registers();
+        assert_eq!((r.args[0], r.args[5], r.number), ("r2", "r7", "r1"));
+        let r = Arch::Hppa.syscall_registers();
+        assert_eq!((r.args[0], r.args[5], r.number), ("r26", "r21", "r20"));
+        let r = Arch::Microblaze.syscall_registers();
+        assert_eq!((r.args[0], r.args[5], r.number), ("r5", "r10", "r12"));
+    }
+
+    #[test]
+    fn user_limits() {
+        assert_eq!(Arch::X86_64.user_address_limit(), 0x7fff_ffff_f000);
+        assert_eq!(Arch::I386.user_address_limit(), 0xc000_0000);
+        assert_eq!(Arch::Aarch64.user_address_limit(), 0x1_0000_0000_0000);
+        assert_eq!(Arch::Riscv64.user_address_limit(), 0x40_0000_0000);
+        for arch in Arch::ALL {
+            if arch.pointer_bits() == 32 {
+                assert!(arch.user_address_limit() <= 1 << 32, "{arch}");
+            }
+        }
     }
 }
