@@ -1,0 +1,134 @@
+//! aarch64 MMU set-up: a static identity map with 1 GiB and 2 MiB block descriptors.
+//!
+//! # Orientation
+//!
+//! `crate::arch::imp::mmu`, used once by `init()`. The map (VA = PA, TTBR0_EL1 only, 39-bit
+//! VA, 4 KiB granule, translation starts at level 1):
+//!
+//! | range                      | memory type         | EL1 | EL0            |
+//! |----------------------------|---------------------|-----|----------------|
+//! | 0x0000_0000..0x4000_0000   | Device-nGnRnE       | RW  | none (XN)      |
+//! | 0x4000_0000..0x8000_0000   | Normal write-back   | RWX | none           |
+//! |   of which `USER_REGION`   | Normal write-back   | RW, PXN | RWX        |
+//! | everything else            | unmapped            |     |                |
+//!
+//! The first GiB holds `virt`'s GIC, PL011 and the rest of the MMIO; the second GiB is RAM (up
+//! to 1 GiB of `-m`). The user window must be PXN anyway: ARMv8 makes EL0-writable memory
+//! privileged-execute-never. Descriptor bits are from the ARM ARM, D8.3 (VMSAv8-64 descriptor
+//! formats) and D8.4 (memory attributes).
+
+use core::arch::asm;
+
+use super::USER_REGION;
+
+/// One translation table: 512 descriptors, 4 KiB aligned.
+#[repr(C, align(4096))]
+struct Table([u64; 512]);
+
+static mut L1: Table = Table([0; 512]);
+static mut L2_RAM: Table = Table([0; 512]);
+
+const DESC_BLOCK: u64 = 0b01;
+const DESC_TABLE: u64 = 0b11;
+/// AttrIndx (bits 4:2): MAIR_EL1 slot 0 = Device-nGnRnE, slot 1 = Normal WB.
+const ATTR_DEVICE: u64 = 0 << 2;
+const ATTR_NORMAL: u64 = 1 << 2;
+/// AP[2:1] (bits 7:6): 0b00 = EL1 RW / EL0 none, 0b01 = EL1 RW / EL0 RW.
+const AP_EL1_ONLY: u64 = 0b00 << 6;
+const AP_EL0_RW: u64 = 0b01 << 6;
+/// SH (bits 9:8) = inner shareable.
+const SH_INNER: u64 = 0b11 << 8;
+/// Access flag: set, so no access-flag faults.
+const AF: u64 = 1 << 10;
+const PXN: u64 = 1 << 53;
+const UXN: u64 = 1 << 54;
+
+const GIB: u64 = 1 << 30;
+const BLOCK_2M: u64 = 2 << 20;
+const RAM_GIB_BASE: u64 = 0x4000_0000;
+
+/// MAIR_EL1: Attr0 = 0x00 (Device-nGnRnE), Attr1 = 0xff (Normal, inner/outer write-back
+/// read/write-allocate).
+const MAIR: u64 = 0xff << 8;
+/// TCR_EL1: T0SZ = 25 (39-bit VA), IRGN0/ORGN0 = write-back, SH0 = inner, TG0 = 4 KiB,
+/// EPD1 = 1 (no TTBR1 walks), IPS = 0b001 (36-bit PA, enough for `virt`'s low memory map).
+const TCR: u64 = 25 | (0b01 << 8) | (0b01 << 10) | (0b11 << 12) | (1 << 23) | (0b001 << 32);
+/// SCTLR_EL1: M (MMU), C and I (caches), SA and SA0 (SP alignment checks) plus, like Linux's
+/// `INIT_SCTLR_EL1_MMU_ON`, EL0 access to DC ZVA (DZE), CTR_EL0 (UCT), cache maintenance
+/// (UCI) and WFI/WFE without trapping (nTWI, nTWE); A (alignment check) and WXN stay clear.
+/// The RES1 bits of ARMv8.0 (11, 20, 22, 23, 28, 29) are set.
+const SCTLR: u64 = (1 << 0)
+    | (1 << 2)
+    | (1 << 3)
+    | (1 << 4)
+    | (1 << 12)
+    | (1 << 14)
+    | (1 << 15)
+    | (1 << 16)
+    | (1 << 18)
+    | (1 << 26)
+    | (1 << 11)
+    | (1 << 20)
+    | (1 << 22)
+    | (1 << 23)
+    | (1 << 28)
+    | (1 << 29);
+
+/// Builds the identity map and turns the MMU and caches on.
+///
+/// # Safety
+///
+/// Call once, at boot, on the only running core, before anything relies on memory attributes
+/// (no other code may run concurrently or hold references into `L1`/`L2_RAM`). Every address
+/// the kernel uses must be inside the mapped ranges in the table above, which holds for the
+/// kernel image, its stack and the `virt` MMIO it touches.
+pub unsafe fn enable() {
+    let l1 = &raw mut L1;
+    let l2 = &raw mut L2_RAM;
+    // SAFETY: the caller guarantees exclusive use at boot; `l1`/`l2` point to the statics.
+    unsafe {
+        (*l1).0[0] = DESC_BLOCK | ATTR_DEVICE | AP_EL1_ONLY | AF | PXN | UXN;
+        (*l1).0[1] = DESC_TABLE | (l2 as u64);
+        for (i, entry) in (*l2).0.iter_mut().enumerate() {
+            let pa = RAM_GIB_BASE + i as u64 * BLOCK_2M;
+            let common = DESC_BLOCK | ATTR_NORMAL | SH_INNER | AF | pa;
+            *entry = if USER_REGION.contains(&pa) {
+                common | AP_EL0_RW | PXN
+            } else {
+                common | AP_EL1_ONLY | UXN
+            };
+        }
+    }
+    const _: () = assert!(USER_REGION.start % BLOCK_2M == 0 && USER_REGION.end % BLOCK_2M == 0);
+    const _: () =
+        assert!(USER_REGION.start >= RAM_GIB_BASE && USER_REGION.end <= RAM_GIB_BASE + GIB);
+
+    // SAFETY: the tables above identity-map the code executing this sequence, its stack and
+    // all kernel data with their previous meaning, so turning translation on does not move
+    // anything; the barriers order the table writes before the walker can see them and make
+    // the new SCTLR_EL1 take effect before the next instruction.
+    unsafe {
+        asm!(
+            "msr mair_el1, {mair}",
+            "msr tcr_el1, {tcr}",
+            "msr ttbr0_el1, {ttbr0}",
+            "dsb ish",
+            "tlbi vmalle1",
+            "dsb ish",
+            "isb",
+            "mrs {tmp}, sctlr_el1",
+            "orr {tmp}, {tmp}, {sctlr}",
+            "bic {tmp}, {tmp}, {clear}",
+            "msr sctlr_el1, {tmp}",
+            "isb",
+            mair = in(reg) MAIR,
+            tcr = in(reg) TCR,
+            ttbr0 = in(reg) l1 as u64,
+            sctlr = in(reg) SCTLR,
+            // A (bit 1) and WXN (bit 19) must be clear.
+            clear = in(reg) (1u64 << 1) | (1u64 << 19),
+            tmp = out(reg) _,
+            options(nostack, preserves_flags),
+        );
+    }
+}

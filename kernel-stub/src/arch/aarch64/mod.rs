@@ -1,0 +1,318 @@
+//! aarch64 (QEMU `virt`) arch module of the kernel stub: boot, EL0 entry and traps, PL011
+//! console, generic-timer preemption through GICv2, identity-mapped MMU and semihosting exit.
+//!
+//! # Orientation
+//!
+//! This file is `crate::arch::imp` (selected by `src/arch/mod.rs` with `cfg_attr(path)`); it
+//! provides exactly the items listed in `/work/notes/kernel-interface.md`. Files beside it:
+//! `boot.s` (`_start`: EL2 -> EL1, stack, `.bss`, `kmain`), `trap.s` (`__arch_run_user` and the
+//! VBAR_EL1 table), `mmu.rs` (flat identity map with an EL0-only user window), `irq.rs`
+//! (GICv2 + virtual timer) and `linker.ld` (link address 0x4008_0000, picked up by `build.rs`).
+//!
+//! QEMU command line this module is written for (the xtask must pass all of it):
+//!
+//! ```text
+//! qemu-system-aarch64 -machine virt -cpu cortex-a72 -m 512M -nographic -semihosting \
+//!     -kernel <kernel-stub ELF>
+//! ```
+//!
+//! * `-m 512M` (at least 256 MiB above the kernel): RAM is 0x4000_0000..0x6000_0000 and
+//!   [`USER_REGION`] is 0x4800_0000..0x5000_0000.
+//! * `-semihosting`: [`exit_qemu`] uses the semihosting `SYS_EXIT` call (qemu-exit's AArch64
+//!   backend), which makes QEMU exit with the given status; without it the `hlt #0xf000` is an
+//!   undefined instruction.
+//! * GICv2 is `virt`'s default (no `gic-version=3`); `virtualization=on` also works (the boot
+//!   code drops from EL2 to EL1); `secure=on` (EL3 entry) does not.
+//!
+//! Memory model: the MMU is on with a 4 KiB-granule identity map (see `mmu.rs`), because with
+//! the MMU off every data access is Device memory, where the unaligned loads and stores of
+//! ordinary (non-strict-align) Linux user code fault. The user window is the only EL0-accessible
+//! memory, so a wild user pointer is a permission fault reported as [`TrapCause::Fault`].
+//!
+//! Limitation: the kernel copies the user program into RAM with data stores and does no
+//! I-cache maintenance; QEMU's TCG does not model caches, real hardware would need
+//! `dc cvau`/`ic ivau` over the image.
+
+mod irq;
+mod mmu;
+
+use core::arch::{asm, global_asm};
+use core::mem::offset_of;
+use core::ops::Range;
+
+use clone_core::{Arch, Errno};
+
+/// The architecture the kernel serves.
+pub const ARCH: Arch = Arch::Aarch64;
+
+/// User-accessible memory: 128 MiB of RAM above the kernel, mapped EL0 read/write/execute
+/// (and privileged-execute-never) by `mmu.rs`. Must stay 2 MiB aligned (block mappings).
+pub const USER_REGION: Range<u64> = 0x4800_0000..0x5000_0000;
+
+/// Link address of the user ELF: the bottom of [`USER_REGION`].
+pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
+
+/// Every user register of one task, saved by `trap.s` on each exception from EL0 and
+/// restored by [`run_user`]. The layout is shared with `trap.s` (offsets checked below).
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    /// x0..x30 (x29 = frame pointer, x30 = link register).
+    pub x: [u64; 31],
+    /// SP_EL0.
+    pub sp: u64,
+    /// ELR_EL1: where the user resumes (after an `svc`, the next instruction).
+    pub pc: u64,
+    /// SPSR_EL1: the user PSTATE (NZCV, DAIF, mode EL0t = 0).
+    pub pstate: u64,
+    /// TPIDR_EL0: the user thread pointer (Linux's TLS register on arm64).
+    pub tpidr: u64,
+    /// FPCR (rounding mode, trap enables).
+    pub fpcr: u64,
+    /// FPSR (cumulative exception flags).
+    pub fpsr: u64,
+    _pad: u64,
+    /// q0..q31: the FP/SIMD registers (user code uses NEON for memcpy, so they are live).
+    pub q: [u128; 32],
+}
+
+// The asm in trap.s stores/loads these pairs with `stp`/`ldp`; keep them adjacent.
+const _: () = {
+    assert!(offset_of!(TrapFrame, x) == 0);
+    assert!(offset_of!(TrapFrame, sp) == 248);
+    assert!(offset_of!(TrapFrame, pc) == offset_of!(TrapFrame, sp) + 8);
+    assert!(offset_of!(TrapFrame, tpidr) == offset_of!(TrapFrame, pstate) + 8);
+    assert!(offset_of!(TrapFrame, fpsr) == offset_of!(TrapFrame, fpcr) + 8);
+    assert!(offset_of!(TrapFrame, q) % 16 == 0);
+    assert!(core::mem::size_of::<TrapFrame>() % 16 == 0);
+};
+
+/// SPSR_EL1.M = EL0t with DAIF clear: user mode with interrupts on.
+const SPSR_EL0T: u64 = 0;
+
+impl TrapFrame {
+    /// A fresh user context: all registers zero, `pc = entry`, `sp = sp`, EL0 with IRQs on.
+    pub fn new_user(entry: u64, sp: u64) -> Self {
+        Self {
+            pc: entry,
+            sp,
+            pstate: SPSR_EL0T,
+            ..Self::default()
+        }
+    }
+
+    /// Syscall number (x8).
+    pub fn syscall_nr(&self) -> u64 {
+        self.x[8]
+    }
+
+    /// Raw syscall arguments x0..x5, in Linux order.
+    pub fn args(&self) -> [u64; 6] {
+        [
+            self.x[0], self.x[1], self.x[2], self.x[3], self.x[4], self.x[5],
+        ]
+    }
+
+    /// Sets the syscall result (x0); `-errno as u64` for errors.
+    pub fn set_return(&mut self, value: u64) {
+        self.x[0] = value;
+    }
+
+    /// User program counter.
+    pub fn pc(&self) -> u64 {
+        self.pc
+    }
+
+    /// User stack pointer (SP_EL0).
+    pub fn sp(&self) -> u64 {
+        self.sp
+    }
+
+    /// Sets the user stack pointer (a clone child's new stack).
+    pub fn set_sp(&mut self, sp: u64) {
+        self.sp = sp;
+    }
+
+    /// User TLS register (TPIDR_EL0).
+    pub fn tls(&self) -> u64 {
+        self.tpidr
+    }
+
+    /// Sets the user TLS register (CLONE_SETTLS).
+    pub fn set_tls(&mut self, tls: u64) {
+        self.tpidr = tls;
+    }
+}
+
+/// Why [`run_user`] came back.
+#[derive(Clone, Copy, Debug)]
+pub enum TrapCause {
+    /// `svc #0` from EL0; the frame's pc already points after it.
+    Syscall,
+    /// The preemption timer fired while the user ran (already acknowledged and re-armed).
+    Timer,
+    /// A user fault: the task must die. `addr` is FAR_EL1 for aborts, else the pc.
+    Fault {
+        /// User pc of the faulting instruction.
+        pc: u64,
+        /// Faulting data/instruction address.
+        addr: u64,
+        /// Human-readable kind.
+        what: &'static str,
+    },
+}
+
+global_asm!(
+    include_str!("boot.s"),
+    kmain = sym crate::kmain,
+);
+
+global_asm!(
+    include_str!("trap.s"),
+    SP = const offset_of!(TrapFrame, sp),
+    PSTATE = const offset_of!(TrapFrame, pstate),
+    FPCR = const offset_of!(TrapFrame, fpcr),
+    Q = const offset_of!(TrapFrame, q),
+    kernel_trap = sym kernel_trap,
+);
+
+unsafe extern "C" {
+    /// Enters EL0 with `frame` and returns at the next exception from EL0 with the frame
+    /// updated; the result is the vector kind (0 sync, 1 IRQ, 2 FIQ, 3 SError).
+    fn __arch_run_user(frame: *mut TrapFrame) -> u64;
+    /// The VBAR_EL1 table (2 KiB aligned, in trap.s).
+    static __arch_vectors: u8;
+}
+
+/// CPACR_EL1.FPEN = 0b11: no FP/SIMD traps at EL0 or EL1 (user code uses NEON; the trap path
+/// saves q0..q31 with FP instructions).
+const CPACR_FPEN_ALL: u64 = 0b11 << 20;
+
+/// CNTKCTL_EL1.EL0VCTEN | EL0PCTEN: EL0 may read the counters, as on Linux (the vDSO does).
+const CNTKCTL_EL0_COUNTERS: u64 = 0b11;
+
+/// Sets up the MMU, exception vectors, FP access, console and the preemption timer.
+/// Called once by `kmain` before anything else.
+pub fn init() {
+    // SAFETY: called once at boot on the only core, before any other memory user; the map
+    // built by `mmu::enable` is the identity over everything the kernel touches.
+    unsafe { mmu::enable() };
+    // SAFETY: `__arch_vectors` is the 2 KiB-aligned table in trap.s; writing VBAR_EL1,
+    // CPACR_EL1 and CNTKCTL_EL1 only changes how later exceptions and EL0 accesses behave.
+    unsafe {
+        asm!(
+            "msr vbar_el1, {vbar}",
+            "msr cpacr_el1, {cpacr}",
+            "msr cntkctl_el1, {cntkctl}",
+            "isb",
+            vbar = in(reg) &raw const __arch_vectors as u64,
+            cpacr = in(reg) CPACR_FPEN_ALL,
+            cntkctl = in(reg) CNTKCTL_EL0_COUNTERS,
+            options(nostack, preserves_flags),
+        );
+    }
+    irq::init();
+}
+
+/// PL011 data register on `virt`.
+const UART_DR: usize = 0x0900_0000;
+/// PL011 flag register; bit 5 = transmit FIFO full.
+const UART_FR: usize = 0x0900_0018;
+const UART_FR_TXFF: u32 = 1 << 5;
+
+/// Writes bytes to the PL011 UART (polling; QEMU's PL011 needs no set-up).
+pub fn console_write(bytes: &[u8]) {
+    for &b in bytes {
+        // SAFETY: UART_FR/UART_DR are the PL011 registers of QEMU `virt`, mapped as Device
+        // memory by `mmu.rs` (and Device anyway with the MMU off); 32-bit accesses as the
+        // PL011 requires. Single core, interrupts off in the kernel: no concurrent writer.
+        unsafe {
+            while core::ptr::read_volatile(UART_FR as *const u32) & UART_FR_TXFF != 0 {}
+            core::ptr::write_volatile(UART_DR as *mut u32, u32::from(b));
+        }
+    }
+}
+
+/// Runs the user context in `frame` at EL0 until the next exception, and classifies it.
+pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
+    // SAFETY: `frame` is a valid, 16-byte aligned TrapFrame for the whole call (the asm uses it
+    // as SP_EL1 while EL0 runs). EL0 can only reach USER_REGION (mmu.rs), so user code cannot
+    // corrupt the kernel; `__arch_run_user` restores every callee-saved register and the
+    // kernel stack before it returns.
+    let kind = unsafe { __arch_run_user(frame) };
+    match kind {
+        0 => classify_sync(frame),
+        1 => {
+            irq::handle();
+            TrapCause::Timer
+        }
+        2 => TrapCause::Fault {
+            pc: frame.pc,
+            addr: frame.pc,
+            what: "unexpected FIQ",
+        },
+        _ => TrapCause::Fault {
+            pc: frame.pc,
+            addr: frame.pc,
+            what: "SError (asynchronous abort)",
+        },
+    }
+}
+
+/// Decodes ESR_EL1 after a synchronous exception from EL0 (ARM ARM D17.2.37, EC values).
+fn classify_sync(frame: &TrapFrame) -> TrapCause {
+    let esr: u64;
+    let far: u64;
+    // SAFETY: reading ESR_EL1/FAR_EL1 has no side effects; they still describe the exception
+    // just taken because the kernel runs with interrupts masked.
+    unsafe {
+        asm!("mrs {}, esr_el1", out(reg) esr, options(nomem, nostack, preserves_flags));
+        asm!("mrs {}, far_el1", out(reg) far, options(nomem, nostack, preserves_flags));
+    }
+    let pc = frame.pc;
+    let (addr, what) = match esr >> 26 {
+        0x15 => return TrapCause::Syscall,
+        0x00 => (pc, "undefined instruction"),
+        0x0e => (pc, "illegal execution state"),
+        0x18 => (pc, "trapped system register access"),
+        0x20 => (far, "instruction abort"),
+        0x22 => (far, "pc alignment fault"),
+        0x24 => (far, "data abort"),
+        0x26 => (frame.sp, "sp alignment fault"),
+        0x2c => (pc, "floating-point exception"),
+        0x3c => (pc, "breakpoint (brk)"),
+        _ => (pc, "unexpected synchronous exception"),
+    };
+    TrapCause::Fault { pc, addr, what }
+}
+
+/// Waits for an interrupt (nothing runnable). The timer interrupt, if that is what woke the
+/// core, is acknowledged and re-armed here; IRQs stay masked in the kernel.
+pub fn idle() {
+    // SAFETY: `wfi` only waits; with PSTATE.I set the pending IRQ wakes the core without being
+    // taken, and `irq::handle` acknowledges it below.
+    unsafe { asm!("dsb sy", "wfi", options(nostack, preserves_flags)) };
+    if irq::timer_pending() {
+        irq::handle();
+    }
+}
+
+/// Exits QEMU through semihosting `SYS_EXIT`: host status 33 on pass, 65 on failure.
+pub fn exit_qemu(pass: bool) -> ! {
+    use qemu_exit::QEMUExit;
+    qemu_exit::AArch64::new().exit(if pass { 33 } else { 65 })
+}
+
+/// arm64 accepts any TLS value: `copy_thread` (arch/arm64/kernel/process.c) stores the
+/// CLONE_SETTLS argument into `thread.uw.tp_value` without a check, so neither does the stub.
+pub fn check_tls(_tls: u64) -> Result<(), Errno> {
+    Ok(())
+}
+
+/// Entered from `trap.s` for any exception taken at EL1: a kernel bug. Reports and fails.
+extern "C" fn kernel_trap(slot: u64, esr: u64, elr: u64, far: u64) -> ! {
+    crate::kprintln!(
+        "kernel-stub: kernel exception (vector slot {slot}) esr={esr:#x} elr={elr:#x} far={far:#x}"
+    );
+    exit_qemu(false)
+}

@@ -1,0 +1,29 @@
+//! Arch selection: exactly one of `x86_64/`, `aarch64/`, `riscv64/` is compiled, as `crate::arch`.
+//!
+//! Every arch module provides the same items (the fixed interface in
+//! `/work/notes/kernel-interface.md`, repeated here so the contract lives with the code):
+//!
+//! * `ARCH: clone_core::Arch`, `USER_REGION: Range<u64>` (what `access_ok` accepts),
+//!   `USER_IMAGE_BASE: u64` (link address of the user ELF);
+//! * `TrapFrame` (every user register, `Clone + Copy + Default`) with `new_user`, `syscall_nr`,
+//!   `args`, `set_return`, `pc`, `sp`, `set_sp`, `tls`, `set_tls`;
+//! * `TrapCause { Syscall, Timer, Fault { pc, addr, what } }`;
+//! * `init()`, `console_write(&[u8])`, `run_user(&mut TrapFrame) -> TrapCause`, `idle()`,
+//!   `exit_qemu(bool) -> !`, `check_tls(u64) -> Result<(), Errno>`.
+//!
+//! The boot code of each arch (`_start`) sets up a stack, zeroes `.bss` and calls
+//! [`crate::kmain`]. If the arch directory holds a `linker.ld`, `build.rs` passes it to the
+//! linker (`-T`).
+//!
+//! The `use` list below is the compile-time check that an arch provides the whole interface:
+//! a missing item fails the build here rather than in some later caller.
+
+#[cfg_attr(target_arch = "x86_64", path = "x86_64/mod.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "aarch64/mod.rs")]
+#[cfg_attr(target_arch = "riscv64", path = "riscv64/mod.rs")]
+mod imp;
+
+pub use imp::{
+    ARCH, TrapCause, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls, console_write, exit_qemu,
+    idle, init, run_user,
+};

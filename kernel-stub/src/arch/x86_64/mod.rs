@@ -1,0 +1,451 @@
+//! x86_64 arch of the kernel stub: PVH boot, 16550 serial console, GDT/TSS/IDT, `syscall` entry,
+//! 8259 PIC + 8254 PIT timer, isa-debug-exit.
+//!
+//! # Orientation
+//!
+//! * `boot.rs`: the 32-bit PVH entry and the switch to long mode (identity-mapped low 1 GiB).
+//! * `trap.rs`: the asm that enters ring 3 with `iretq` and comes back on `syscall`, an
+//!   interrupt or an exception, saving every user register into a [`TrapFrame`].
+//! * this file: the fixed arch interface (`/work/notes/kernel-interface.md`) on top of those,
+//!   plus the one-time hardware setup in [`init`].
+//!
+//! Memory: the kernel is linked at 1 MiB; [`USER_REGION`] (32 MiB..96 MiB of QEMU's default
+//! 128 MiB) is the only memory mapped with the U bit, so a user access anywhere else faults and
+//! only kills the task. SMAP/SMEP stay off: the kernel reads user memory directly after
+//! checking the range (`uaccess.rs`).
+//!
+//! QEMU: `qemu-system-x86_64 -machine q35 -nographic -no-reboot
+//! -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel <elf>`.
+
+mod boot;
+mod trap;
+
+use core::ops::Range;
+
+use clone_core::{Arch, Errno};
+use qemu_exit::QEMUExit;
+use spin::{LazyLock as Lazy, Mutex};
+use uart_16550::Uart16550;
+use uart_16550::backend::PioBackend;
+use x86_64::instructions::port::Port;
+use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
+use x86_64::instructions::tables::{lidt, load_tss};
+use x86_64::registers::model_specific::Msr;
+use x86_64::structures::DescriptorTablePointer;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::{PrivilegeLevel, VirtAddr};
+
+/// This arch, for clone-core's decoder and errno values.
+pub const ARCH: Arch = Arch::X86_64;
+
+/// User memory: 32 MiB..96 MiB (2 MiB aligned: one page-directory entry per 2 MiB).
+pub const USER_REGION: Range<u64> = 0x0200_0000..0x0600_0000;
+
+/// Link address of the user ELF (the bottom of the user region).
+pub const USER_IMAGE_BASE: u64 = 0x0200_0000;
+
+/// Linux's `TASK_SIZE_MAX` for 4-level paging (`arch/x86/include/asm/page_64_types.h`):
+/// `(1 << 47) - PAGE_SIZE`. `ARCH_SET_FS`/`CLONE_SETTLS` at or above it → `EPERM`.
+const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
+
+/// Every user register. `repr(C)` because `trap.rs` addresses fields by offset; 16-byte
+/// aligned for `fxsave64`.
+#[repr(C, align(16))]
+#[derive(Clone, Copy)]
+#[allow(missing_docs)]
+pub struct TrapFrame {
+    pub rax: u64,
+    pub rbx: u64,
+    pub rcx: u64,
+    pub rdx: u64,
+    pub rsi: u64,
+    pub rdi: u64,
+    pub rbp: u64,
+    pub r8: u64,
+    pub r9: u64,
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    pub rip: u64,
+    pub rsp: u64,
+    pub rflags: u64,
+    /// `IA32_FS_BASE`, the x86_64 TLS register.
+    pub fs_base: u64,
+    _pad: u64,
+    /// x87/SSE state (`fxsave64` layout).
+    pub fx: [u8; 512],
+}
+
+impl Default for TrapFrame {
+    fn default() -> Self {
+        let mut fx = [0u8; 512];
+        // The state `fninit` + reset MXCSR give: x87 control word 0x037f, MXCSR 0x1f80.
+        fx[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+        fx[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        Self {
+            rax: 0,
+            rbx: 0,
+            rcx: 0,
+            rdx: 0,
+            rsi: 0,
+            rdi: 0,
+            rbp: 0,
+            r8: 0,
+            r9: 0,
+            r10: 0,
+            r11: 0,
+            r12: 0,
+            r13: 0,
+            r14: 0,
+            r15: 0,
+            rip: 0,
+            rsp: 0,
+            rflags: RFLAGS_IF | RFLAGS_RESERVED1,
+            fs_base: 0,
+            _pad: 0,
+            fx,
+        }
+    }
+}
+
+const RFLAGS_IF: u64 = 1 << 9;
+const RFLAGS_RESERVED1: u64 = 1 << 1;
+/// Flags user code may own: CF PF AF ZF SF DF OF AC (not TF, IOPL, NT, ...).
+const RFLAGS_USER: u64 = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x4_0000;
+
+impl TrapFrame {
+    /// A fresh ring-3 frame.
+    pub fn new_user(entry: u64, sp: u64) -> Self {
+        Self {
+            rip: entry,
+            rsp: sp,
+            ..Self::default()
+        }
+    }
+    /// `rax`.
+    pub fn syscall_nr(&self) -> u64 {
+        self.rax
+    }
+    /// `rdi, rsi, rdx, r10, r8, r9`.
+    pub fn args(&self) -> [u64; 6] {
+        [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9]
+    }
+    /// `rax`.
+    pub fn set_return(&mut self, value: u64) {
+        self.rax = value;
+    }
+    /// `rip`.
+    pub fn pc(&self) -> u64 {
+        self.rip
+    }
+    /// `rsp`.
+    pub fn sp(&self) -> u64 {
+        self.rsp
+    }
+    /// Sets `rsp`.
+    pub fn set_sp(&mut self, sp: u64) {
+        self.rsp = sp;
+    }
+    /// The FS base.
+    pub fn tls(&self) -> u64 {
+        self.fs_base
+    }
+    /// Sets the FS base; callers check it with [`check_tls`] first.
+    pub fn set_tls(&mut self, tls: u64) {
+        self.fs_base = tls;
+    }
+}
+
+/// Why `run_user` came back.
+pub enum TrapCause {
+    /// The task executed `syscall`.
+    Syscall,
+    /// The periodic timer fired while the task ran.
+    Timer,
+    /// The task faulted.
+    Fault {
+        /// Faulting instruction.
+        pc: u64,
+        /// Faulting address (CR2) for page faults, else 0.
+        addr: u64,
+        /// Exception name.
+        what: &'static str,
+    },
+}
+
+/// `ARCH_SET_FS`/`CLONE_SETTLS` check of `do_arch_prctl_64` (Linux
+/// `arch/x86/kernel/process_64.c`): an FS base at or above `TASK_SIZE_MAX` is `EPERM`. That
+/// also covers every non-canonical value, which `wrmsr` would refuse with #GP.
+pub fn check_tls(tls: u64) -> Result<(), Errno> {
+    if tls >= TASK_SIZE_MAX {
+        Err(Errno::EPERM)
+    } else {
+        Ok(())
+    }
+}
+
+static SERIAL: Mutex<Option<Uart16550<PioBackend>>> = Mutex::new(None);
+
+/// Writes to COM1.
+pub fn console_write(bytes: &[u8]) {
+    if let Some(uart) = SERIAL.lock().as_mut() {
+        uart.send_bytes_exact(bytes);
+    }
+}
+
+/// Exits QEMU through isa-debug-exit: 0x10 → host status 33 (pass), 0x20 → 65 (fail). Never
+/// 0, whose status 1 is what QEMU itself returns when it fails.
+pub fn exit_qemu(pass: bool) -> ! {
+    // SAFETY: the isa-debug-exit device is at port 0xf4 on the QEMU command line the xtask
+    // uses; writing it ends the VM. 33 is odd as `X86::new` requires.
+    let exit = unsafe { qemu_exit::X86::new(0xf4, 33) };
+    exit.exit(if pass { 0x10 } else { 0x20 })
+}
+
+/// Waits for the next interrupt (the timer) with interrupts briefly on.
+pub fn idle() {
+    // SAFETY: `sti; hlt` is atomic (the interrupt shadow of `sti`), so the wake-up interrupt
+    // cannot slip in before `hlt`; the ring-0 timer path only acknowledges the PIC and
+    // returns. Interrupts are off again afterwards, as the kernel requires.
+    unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) };
+}
+
+/// Stack the CPU switches to (TSS.rsp0) for interrupts and exceptions from ring 3.
+#[repr(C, align(16))]
+struct TrapStack([u8; 16384]);
+static mut TRAP_STACK: TrapStack = TrapStack([0; 16384]);
+
+static TSS: Lazy<TaskStateSegment> = Lazy::new(|| {
+    let mut tss = TaskStateSegment::new();
+    let top = core::ptr::addr_of!(TRAP_STACK) as u64 + core::mem::size_of::<TrapStack>() as u64;
+    tss.privilege_stack_table[0] = VirtAddr::new(top);
+    tss
+});
+
+struct Selectors {
+    kernel_code: SegmentSelector,
+    kernel_data: SegmentSelector,
+    tss: SegmentSelector,
+}
+
+/// Order fixed by `syscall`/`sysret` (`IA32_STAR`): kernel code, kernel data; then user data,
+/// user code (sysret base 0x10: SS = 0x18|3, CS = 0x20|3; `trap.rs` uses those values).
+static GDT: Lazy<(GlobalDescriptorTable, Selectors)> = Lazy::new(|| {
+    let mut gdt = GlobalDescriptorTable::new();
+    let kernel_code = gdt.append(Descriptor::kernel_code_segment());
+    let kernel_data = gdt.append(Descriptor::kernel_data_segment());
+    let user_data = gdt.append(Descriptor::user_data_segment());
+    let user_code = gdt.append(Descriptor::user_code_segment());
+    let tss = gdt.append(Descriptor::tss_segment(&TSS));
+    assert_eq!(
+        (kernel_code.0, kernel_data.0, user_data.0, user_code.0),
+        (0x08, 0x10, 0x1b, 0x23)
+    );
+    (
+        gdt,
+        Selectors {
+            kernel_code,
+            kernel_data,
+            tss,
+        },
+    )
+});
+
+/// 256 16-byte gate descriptors.
+#[repr(C, align(16))]
+struct Idt([u64; 512]);
+static mut IDT: Idt = Idt([0; 512]);
+
+unsafe extern "C" {
+    static mut X86_BOOT_PD: [u64; 512];
+}
+
+const IA32_EFER: u32 = 0xC000_0080;
+const IA32_STAR: u32 = 0xC000_0081;
+const IA32_LSTAR: u32 = 0xC000_0082;
+const IA32_FMASK: u32 = 0xC000_0084;
+const IA32_FS_BASE: u32 = 0xC000_0100;
+
+/// Timer vector (IRQ0 after remapping the master PIC to 0x20).
+const VEC_TIMER: u32 = 32;
+/// Spurious IRQ7 of the master PIC.
+const VEC_SPURIOUS: u32 = 39;
+/// PIT input clock (Hz) and the 100 Hz tick the futex timeouts assume.
+const PIT_HZ: u32 = 1_193_182;
+const TICK_HZ: u32 = 100;
+
+/// One-time setup: serial, user pages, GDT/TSS, IDT, FPU, syscall MSRs, PIC and PIT.
+pub fn init() {
+    // SAFETY: 0x3f8 is COM1 on every PC QEMU emulates, used only through `SERIAL`.
+    if let Ok(mut uart) = unsafe { Uart16550::new_port(0x3f8) } {
+        let _ = uart.init(uart_16550::Config::default());
+        *SERIAL.lock() = Some(uart);
+    }
+
+    // SAFETY: single-threaded boot with interrupts off. The PD is the one CR3 points at;
+    // setting the U bit (bit 2) on the user region's 2 MiB entries and reloading CR3 flushes
+    // the TLB. The kernel image (1 MiB..) lies below USER_REGION, so it stays supervisor-only.
+    unsafe {
+        let pd = &mut *core::ptr::addr_of_mut!(X86_BOOT_PD);
+        let first = (USER_REGION.start >> 21) as usize;
+        let last = (USER_REGION.end >> 21) as usize;
+        for entry in &mut pd[first..last] {
+            *entry |= 1 << 2;
+        }
+        core::arch::asm!("mov rax, cr3", "mov cr3, rax", out("rax") _, options(nostack));
+    }
+
+    let (gdt, sel) = &*GDT;
+    gdt.load();
+    // SAFETY: the selectors index the GDT just loaded; the TSS descriptor points at a 'static
+    // TSS whose rsp0 is a dedicated stack.
+    unsafe {
+        CS::set_reg(sel.kernel_code);
+        SS::set_reg(sel.kernel_data);
+        DS::set_reg(SegmentSelector::new(0, PrivilegeLevel::Ring0));
+        ES::set_reg(SegmentSelector::new(0, PrivilegeLevel::Ring0));
+        load_tss(sel.tss);
+    }
+
+    // SAFETY: boot is single-threaded and nothing else touches `IDT`; each gate points at a
+    // stub from trap.rs, in the 64-bit kernel code segment, DPL 0 (user `int n` faults).
+    unsafe {
+        let idt = &mut *core::ptr::addr_of_mut!(IDT);
+        let stubs = &*core::ptr::addr_of!(trap::X86_TRAP_STUBS);
+        let vectors = (0u32..32).chain([VEC_TIMER, VEC_SPURIOUS]);
+        for (vector, &handler) in vectors.zip(stubs.iter()) {
+            let low = (handler & 0xffff)
+                | (u64::from(sel.kernel_code.0) << 16)
+                | (0x8e << 40) // present, DPL 0, 64-bit interrupt gate (IF cleared on entry)
+                | ((handler >> 16) & 0xffff) << 48;
+            idt.0[vector as usize * 2] = low;
+            idt.0[vector as usize * 2 + 1] = handler >> 32;
+        }
+        lidt(&DescriptorTablePointer {
+            limit: (core::mem::size_of::<Idt>() - 1) as u16,
+            base: VirtAddr::new(idt as *const Idt as u64),
+        });
+    }
+
+    // SAFETY: standard SSE enablement (CR0.EM off, CR0.MP on, CR4.OSFXSR and OSXMMEXCPT on) so
+    // user code may use SSE and the kernel can fxsave/fxrstor it; the kernel itself is
+    // soft-float and never touches these registers.
+    unsafe {
+        core::arch::asm!(
+            "mov rax, cr0",
+            "and rax, ~(1 << 2)",
+            "or rax, 1 << 1",
+            "mov cr0, rax",
+            "mov rax, cr4",
+            "or rax, (1 << 9) | (1 << 10)",
+            "mov cr4, rax",
+            out("rax") _,
+            options(nostack)
+        );
+    }
+
+    // SAFETY: architectural MSRs. EFER.SCE was set at boot and is re-asserted; STAR holds the
+    // kernel CS (0x08) for `syscall` and the sysret base 0x10; LSTAR is the entry stub; FMASK
+    // clears TF, IF, DF and AC on entry so the kernel runs with interrupts off.
+    unsafe {
+        let mut efer = Msr::new(IA32_EFER);
+        efer.write(efer.read() | 1);
+        Msr::new(IA32_STAR).write((0x10u64 << 48) | (0x08u64 << 32));
+        Msr::new(IA32_LSTAR).write(trap::x86_syscall_entry as *const () as u64);
+        Msr::new(IA32_FMASK).write(0x100 | 0x200 | 0x400 | 0x4_0000);
+    }
+
+    // SAFETY: the legacy 8259 pair and the 8254 PIT at their fixed ports. The PICs are
+    // remapped to vectors 0x20/0x28 (away from the exceptions) with only IRQ0 unmasked; PIT
+    // channel 0 runs in mode 3 at TICK_HZ.
+    unsafe {
+        let mut cmd1: Port<u8> = Port::new(0x20);
+        let mut data1: Port<u8> = Port::new(0x21);
+        let mut cmd2: Port<u8> = Port::new(0xa0);
+        let mut data2: Port<u8> = Port::new(0xa1);
+        cmd1.write(0x11); // ICW1: init, ICW4 follows
+        cmd2.write(0x11);
+        data1.write(0x20); // ICW2: vector base
+        data2.write(0x28);
+        data1.write(4); // ICW3: slave on IRQ2
+        data2.write(2);
+        data1.write(1); // ICW4: 8086 mode
+        data2.write(1);
+        data1.write(0xfe); // mask all but IRQ0
+        data2.write(0xff);
+
+        let divisor = (PIT_HZ / TICK_HZ) as u16;
+        Port::<u8>::new(0x43).write(0x36); // channel 0, lo/hi byte, mode 3
+        let mut ch0: Port<u8> = Port::new(0x40);
+        ch0.write(divisor as u8);
+        ch0.write((divisor >> 8) as u8);
+    }
+}
+
+/// Exception names for fault reports.
+fn vector_name(vector: u32) -> &'static str {
+    match vector {
+        0 => "divide error (#DE)",
+        1 => "debug (#DB)",
+        2 => "NMI",
+        3 => "breakpoint (#BP)",
+        4 => "overflow (#OF)",
+        5 => "bound range (#BR)",
+        6 => "invalid opcode (#UD)",
+        7 => "device not available (#NM)",
+        8 => "double fault (#DF)",
+        10 => "invalid TSS (#TS)",
+        11 => "segment not present (#NP)",
+        12 => "stack fault (#SS)",
+        13 => "general protection (#GP)",
+        14 => "page fault (#PF)",
+        16 => "x87 error (#MF)",
+        17 => "alignment check (#AC)",
+        18 => "machine check (#MC)",
+        19 => "SIMD error (#XM)",
+        _ => "exception",
+    }
+}
+
+/// Enters ring 3 with `frame`, returns at the next trap with `frame` updated.
+pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
+    frame.rflags = (frame.rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
+    // SAFETY: `fs_base` only ever holds values that passed `check_tls` (or 0), so it is
+    // canonical and `wrmsr` cannot fault; the frame is valid, aligned (`align(16)`) and its
+    // flags were just sanitised; `init` set up the GDT, TSS, IDT and MSRs.
+    let cause = unsafe {
+        Msr::new(IA32_FS_BASE).write(frame.fs_base);
+        trap::x86_enter_user(frame)
+    };
+    let vector = cause as u32;
+    let error = cause >> 32;
+    match vector {
+        trap::CAUSE_SYSCALL => TrapCause::Syscall,
+        VEC_TIMER => {
+            // SAFETY: end-of-interrupt to the master PIC for IRQ0.
+            unsafe { Port::<u8>::new(0x20).write(0x20) };
+            TrapCause::Timer
+        }
+        VEC_SPURIOUS => TrapCause::Timer,
+        14 => {
+            let cr2: u64;
+            // SAFETY: reading CR2 has no side effects.
+            unsafe { core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack)) };
+            let _ = error;
+            TrapCause::Fault {
+                pc: frame.rip,
+                addr: cr2,
+                what: "page fault (#PF)",
+            }
+        }
+        v => TrapCause::Fault {
+            pc: frame.rip,
+            addr: 0,
+            what: vector_name(v),
+        },
+    }
+}

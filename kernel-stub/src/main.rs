@@ -1,0 +1,80 @@
+//! kernel-stub: a bare-metal kernel whose only job is to run one Linux user program (the
+//! clone-core conformance ELF) with `clone`, `clone3`, `futex` and the exit paths implemented
+//! through clone-core's kernel face.
+//!
+//! The kernel is a loop on one kernel stack (no kernel threads, interrupts off in kernel mode):
+//! pick a runnable task, `arch::run_user` it until its next trap, handle the trap, repeat.
+//! When the last task is gone the kernel prints the heap balance and exits QEMU with 33 (the
+//! program's thread group exited with status 0) or 65 (anything else).
+//!
+//! Module map: [`arch`] (per-arch boot, traps, console, exit), [`heap`] (global allocator),
+//! [`uaccess`] (user pointer checks), [`elf`] (user program loader), [`task`] (task table and
+//! scheduler), [`syscall`] (dispatch), [`futex`] (wait queues).
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
+extern crate alloc;
+
+pub mod arch;
+mod clone;
+mod console;
+mod elf;
+mod futex;
+mod heap;
+mod syscall;
+mod task;
+mod uaccess;
+
+use clone_core::Arch;
+
+use crate::task::Kernel;
+
+/// The user program, embedded at build time (`KERNEL_STUB_USER_ELF`, see `build.rs`).
+static USER_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_USER_ELF_PATH"));
+
+/// Printable name of the arch this kernel was built for.
+pub fn arch_name() -> &'static str {
+    match arch::ARCH {
+        Arch::X86_64 => "x86_64",
+        Arch::Aarch64 => "aarch64",
+        Arch::Riscv64 => "riscv64",
+        _ => "unknown",
+    }
+}
+
+/// Generic kernel entry, called once by each arch's boot code with a valid stack and `.bss`
+/// zeroed. Never returns: ends by exiting QEMU.
+#[unsafe(no_mangle)]
+pub extern "C" fn kmain() -> ! {
+    arch::init();
+    kprintln!("kernel-stub: booted on {}", arch_name());
+    heap::init();
+
+    if USER_ELF.is_empty() {
+        kprintln!("kernel-stub: no user program embedded (build with `cargo xtask qemu`)");
+        arch::exit_qemu(false);
+    }
+    let before = heap::used();
+    let image = match elf::load(USER_ELF) {
+        Ok(image) => image,
+        Err(e) => {
+            kprintln!("kernel-stub: cannot load the user program: {e}");
+            arch::exit_qemu(false);
+        }
+    };
+    let mut kernel = Kernel::new();
+    let status = kernel.run(image);
+    drop(kernel);
+    let after = heap::used();
+    kprintln!("kernel-stub: heap used before={before} after={after}");
+    kprintln!("kernel-stub: user program exited with status {status}");
+    arch::exit_qemu(status == 0 && before == after)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    kprintln!("kernel-stub: PANIC: {info}");
+    arch::exit_qemu(false)
+}

@@ -1,0 +1,162 @@
+//! System call dispatch: Linux numbers for the arch, the few calls the conformance program
+//! needs, `ENOSYS` for everything else.
+//!
+//! Errors are raw Linux errno values (positive `i32`); [`dispatch`] stores `-errno` in the
+//! return register like Linux does.
+
+use clone_core::Errno;
+
+use crate::arch::{self, ARCH};
+use crate::futex::{self, Outcome};
+use crate::task::Kernel;
+use crate::{clone, kprintln, uaccess};
+
+/// A syscall's result: the return value, or a positive errno.
+pub type SysResult = Result<u64, i32>;
+
+pub const EPERM: i32 = 1;
+pub const EBADF: i32 = 9;
+pub const EAGAIN: i32 = 11;
+pub const EFAULT: i32 = 14;
+pub const EINVAL: i32 = 22;
+pub const ENOSYS: i32 = 38;
+pub const ETIMEDOUT: i32 = 110;
+
+/// The raw value of a clone-core errno on this arch.
+pub fn errno(e: Errno) -> i32 {
+    e.raw_for(ARCH)
+}
+
+/// `-errno` as the u64 a return register holds.
+pub fn neg(errno: i32) -> u64 {
+    (-i64::from(errno)) as u64
+}
+
+/// Linux syscall numbers used by the stub (x86_64: `arch/x86/entry/syscalls/syscall_64.tbl`).
+#[cfg(target_arch = "x86_64")]
+#[allow(missing_docs)]
+pub mod nr {
+    pub const WRITE: u64 = 1;
+    pub const SCHED_YIELD: u64 = 24;
+    pub const GETPID: u64 = 39;
+    pub const CLONE: u64 = 56;
+    pub const EXIT: u64 = 60;
+    pub const GETPPID: u64 = 110;
+    pub const ARCH_PRCTL: u64 = 158;
+    pub const GETTID: u64 = 186;
+    pub const FUTEX: u64 = 202;
+    pub const SET_TID_ADDRESS: u64 = 218;
+    pub const EXIT_GROUP: u64 = 231;
+    pub const CLONE3: u64 = 435;
+}
+
+/// Linux syscall numbers used by the stub (the generic table,
+/// `include/uapi/asm-generic/unistd.h`, shared by aarch64 and riscv64).
+#[cfg(not(target_arch = "x86_64"))]
+#[allow(missing_docs)]
+pub mod nr {
+    pub const WRITE: u64 = 64;
+    pub const SCHED_YIELD: u64 = 124;
+    pub const GETPID: u64 = 172;
+    pub const CLONE: u64 = 220;
+    pub const EXIT: u64 = 93;
+    pub const GETPPID: u64 = 173;
+    /// No `arch_prctl` outside x86; never matches a real number.
+    pub const ARCH_PRCTL: u64 = u64::MAX;
+    pub const GETTID: u64 = 178;
+    pub const FUTEX: u64 = 98;
+    pub const SET_TID_ADDRESS: u64 = 96;
+    pub const EXIT_GROUP: u64 = 94;
+    pub const CLONE3: u64 = 435;
+}
+
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+
+/// Handles the syscall the task in slot `i` just made.
+pub fn dispatch(k: &mut Kernel, i: usize) {
+    let frame = &k.task(i).frame;
+    let number = frame.syscall_nr();
+    let a = frame.args();
+    let result: SysResult = match number {
+        nr::WRITE => write(a[0], a[1], a[2]),
+        nr::SCHED_YIELD => {
+            k.yield_now = true;
+            Ok(0)
+        }
+        nr::GETPID => Ok(u64::from(k.task(i).tgid)),
+        nr::GETPPID => Ok(u64::from(k.task(i).ppid)),
+        nr::GETTID => Ok(u64::from(k.task(i).tid)),
+        nr::SET_TID_ADDRESS => {
+            let t = k.task(i);
+            t.clear_child_tid = a[0];
+            Ok(u64::from(t.tid))
+        }
+        nr::EXIT => {
+            k.exit_task(i, (a[0] & 0xff) as i32);
+            return;
+        }
+        nr::EXIT_GROUP => {
+            k.exit_group(i, (a[0] & 0xff) as i32);
+            return;
+        }
+        nr::FUTEX => match futex::futex(k, a[0], a[1], a[2], a[3], a[5]) {
+            Outcome::Done(r) => r,
+            Outcome::Block(state) => {
+                let t = k.task(i);
+                t.state = state;
+                t.frame.set_return(0);
+                return;
+            }
+        },
+        nr::CLONE | nr::CLONE3 => clone::sys_clone(k, i, number, a),
+        nr::ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
+        _ => Err(ENOSYS),
+    };
+    // The task may be gone (a vfork parent is still there; exits returned above).
+    let value = match result {
+        Ok(v) => v,
+        Err(e) => neg(e),
+    };
+    k.task(i).frame.set_return(value);
+}
+
+/// `write(fd, buf, count)` for the console (fds 1 and 2).
+fn write(fd: u64, buf: u64, count: u64) -> SysResult {
+    if fd != 1 && fd != 2 {
+        return Err(EBADF);
+    }
+    if !uaccess::access_ok(buf, count) {
+        return Err(EFAULT);
+    }
+    let mut chunk = [0u8; 256];
+    let mut done = 0u64;
+    while done < count {
+        let n = (count - done).min(chunk.len() as u64) as usize;
+        uaccess::read_bytes(buf + done, &mut chunk[..n]).map_err(errno)?;
+        arch::console_write(&chunk[..n]);
+        done += n as u64;
+    }
+    Ok(count)
+}
+
+/// x86_64 `arch_prctl(ARCH_SET_FS / ARCH_GET_FS)`, with Linux's `EPERM` for an FS base at or
+/// above `TASK_SIZE_MAX`.
+fn arch_prctl(k: &mut Kernel, i: usize, code: u64, addr: u64) -> SysResult {
+    match code {
+        ARCH_SET_FS => {
+            arch::check_tls(addr).map_err(errno)?;
+            k.task(i).frame.set_tls(addr);
+            Ok(0)
+        }
+        ARCH_GET_FS => {
+            let fs = k.task(i).frame.tls();
+            uaccess::write_bytes(addr, &fs.to_ne_bytes()).map_err(errno)?;
+            Ok(0)
+        }
+        _ => {
+            kprintln!("kernel-stub: arch_prctl({code:#x}) not supported");
+            Err(EINVAL)
+        }
+    }
+}

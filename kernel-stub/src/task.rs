@@ -1,0 +1,271 @@
+//! Task table and scheduler: a fixed number of slots, round robin, and the kernel's main loop.
+//!
+//! A task is one user thread: its saved registers ([`arch::TrapFrame`]), its ids, and whether it
+//! may run. Task records live on the heap and are freed the moment a task exits (no zombies:
+//! the stub has no `wait4`, and threads are never waited for on Linux either), which is what
+//! lets the kernel show a balanced heap after thousands of clone/exit cycles.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use crate::arch::{self, TrapCause, TrapFrame};
+use crate::elf::Image;
+use crate::{futex, kprintln, syscall, uaccess};
+
+/// Slots in the task table. A clone with every slot in use gets `EAGAIN`, like Linux's
+/// `nr_threads >= max_threads` check in `copy_process`.
+pub const MAX_TASKS: usize = 64;
+
+/// Largest tid handed out before wrapping back to 2 (Linux's default `pid_max`).
+const PID_MAX: u32 = 32768;
+
+/// Why a task is not running.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum State {
+    /// Ready to run.
+    Runnable,
+    /// Sleeping in `FUTEX_WAIT` on `uaddr` until a wake with an overlapping `bitset`, or until
+    /// the tick count reaches `deadline`.
+    FutexWait {
+        uaddr: u64,
+        bitset: u32,
+        deadline: Option<u64>,
+    },
+    /// A `CLONE_VFORK` parent waiting for child `child` to exit.
+    VforkWait { child: u32 },
+}
+
+/// One user thread.
+pub struct Task {
+    /// Thread id (`gettid`).
+    pub tid: u32,
+    /// Thread group id (`getpid`).
+    pub tgid: u32,
+    /// Parent's thread group id (`getppid`).
+    pub ppid: u32,
+    /// Saved user registers.
+    pub frame: TrapFrame,
+    /// Runnable or why not.
+    pub state: State,
+    /// `CLONE_CHILD_CLEARTID` / `set_tid_address` slot: written 0 and futex-woken at exit.
+    pub clear_child_tid: u64,
+}
+
+/// The whole kernel state: tasks, time, and the exit status that decides pass or fail.
+pub struct Kernel {
+    tasks: Vec<Option<Box<Task>>>,
+    next_tid: u32,
+    /// Index of the task that ran last (round-robin cursor).
+    current: usize,
+    /// When set, the scheduler moves on from `current` even if it is still runnable.
+    pub yield_now: bool,
+    /// Timer ticks seen so far (futex timeouts count in ticks).
+    pub ticks: u64,
+    /// Exit status of thread group 1 (the program), once it has exited.
+    init_status: Option<i32>,
+}
+
+impl Kernel {
+    /// An empty table.
+    pub fn new() -> Self {
+        let mut tasks = Vec::with_capacity(MAX_TASKS);
+        tasks.resize_with(MAX_TASKS, || None);
+        Self {
+            tasks,
+            next_tid: 1,
+            current: 0,
+            yield_now: false,
+            ticks: 0,
+            init_status: None,
+        }
+    }
+
+    /// Runs the program until every task has exited; returns thread group 1's exit status
+    /// (or -1 if the kernel had to kill everything, e.g. on deadlock).
+    pub fn run(&mut self, image: Image) -> i32 {
+        let tid = self.alloc_tid();
+        self.tasks[0] = Some(Box::new(Task {
+            tid,
+            tgid: tid,
+            ppid: 0,
+            frame: TrapFrame::new_user(image.entry, image.sp),
+            state: State::Runnable,
+            clear_child_tid: 0,
+        }));
+        self.current = 0;
+        loop {
+            if self.tasks.iter().all(Option::is_none) {
+                break;
+            }
+            let Some(i) = self.pick() else {
+                if self.any_deadline() {
+                    arch::idle();
+                    self.tick();
+                    continue;
+                }
+                kprintln!("kernel-stub: deadlock: every task is blocked with no timeout");
+                self.dump_tasks();
+                self.kill_all();
+                return -1;
+            };
+            self.current = i;
+            self.yield_now = false;
+            let Some(task) = self.tasks[i].as_mut() else {
+                continue;
+            };
+            match arch::run_user(&mut task.frame) {
+                TrapCause::Syscall => syscall::dispatch(self, i),
+                TrapCause::Timer => {
+                    self.tick();
+                    self.yield_now = true;
+                }
+                TrapCause::Fault { pc, addr, what } => {
+                    kprintln!(
+                        "kernel-stub: task {} killed: {what} at pc={pc:#x} addr={addr:#x}",
+                        task.tid
+                    );
+                    // Linux would kill the whole thread group with a signal; the stub kills
+                    // only the faulting thread and keeps going, so one hostile case cannot end
+                    // the run. The exit status is what a SIGSEGV death reports.
+                    self.exit_task(i, 128 + 11);
+                }
+            }
+        }
+        self.init_status.unwrap_or(-1)
+    }
+
+    /// Round robin: the current task keeps the CPU until it blocks, yields or is preempted.
+    fn pick(&self) -> Option<usize> {
+        let n = self.tasks.len();
+        let runnable = |i: usize| {
+            self.tasks[i]
+                .as_ref()
+                .is_some_and(|t| t.state == State::Runnable)
+        };
+        if !self.yield_now && runnable(self.current) {
+            return Some(self.current);
+        }
+        (1..=n)
+            .map(|k| (self.current + k) % n)
+            .find(|&i| runnable(i))
+    }
+
+    fn any_deadline(&self) -> bool {
+        self.tasks.iter().flatten().any(|t| {
+            matches!(
+                t.state,
+                State::FutexWait {
+                    deadline: Some(_),
+                    ..
+                }
+            )
+        })
+    }
+
+    /// One timer tick: wakes futex waiters whose timeout expired with `ETIMEDOUT`.
+    fn tick(&mut self) {
+        self.ticks += 1;
+        let now = self.ticks;
+        for t in self.tasks.iter_mut().flatten() {
+            if let State::FutexWait {
+                deadline: Some(d), ..
+            } = t.state
+                && d <= now
+            {
+                t.state = State::Runnable;
+                t.frame.set_return(syscall::neg(syscall::ETIMEDOUT));
+            }
+        }
+    }
+
+    /// A free tid (Linux hands out increasing pids and wraps at `pid_max`).
+    fn alloc_tid(&mut self) -> u32 {
+        loop {
+            let tid = self.next_tid;
+            self.next_tid = if tid >= PID_MAX { 2 } else { tid + 1 };
+            if !self.tasks.iter().flatten().any(|t| t.tid == tid) {
+                return tid;
+            }
+        }
+    }
+
+    /// The task in slot `i` (the caller got `i` from the scheduler, so it exists).
+    pub fn task(&mut self, i: usize) -> &mut Task {
+        self.tasks[i].as_mut().expect("scheduled slot holds a task")
+    }
+
+    /// Inserts a new task; `None` when every slot is taken.
+    pub fn spawn(&mut self, make: impl FnOnce(u32) -> Task) -> Option<u32> {
+        let slot = self.tasks.iter().position(Option::is_none)?;
+        let tid = self.alloc_tid();
+        self.tasks[slot] = Some(Box::new(make(tid)));
+        Some(tid)
+    }
+
+    /// Is every slot taken?
+    pub fn full(&self) -> bool {
+        self.tasks.iter().all(Option::is_some)
+    }
+
+    /// Ends task `i`: the `clear_child_tid` protocol (write 0, wake one waiter; failures are
+    /// ignored like Linux's `mm_release`), wakes a vfork parent, frees the slot.
+    pub fn exit_task(&mut self, i: usize, status: i32) {
+        let Some(task) = self.tasks[i].take() else {
+            return;
+        };
+        let mut woken = 0;
+        if task.clear_child_tid != 0 && uaccess::write_u32(task.clear_child_tid, 0).is_ok() {
+            woken = futex::wake(self, task.clear_child_tid, 1, u32::MAX);
+        }
+        if cfg!(feature = "trace") {
+            kprintln!(
+                "exit:  tid {} status {status}, futex wake {woken} at {:#x}",
+                task.tid,
+                task.clear_child_tid
+            );
+        }
+        for t in self.tasks.iter_mut().flatten() {
+            if t.state == (State::VforkWait { child: task.tid }) {
+                t.state = State::Runnable;
+            }
+        }
+        if task.tgid == 1 && !self.tasks.iter().flatten().any(|t| t.tgid == 1) {
+            self.init_status = Some(status);
+        }
+        drop(task);
+    }
+
+    /// `exit_group`: ends every thread of `i`'s group.
+    pub fn exit_group(&mut self, i: usize, status: i32) {
+        let tgid = self.task(i).tgid;
+        for j in 0..self.tasks.len() {
+            if j != i && self.tasks[j].as_ref().is_some_and(|t| t.tgid == tgid) {
+                self.exit_task(j, status);
+            }
+        }
+        self.exit_task(i, status);
+    }
+
+    /// Every live task, for futex and vfork bookkeeping.
+    pub fn tasks_mut(&mut self) -> impl Iterator<Item = &mut Task> {
+        self.tasks.iter_mut().flatten().map(|b| &mut **b)
+    }
+
+    fn kill_all(&mut self) {
+        for j in 0..self.tasks.len() {
+            self.tasks[j] = None;
+        }
+    }
+
+    fn dump_tasks(&self) {
+        for t in self.tasks.iter().flatten() {
+            kprintln!(
+                "kernel-stub:   tid {} tgid {} state {:?} pc={:#x}",
+                t.tid,
+                t.tgid,
+                t.state,
+                t.frame.pc()
+            );
+        }
+    }
+}
