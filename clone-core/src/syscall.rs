@@ -319,7 +319,11 @@ pub enum KernelStackError {
 /// * `clone3` (`clone3_stack_valid()`): `stack == 0` needs `stack_size == 0` → `None`; else
 ///   `stack_size != 0` and `access_ok(stack, stack_size)` (checked here only against the
 ///   arch's address width), then on grows-down arches `sp = stack + stack_size`, on hppa
-///   `sp = stack` (then `ALIGN(sp, 4)` in `copy_thread`).
+///   `sp = stack` (then `ALIGN(sp, 4)` in `copy_thread`). On 32-bit arches this models the
+///   arch's own (native 32-bit) kernel, where `copy_clone_args_from_user()` stores the u64
+///   `stack`/`stack_size` in 32-bit `unsigned long`s, so the high halves are dropped first; a
+///   64-bit kernel running the same task as compat would instead fail `access_ok()` (EINVAL)
+///   for values of 2^32 and up.
 pub fn kernel_child_sp(
     arch: Arch,
     req: &KernelStackRequest,
@@ -362,6 +366,10 @@ pub fn kernel_child_sp(
             if arch.syscalls().clone3.is_none() {
                 return Err(KernelStackError::NoClone3(arch));
             }
+            // copy_clone_args_from_user() assigns the u64 fields to `unsigned long`, which a
+            // native 32-bit kernel truncates. (A 64-bit kernel running a compat task keeps the
+            // full value and access_ok() rejects it instead: see the function docs.)
+            let (stack, stack_size) = (stack & mask, stack_size & mask);
             if stack == 0 {
                 return if stack_size == 0 {
                     Ok(None)
@@ -376,7 +384,9 @@ pub fn kernel_child_sp(
             let end = stack
                 .checked_add(stack_size)
                 .ok_or(KernelStackError::Clone3StackOutOfRange)?;
-            if arch.pointer_bits() == 32 && end > 1 << 32 {
+            // A 32-bit task's SP register cannot hold 2^32, and every 32-bit TASK_SIZE is
+            // below it, so access_ok() already fails there.
+            if end > arch.register_mask() {
                 return Err(KernelStackError::Clone3StackOutOfRange);
             }
             Ok(match arch.stack_growth() {
@@ -398,5 +408,406 @@ fn hppa_align(usp: u64) -> Option<u64> {
         None
     } else {
         Some(u64::from(aligned))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAGS: u64 = 0x003d_0f00 | 17;
+    const SP: u64 = 0x7f00_0000_1000;
+    const PTID: u64 = 0x5000_0010;
+    const CTID: u64 = 0x5000_0020;
+    const TLS: u64 = 0x5000_0030;
+
+    fn raw(nr: u64, args: [u64; 6]) -> RawSyscall {
+        RawSyscall { nr, args }
+    }
+
+    fn legacy(word: u64, stack: u64, size: u64, ptid: u64, ctid: u64, tls: u64) -> CloneCall {
+        CloneCall::Clone(LegacyCloneArgs {
+            word,
+            stack,
+            stack_size: size,
+            parent_tid: ptid,
+            child_tid: ctid,
+            tls,
+            via_clone2: false,
+        })
+    }
+
+    #[test]
+    fn decode_default_order_x86_64_and_loongarch64() {
+        // rdi rsi rdx r10 r8 = flags, sp, ptid, ctid, tls.
+        let r = raw(56, [FLAGS, SP, PTID, CTID, TLS, 0xdead]);
+        assert_eq!(
+            decode(Arch::X86_64, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        // LoongArch selects no CLONE_BACKWARDS: a3 = ctid, a4 = tls (glibc loongarch clone.S).
+        let r = raw(220, [FLAGS, SP, PTID, CTID, TLS, 0]);
+        assert_eq!(
+            decode(Arch::Loongarch64, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+    }
+
+    #[test]
+    fn decode_backwards_riscv64_aarch64_ppc_mips_sparc_hppa() {
+        // CLONE_BACKWARDS: arg 3 = tls, arg 4 = ctid.
+        let r = raw(220, [FLAGS, SP, PTID, TLS, CTID, 0]);
+        assert_eq!(
+            decode(Arch::Riscv64, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        assert_eq!(
+            decode(Arch::Aarch64, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        let r = raw(120, [FLAGS, SP, PTID, TLS, CTID, 0]);
+        assert_eq!(
+            decode(Arch::Powerpc64le, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        let r = raw(5055, [FLAGS, SP, PTID, TLS, CTID, 0]);
+        assert_eq!(
+            decode(Arch::Mips64, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        let r = raw(217, [FLAGS, SP, PTID, TLS, CTID, 0]);
+        assert_eq!(
+            decode(Arch::Sparc64, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        let r = raw(120, [FLAGS, 0x4000_0000, 0x10, 0x20, 0x30, 0]);
+        assert_eq!(
+            decode(Arch::Hppa, &r),
+            Ok(legacy(FLAGS, 0x4000_0000, 0, 0x10, 0x30, 0x20))
+        );
+    }
+
+    #[test]
+    fn decode_backwards2_s390x_swaps_first_two() {
+        let r = raw(120, [SP, FLAGS, PTID, CTID, TLS, 0]);
+        assert_eq!(
+            decode(Arch::S390x, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+    }
+
+    #[test]
+    fn decode_backwards3_microblaze_has_stack_size() {
+        let r = raw(120, [0x111, 0x8000_0000, 0x4000, 0x10, 0x20, 0x30]);
+        assert_eq!(
+            decode(Arch::Microblaze, &r),
+            Ok(legacy(0x111, 0x8000_0000, 0x4000, 0x10, 0x20, 0x30))
+        );
+    }
+
+    #[test]
+    fn decode_ia64_clone_and_clone2() {
+        let r = raw(1128, [FLAGS, SP, PTID, CTID, TLS, 0]);
+        assert_eq!(
+            decode(Arch::Ia64, &r),
+            Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        // out0 flags, out1 base, out2 size, out3 ptid, out4 ctid, out5 tls.
+        let r = raw(1213, [FLAGS, 0x6000_0000, 0x10_0000, PTID, CTID, TLS]);
+        assert_eq!(
+            decode(Arch::Ia64, &r),
+            Ok(CloneCall::Clone(LegacyCloneArgs {
+                word: FLAGS,
+                stack: 0x6000_0000,
+                stack_size: 0x10_0000,
+                parent_tid: PTID,
+                child_tid: CTID,
+                tls: TLS,
+                via_clone2: true,
+            }))
+        );
+    }
+
+    #[test]
+    fn decode_clone3() {
+        let r = raw(435, [0x7fff_0000, 88, 9, 9, 9, 9]);
+        let want = CloneCall::Clone3 {
+            args: 0x7fff_0000,
+            size: 88,
+        };
+        assert_eq!(decode(Arch::X86_64, &r), Ok(want));
+        assert_eq!(decode(Arch::Hppa, &r), Ok(want));
+        let r = raw(5435, [0x7fff_0000, 88, 0, 0, 0, 0]);
+        assert_eq!(decode(Arch::Mips64, &r), Ok(want));
+        // Not wired: ia64 never, sparc64 through 6.19.
+        assert_eq!(
+            decode(Arch::Ia64, &raw(435, [0; 6])),
+            Err(DecodeError::NotClone(435))
+        );
+        assert_eq!(
+            decode(Arch::Sparc64, &raw(435, [0; 6])),
+            Err(DecodeError::NotClone(435))
+        );
+        // 1024 + 435 is not clone3 on ia64 either.
+        assert_eq!(
+            decode(Arch::Ia64, &raw(1459, [0; 6])),
+            Err(DecodeError::NotClone(1459))
+        );
+    }
+
+    #[test]
+    fn decode_rejects_other_numbers() {
+        assert_eq!(
+            decode(Arch::X86_64, &raw(57, [0; 6])),
+            Err(DecodeError::NotClone(57))
+        );
+        // mips64: 55 is not clone in n64 (5055 is).
+        assert_eq!(
+            decode(Arch::Mips64, &raw(55, [0; 6])),
+            Err(DecodeError::NotClone(55))
+        );
+        // clone2 is ia64 only.
+        assert_eq!(
+            decode(Arch::X86_64, &raw(1213, [0; 6])),
+            Err(DecodeError::NotClone(1213))
+        );
+    }
+
+    #[test]
+    fn decode_truncates_on_32_bit_only() {
+        let hi = 0xabcd_0000_0000_0000;
+        let r = raw(
+            hi | 120,
+            [hi | 0x111, hi | 0x2000, hi | 3, hi | 4, hi | 5, hi | 6],
+        );
+        // i386 CLONE_BACKWARDS: ebx flags, ecx sp, edx ptid, esi tls, edi ctid.
+        assert_eq!(
+            decode(Arch::I386, &r),
+            Ok(legacy(0x111, 0x2000, 0, 3, 5, 4))
+        );
+        assert_eq!(decode(Arch::Arm, &r), Ok(legacy(0x111, 0x2000, 0, 3, 5, 4)));
+        assert_eq!(
+            decode(Arch::Microblaze, &r),
+            Ok(legacy(0x111, 0x2000, 3, 4, 5, 6))
+        );
+        // 64-bit: the number with high bits is simply another number.
+        assert_eq!(
+            decode(Arch::S390x, &r),
+            Err(DecodeError::NotClone(hi | 120))
+        );
+        let r = raw(120, [hi | 0x111, 0x2000, 0, 0, 0, 0]);
+        assert_eq!(
+            decode(Arch::Powerpc64, &r),
+            Ok(legacy(hi | 0x111, 0x2000, 0, 0, 0, 0))
+        );
+    }
+
+    #[test]
+    fn encode_places_registers() {
+        let call = legacy(FLAGS, SP, 0, PTID, CTID, TLS);
+        assert_eq!(
+            encode(Arch::S390x, &call),
+            Ok(raw(120, [SP, FLAGS, PTID, CTID, TLS, 0]))
+        );
+        assert_eq!(
+            encode(Arch::Aarch64, &call),
+            Ok(raw(220, [FLAGS, SP, PTID, TLS, CTID, 0]))
+        );
+        assert_eq!(
+            encode(Arch::X86_64, &call),
+            Ok(raw(56, [FLAGS, SP, PTID, CTID, TLS, 0]))
+        );
+        assert_eq!(
+            encode(Arch::Microblaze, &legacy(1, 2, 3, 4, 5, 6)),
+            Ok(raw(120, [1, 2, 3, 4, 5, 6]))
+        );
+        assert_eq!(
+            encode(
+                Arch::Powerpc64,
+                &CloneCall::Clone3 {
+                    args: 0x1000,
+                    size: 64
+                }
+            ),
+            Ok(raw(435, [0x1000, 64, 0, 0, 0, 0]))
+        );
+    }
+
+    #[test]
+    fn encode_errors() {
+        let c3 = CloneCall::Clone3 { args: 1, size: 64 };
+        assert_eq!(
+            encode(Arch::Ia64, &c3),
+            Err(EncodeError::NoClone3(Arch::Ia64))
+        );
+        assert_eq!(
+            encode(Arch::Sparc64, &c3),
+            Err(EncodeError::NoClone3(Arch::Sparc64))
+        );
+        let c2 = CloneCall::Clone(LegacyCloneArgs {
+            via_clone2: true,
+            stack: 0x1000,
+            stack_size: 0x1000,
+            ..LegacyCloneArgs::default()
+        });
+        assert_eq!(
+            encode(Arch::X86_64, &c2),
+            Err(EncodeError::NoClone2(Arch::X86_64))
+        );
+        assert_eq!(encode(Arch::Ia64, &c2).map(|r| r.nr), Ok(1213));
+        assert_eq!(
+            encode(Arch::X86_64, &legacy(0, 0, 16, 0, 0, 0)),
+            Err(EncodeError::StackSizeNotEncodable(Arch::X86_64))
+        );
+        assert_eq!(
+            encode(Arch::I386, &legacy(0, 1 << 32, 0, 0, 0, 0)),
+            Err(EncodeError::TooWide {
+                arch: Arch::I386,
+                value: 1 << 32
+            })
+        );
+        assert_eq!(
+            encode(
+                Arch::Hppa,
+                &CloneCall::Clone3 {
+                    args: 1 << 40,
+                    size: 64
+                }
+            ),
+            Err(EncodeError::TooWide {
+                arch: Arch::Hppa,
+                value: 1 << 40
+            })
+        );
+    }
+
+    fn sp(sp: u64) -> Result<Option<ChildSp>, KernelStackError> {
+        Ok(Some(ChildSp {
+            sp,
+            ia64_bspstore: None,
+        }))
+    }
+
+    #[test]
+    fn child_sp_legacy() {
+        let clone = |newsp| KernelStackRequest::Clone { newsp };
+        assert_eq!(kernel_child_sp(Arch::X86_64, &clone(0x7000)), sp(0x7000));
+        // Unaligned values are not fixed up by the kernel (except on parisc).
+        assert_eq!(kernel_child_sp(Arch::Aarch64, &clone(0x7001)), sp(0x7001));
+        assert_eq!(kernel_child_sp(Arch::X86_64, &clone(0)), Ok(None));
+        // 32-bit: the high half never reaches the kernel; 2^32 is therefore "no stack".
+        assert_eq!(
+            kernel_child_sp(Arch::Arm, &clone(0x1_0000_8000)),
+            sp(0x8000)
+        );
+        assert_eq!(kernel_child_sp(Arch::I386, &clone(1 << 32)), Ok(None));
+        // parisc: ALIGN(usp, 4), and a wrap to 0 keeps the parent's SP.
+        assert_eq!(kernel_child_sp(Arch::Hppa, &clone(0x1001)), sp(0x1004));
+        assert_eq!(kernel_child_sp(Arch::Hppa, &clone(0x1004)), sp(0x1004));
+        assert_eq!(kernel_child_sp(Arch::Hppa, &clone(0xffff_fffd)), Ok(None));
+        // ia64 legacy clone: stack size 16 implied, so r12 = sp and bspstore = sp.
+        assert_eq!(
+            kernel_child_sp(Arch::Ia64, &clone(0x8000)),
+            Ok(Some(ChildSp {
+                sp: 0x8000,
+                ia64_bspstore: Some(0x8000)
+            }))
+        );
+    }
+
+    #[test]
+    fn child_sp_clone2() {
+        let req = KernelStackRequest::Clone2 {
+            base: 0x10000,
+            size: 0x4000,
+        };
+        // r12 = base + size - 16, bspstore = base.
+        assert_eq!(
+            kernel_child_sp(Arch::Ia64, &req),
+            Ok(Some(ChildSp {
+                sp: 0x13ff0,
+                ia64_bspstore: Some(0x10000)
+            }))
+        );
+        let none = KernelStackRequest::Clone2 {
+            base: 0,
+            size: 0x4000,
+        };
+        assert_eq!(kernel_child_sp(Arch::Ia64, &none), Ok(None));
+        // The kernel does not check the sum; neither do we (no panic either).
+        let wrap = KernelStackRequest::Clone2 {
+            base: u64::MAX,
+            size: 1,
+        };
+        assert_eq!(
+            kernel_child_sp(Arch::Ia64, &wrap),
+            Ok(Some(ChildSp {
+                sp: u64::MAX - 15,
+                ia64_bspstore: Some(u64::MAX)
+            }))
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::X86_64, &req),
+            Err(KernelStackError::NoClone2(Arch::X86_64))
+        );
+        let args = LegacyCloneArgs {
+            stack: 0x10000,
+            stack_size: 0x4000,
+            via_clone2: true,
+            ..LegacyCloneArgs::default()
+        };
+        assert_eq!(KernelStackRequest::from(&args), req);
+    }
+
+    #[test]
+    fn child_sp_clone3() {
+        let c3 = |stack, stack_size| KernelStackRequest::Clone3 { stack, stack_size };
+        assert_eq!(
+            kernel_child_sp(Arch::X86_64, &c3(0x10000, 0x4000)),
+            sp(0x14000)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::S390x, &c3(0x10000, 0x4000)),
+            sp(0x14000)
+        );
+        assert_eq!(kernel_child_sp(Arch::X86_64, &c3(0, 0)), Ok(None));
+        assert_eq!(
+            kernel_child_sp(Arch::X86_64, &c3(0, 0x4000)),
+            Err(KernelStackError::Clone3StackInvalid)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::X86_64, &c3(0x10000, 0)),
+            Err(KernelStackError::Clone3StackInvalid)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::X86_64, &c3(u64::MAX - 1, 2)),
+            Err(KernelStackError::Clone3StackOutOfRange)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::Arm, &c3(0xffff_f000, 0x1000)),
+            Err(KernelStackError::Clone3StackOutOfRange)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::Arm, &c3(0xffff_e000, 0x1000)),
+            sp(0xffff_f000)
+        );
+        // Native 32-bit kernel: the u64 fields are truncated to unsigned long first.
+        assert_eq!(
+            kernel_child_sp(Arch::I386, &c3(0x1_0001_0000, 0x1_0000_4000)),
+            sp(0x14000)
+        );
+        // parisc grows up: the lowest address is the SP, aligned up to 4.
+        assert_eq!(
+            kernel_child_sp(Arch::Hppa, &c3(0x10002, 0x4000)),
+            sp(0x10004)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::Ia64, &c3(0x10000, 0x4000)),
+            Err(KernelStackError::NoClone3(Arch::Ia64))
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::Sparc64, &c3(0x10000, 0x4000)),
+            Err(KernelStackError::NoClone3(Arch::Sparc64))
+        );
     }
 }
