@@ -1,1 +1,633 @@
-//! (placeholder: being written)
+//! Why Linux refuses a `clone`/`clone3`: the errno, the kernel rule, the flags involved and
+//! the smallest fix.
+//!
+//! [`Rule`] has one variant per check the kernel makes, in the order the kernel makes them
+//! (`kernel/fork.c`, `kernel/nsproxy.c`, `kernel/pid.c`, `kernel/cgroup/cgroup.c`), each
+//! naming its function. [`CloneError`] is what [`crate::validate`] returns.
+
+use core::fmt;
+
+use crate::Errno;
+use crate::flags::CloneFlags;
+
+/// One kernel check that can refuse a `clone`/`clone3`, in Linux's check order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rule {
+    /// `sys_clone3`: the arch defines `__ARCH_BROKEN_SYS_CLONE3` or has no syscall 435, or the
+    /// kernel predates 5.3. **ENOSYS**.
+    Clone3Unavailable,
+    /// `copy_clone_args_from_user`: `size > PAGE_SIZE`. **E2BIG**.
+    Clone3SizeAbovePage,
+    /// `copy_clone_args_from_user`: `size < CLONE_ARGS_SIZE_VER0` (64). **EINVAL**.
+    Clone3SizeBelowVer0,
+    /// `copy_struct_from_user` (`check_zeroed_user`): bytes past the kernel's
+    /// `sizeof(struct clone_args)` are not all zero. **E2BIG**.
+    Clone3NonZeroTail,
+    /// `copy_struct_from_user`: the `clone_args` bytes (or their tail) are unreadable.
+    /// **EFAULT**.
+    ArgsFault,
+    /// `copy_clone_args_from_user`: `set_tid_size > MAX_PID_NS_LEVEL` (32). **EINVAL**.
+    SetTidSizeAboveMax,
+    /// `copy_clone_args_from_user`: `set_tid == 0` with `set_tid_size > 0`. **EINVAL**.
+    SetTidNullWithSize,
+    /// `copy_clone_args_from_user`: `set_tid != 0` with `set_tid_size == 0`. **EINVAL**.
+    SetTidSizeZeroWithPointer,
+    /// `copy_clone_args_from_user`: `exit_signal` has bits above `CSIGNAL` or is above
+    /// `_NSIG` (64) (`valid_signal`). **EINVAL**.
+    Clone3BadExitSignal,
+    /// `copy_clone_args_from_user`: `CLONE_INTO_CGROUP` with `cgroup > INT_MAX`. **EINVAL**.
+    IntoCgroupBadFd,
+    /// `copy_clone_args_from_user`: `CLONE_INTO_CGROUP` with `size < CLONE_ARGS_SIZE_VER2`
+    /// (88). **EINVAL**.
+    IntoCgroupStructTooSmall,
+    /// `copy_clone_args_from_user`: the `set_tid` array is unreadable. **EFAULT**.
+    SetTidFault,
+    /// `clone3_args_valid`: a flag outside `CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND |
+    /// CLONE_INTO_CGROUP` (plus the 2026 AUTOREAP family). **EINVAL**.
+    Clone3UnknownFlags,
+    /// `clone3_args_valid`: `CLONE_DETACHED` or a `CSIGNAL` bit in `flags` (`CLONE_NEWTIME`
+    /// excepted since 6.3; the exit signal belongs in `exit_signal`). **EINVAL**.
+    Clone3DetachedOrSignalBits,
+    /// `clone3_args_valid`: `CLONE_SIGHAND` with `CLONE_CLEAR_SIGHAND`. **EINVAL**.
+    SighandWithClearSighand,
+    /// `clone3_args_valid`: `CLONE_THREAD` or `CLONE_PARENT` with a non-zero `exit_signal`.
+    /// **EINVAL**.
+    ThreadOrParentWithExitSignal,
+    /// `clone3_stack_valid`: `stack` set but `stack_size == 0`. **EINVAL**.
+    Clone3StackWithoutSize,
+    /// `clone3_stack_valid`: `stack_size` set but `stack == 0`. **EINVAL**.
+    Clone3SizeWithoutStack,
+    /// `clone3_stack_valid`: `!access_ok(stack, stack_size)`. **EINVAL**.
+    StackNotAccessible,
+    /// `kernel_clone`: `CLONE_PIDFD | CLONE_PARENT_SETTID` with `pidfd == parent_tid` (always
+    /// true for legacy `clone`, which uses one pointer for both). **EINVAL**.
+    PidfdWithParentSettidSameSlot,
+    /// `copy_process`: `CLONE_NEWNS | CLONE_FS`. **EINVAL**.
+    NewnsWithFs,
+    /// `copy_process`: `CLONE_NEWUSER | CLONE_FS`. **EINVAL**.
+    NewuserWithFs,
+    /// `copy_process`: `CLONE_THREAD` without `CLONE_SIGHAND`. **EINVAL**.
+    ThreadWithoutSighand,
+    /// `copy_process`: `CLONE_SIGHAND` without `CLONE_VM`. **EINVAL**.
+    SighandWithoutVm,
+    /// `copy_process`: `CLONE_PARENT` from a `SIGNAL_UNKILLABLE` caller (a pid namespace's
+    /// init). **EINVAL**.
+    ParentFromInit,
+    /// `copy_process`: `CLONE_THREAD` with `CLONE_NEWUSER` or `CLONE_NEWPID`. **EINVAL**.
+    ThreadWithNewPidOrUser,
+    /// `copy_process`: `CLONE_THREAD` after `unshare(CLONE_NEWPID)` (children's pid namespace
+    /// differs from the active one). **EINVAL**.
+    ThreadAcrossPidNs,
+    /// `copy_process`: `CLONE_PIDFD | CLONE_DETACHED`. **EINVAL**.
+    PidfdWithDetached,
+    /// `copy_process` before 6.9: `CLONE_PIDFD | CLONE_THREAD`. **EINVAL**.
+    PidfdWithThread,
+    /// `copy_process` (2026): `CLONE_AUTOREAP` with `CLONE_THREAD`. **EINVAL**.
+    AutoreapWithThread,
+    /// `copy_process` (2026): `CLONE_AUTOREAP` with `CLONE_PARENT`. **EINVAL**.
+    AutoreapWithParent,
+    /// `copy_process` (2026): `CLONE_AUTOREAP` with a non-zero exit signal. **EINVAL**.
+    AutoreapWithExitSignal,
+    /// `copy_process` (2026): `CLONE_PARENT` from a caller with `signal->autoreap`. **EINVAL**.
+    ParentFromAutoreap,
+    /// `copy_process` (2026): `CLONE_NNP` with `CLONE_THREAD`. **EINVAL**.
+    NnpWithThread,
+    /// `copy_process` (2026): `CLONE_PIDFD_AUTOKILL` without `CLONE_PIDFD`. **EINVAL**.
+    AutokillWithoutPidfd,
+    /// `copy_process` (2026): `CLONE_PIDFD_AUTOKILL` without `CLONE_AUTOREAP`. **EINVAL**.
+    AutokillWithoutAutoreap,
+    /// `copy_process` (2026): `CLONE_PIDFD_AUTOKILL` with `CLONE_THREAD`. **EINVAL**.
+    AutokillWithThread,
+    /// `copy_process` (2026): `CLONE_PIDFD_AUTOKILL` without `CLONE_NNP` and without
+    /// `CAP_SYS_ADMIN`. **EPERM**.
+    AutokillNeedsPrivilege,
+    /// `copy_creds` → `create_user_ns`: the caller may not create a user namespace (chroot,
+    /// unmapped uid/gid, LSM). **EPERM**.
+    NewuserNotPermitted,
+    /// `copy_namespaces`: a `CLONE_NEW*` other than `CLONE_NEWUSER` without `CAP_SYS_ADMIN` in
+    /// the child's user namespace. **EPERM**.
+    NamespaceWithoutCapSysAdmin,
+    /// `copy_namespaces`: `CLONE_NEWIPC | CLONE_SYSVSEM`. **EINVAL**.
+    NewipcWithSysvsem,
+    /// `create_new_namespaces` / `create_user_ns`: a namespace type the kernel was built
+    /// without (`CONFIG_*_NS`). **EINVAL**.
+    NamespaceNotConfigured,
+    /// `copy_pid_ns`: `CLONE_NEWPID` after `unshare(CLONE_NEWPID)`. **EINVAL**.
+    NewpidAfterUnsharePid,
+    /// `create_pid_namespace`: the new pid namespace would be deeper than
+    /// `MAX_PID_NS_LEVEL` (32). **ENOSPC**.
+    PidNsTooDeep,
+    /// `copy_thread` (x86_64) → `do_arch_prctl_64(ARCH_SET_FS)`: `CLONE_SETTLS` with
+    /// `tls >= TASK_SIZE_MAX`. **EPERM**.
+    TlsOutOfRange,
+    /// `alloc_pid`: `set_tid_size` above the target pid namespace's level + 1. **EINVAL**.
+    SetTidSizeAboveNsLevel,
+    /// `alloc_pid`: a `set_tid` entry `< 1` or `>= pid_max`. **EINVAL**.
+    SetTidOutOfRange,
+    /// `alloc_pid`: a `set_tid` entry other than 1 for a pid namespace with no init yet.
+    /// **EINVAL**.
+    SetTidNoReaper,
+    /// `alloc_pid`: no `CAP_CHECKPOINT_RESTORE`/`CAP_SYS_ADMIN` over the pid namespace a
+    /// `set_tid` entry is for. **EPERM**.
+    SetTidNotPermitted,
+    /// `alloc_pid`: `set_tid` asks for pid 1 in a namespace whose init exists (`idr_alloc`
+    /// ENOSPC mapped to **EEXIST**). Other in-use pids are runtime state, beyond the validator.
+    SetTidInUse,
+    /// `copy_process`: `put_user(pidfd, args->pidfd)` faulted. **EFAULT**.
+    PidfdWriteFault,
+    /// `cgroup_can_fork` refused `CLONE_INTO_CGROUP` (the errno comes from
+    /// [`crate::Policy::into_cgroup_error`]; usually **EBADF**).
+    IntoCgroupRejected,
+}
+
+impl Rule {
+    /// Every rule, in Linux's check order (`clone3` entry first).
+    pub const ALL: [Rule; 52] = [
+        Self::Clone3Unavailable,
+        Self::Clone3SizeAbovePage,
+        Self::Clone3SizeBelowVer0,
+        Self::Clone3NonZeroTail,
+        Self::ArgsFault,
+        Self::SetTidSizeAboveMax,
+        Self::SetTidNullWithSize,
+        Self::SetTidSizeZeroWithPointer,
+        Self::Clone3BadExitSignal,
+        Self::IntoCgroupBadFd,
+        Self::IntoCgroupStructTooSmall,
+        Self::SetTidFault,
+        Self::Clone3UnknownFlags,
+        Self::Clone3DetachedOrSignalBits,
+        Self::SighandWithClearSighand,
+        Self::ThreadOrParentWithExitSignal,
+        Self::Clone3StackWithoutSize,
+        Self::Clone3SizeWithoutStack,
+        Self::StackNotAccessible,
+        Self::PidfdWithParentSettidSameSlot,
+        Self::NewnsWithFs,
+        Self::NewuserWithFs,
+        Self::ThreadWithoutSighand,
+        Self::SighandWithoutVm,
+        Self::ParentFromInit,
+        Self::ThreadWithNewPidOrUser,
+        Self::ThreadAcrossPidNs,
+        Self::PidfdWithDetached,
+        Self::PidfdWithThread,
+        Self::AutoreapWithThread,
+        Self::AutoreapWithParent,
+        Self::AutoreapWithExitSignal,
+        Self::ParentFromAutoreap,
+        Self::NnpWithThread,
+        Self::AutokillWithoutPidfd,
+        Self::AutokillWithoutAutoreap,
+        Self::AutokillWithThread,
+        Self::AutokillNeedsPrivilege,
+        Self::NewuserNotPermitted,
+        Self::NamespaceWithoutCapSysAdmin,
+        Self::NewipcWithSysvsem,
+        Self::NamespaceNotConfigured,
+        Self::NewpidAfterUnsharePid,
+        Self::PidNsTooDeep,
+        Self::TlsOutOfRange,
+        Self::SetTidSizeAboveNsLevel,
+        Self::SetTidOutOfRange,
+        Self::SetTidNoReaper,
+        Self::SetTidNotPermitted,
+        Self::SetTidInUse,
+        Self::PidfdWriteFault,
+        Self::IntoCgroupRejected,
+    ];
+
+    /// The errno this rule gives (for [`Rule::IntoCgroupRejected`] the usual one, EBADF; the
+    /// actual value is in [`CloneError::errno`]).
+    #[must_use]
+    pub const fn errno(self) -> Errno {
+        use Errno::*;
+        match self {
+            Self::Clone3Unavailable => ENOSYS,
+            Self::Clone3SizeAbovePage | Self::Clone3NonZeroTail => E2BIG,
+            Self::ArgsFault | Self::SetTidFault | Self::PidfdWriteFault => EFAULT,
+            Self::AutokillNeedsPrivilege
+            | Self::NewuserNotPermitted
+            | Self::NamespaceWithoutCapSysAdmin
+            | Self::TlsOutOfRange
+            | Self::SetTidNotPermitted => EPERM,
+            Self::PidNsTooDeep => ENOSPC,
+            Self::SetTidInUse => EEXIST,
+            Self::IntoCgroupRejected => EBADF,
+            _ => EINVAL,
+        }
+    }
+
+    /// The kernel function that makes the check.
+    #[must_use]
+    pub const fn kernel_function(self) -> &'static str {
+        match self {
+            Self::Clone3Unavailable => "sys_clone3",
+            Self::Clone3SizeAbovePage
+            | Self::Clone3SizeBelowVer0
+            | Self::SetTidSizeAboveMax
+            | Self::SetTidNullWithSize
+            | Self::SetTidSizeZeroWithPointer
+            | Self::Clone3BadExitSignal
+            | Self::IntoCgroupBadFd
+            | Self::IntoCgroupStructTooSmall
+            | Self::SetTidFault => "copy_clone_args_from_user",
+            Self::Clone3NonZeroTail | Self::ArgsFault => "copy_struct_from_user",
+            Self::Clone3UnknownFlags
+            | Self::Clone3DetachedOrSignalBits
+            | Self::SighandWithClearSighand
+            | Self::ThreadOrParentWithExitSignal => "clone3_args_valid",
+            Self::Clone3StackWithoutSize
+            | Self::Clone3SizeWithoutStack
+            | Self::StackNotAccessible => "clone3_stack_valid",
+            Self::PidfdWithParentSettidSameSlot => "kernel_clone",
+            Self::NewuserNotPermitted => "create_user_ns",
+            Self::NamespaceWithoutCapSysAdmin | Self::NewipcWithSysvsem => "copy_namespaces",
+            Self::NamespaceNotConfigured => "create_new_namespaces",
+            Self::NewpidAfterUnsharePid => "copy_pid_ns",
+            Self::PidNsTooDeep => "create_pid_namespace",
+            Self::TlsOutOfRange => "copy_thread",
+            Self::SetTidSizeAboveNsLevel
+            | Self::SetTidOutOfRange
+            | Self::SetTidNoReaper
+            | Self::SetTidNotPermitted
+            | Self::SetTidInUse => "alloc_pid",
+            Self::IntoCgroupRejected => "cgroup_can_fork",
+            _ => "copy_process",
+        }
+    }
+
+    /// The variant name (`"ThreadWithoutSighand"`), used by machine-readable output.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Clone3Unavailable => "Clone3Unavailable",
+            Self::Clone3SizeAbovePage => "Clone3SizeAbovePage",
+            Self::Clone3SizeBelowVer0 => "Clone3SizeBelowVer0",
+            Self::Clone3NonZeroTail => "Clone3NonZeroTail",
+            Self::ArgsFault => "ArgsFault",
+            Self::SetTidSizeAboveMax => "SetTidSizeAboveMax",
+            Self::SetTidNullWithSize => "SetTidNullWithSize",
+            Self::SetTidSizeZeroWithPointer => "SetTidSizeZeroWithPointer",
+            Self::Clone3BadExitSignal => "Clone3BadExitSignal",
+            Self::IntoCgroupBadFd => "IntoCgroupBadFd",
+            Self::IntoCgroupStructTooSmall => "IntoCgroupStructTooSmall",
+            Self::SetTidFault => "SetTidFault",
+            Self::Clone3UnknownFlags => "Clone3UnknownFlags",
+            Self::Clone3DetachedOrSignalBits => "Clone3DetachedOrSignalBits",
+            Self::SighandWithClearSighand => "SighandWithClearSighand",
+            Self::ThreadOrParentWithExitSignal => "ThreadOrParentWithExitSignal",
+            Self::Clone3StackWithoutSize => "Clone3StackWithoutSize",
+            Self::Clone3SizeWithoutStack => "Clone3SizeWithoutStack",
+            Self::StackNotAccessible => "StackNotAccessible",
+            Self::PidfdWithParentSettidSameSlot => "PidfdWithParentSettidSameSlot",
+            Self::NewnsWithFs => "NewnsWithFs",
+            Self::NewuserWithFs => "NewuserWithFs",
+            Self::ThreadWithoutSighand => "ThreadWithoutSighand",
+            Self::SighandWithoutVm => "SighandWithoutVm",
+            Self::ParentFromInit => "ParentFromInit",
+            Self::ThreadWithNewPidOrUser => "ThreadWithNewPidOrUser",
+            Self::ThreadAcrossPidNs => "ThreadAcrossPidNs",
+            Self::PidfdWithDetached => "PidfdWithDetached",
+            Self::PidfdWithThread => "PidfdWithThread",
+            Self::AutoreapWithThread => "AutoreapWithThread",
+            Self::AutoreapWithParent => "AutoreapWithParent",
+            Self::AutoreapWithExitSignal => "AutoreapWithExitSignal",
+            Self::ParentFromAutoreap => "ParentFromAutoreap",
+            Self::NnpWithThread => "NnpWithThread",
+            Self::AutokillWithoutPidfd => "AutokillWithoutPidfd",
+            Self::AutokillWithoutAutoreap => "AutokillWithoutAutoreap",
+            Self::AutokillWithThread => "AutokillWithThread",
+            Self::AutokillNeedsPrivilege => "AutokillNeedsPrivilege",
+            Self::NewuserNotPermitted => "NewuserNotPermitted",
+            Self::NamespaceWithoutCapSysAdmin => "NamespaceWithoutCapSysAdmin",
+            Self::NewipcWithSysvsem => "NewipcWithSysvsem",
+            Self::NamespaceNotConfigured => "NamespaceNotConfigured",
+            Self::NewpidAfterUnsharePid => "NewpidAfterUnsharePid",
+            Self::PidNsTooDeep => "PidNsTooDeep",
+            Self::TlsOutOfRange => "TlsOutOfRange",
+            Self::SetTidSizeAboveNsLevel => "SetTidSizeAboveNsLevel",
+            Self::SetTidOutOfRange => "SetTidOutOfRange",
+            Self::SetTidNoReaper => "SetTidNoReaper",
+            Self::SetTidNotPermitted => "SetTidNotPermitted",
+            Self::SetTidInUse => "SetTidInUse",
+            Self::PidfdWriteFault => "PidfdWriteFault",
+            Self::IntoCgroupRejected => "IntoCgroupRejected",
+        }
+    }
+
+    /// One sentence saying what the rule requires.
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Clone3Unavailable => "clone3 does not exist on this arch/kernel",
+            Self::Clone3SizeAbovePage => "clone3 size must not exceed the page size",
+            Self::Clone3SizeBelowVer0 => "clone3 size must be at least 64 (CLONE_ARGS_SIZE_VER0)",
+            Self::Clone3NonZeroTail => {
+                "clone_args bytes beyond the kernel's struct size must be zero"
+            }
+            Self::ArgsFault => "the clone_args memory must be readable",
+            Self::SetTidSizeAboveMax => "set_tid_size must not exceed 32 (MAX_PID_NS_LEVEL)",
+            Self::SetTidNullWithSize => "set_tid_size needs a set_tid array",
+            Self::SetTidSizeZeroWithPointer => "a set_tid array needs a non-zero set_tid_size",
+            Self::Clone3BadExitSignal => "exit_signal must be a valid signal (0..=64)",
+            Self::IntoCgroupBadFd => "CLONE_INTO_CGROUP needs a cgroup fd <= INT_MAX",
+            Self::IntoCgroupStructTooSmall => {
+                "CLONE_INTO_CGROUP needs size >= 88 (CLONE_ARGS_SIZE_VER2)"
+            }
+            Self::SetTidFault => "the set_tid array must be readable",
+            Self::Clone3UnknownFlags => "clone3 flags must all be known to this kernel",
+            Self::Clone3DetachedOrSignalBits => {
+                "clone3 flags must not contain CLONE_DETACHED or an exit signal"
+            }
+            Self::SighandWithClearSighand => {
+                "CLONE_SIGHAND and CLONE_CLEAR_SIGHAND are mutually exclusive"
+            }
+            Self::ThreadOrParentWithExitSignal => {
+                "CLONE_THREAD and CLONE_PARENT require exit_signal 0 in clone3"
+            }
+            Self::Clone3StackWithoutSize => "a clone3 stack needs a stack_size",
+            Self::Clone3SizeWithoutStack => "a clone3 stack_size needs a stack",
+            Self::StackNotAccessible => "the clone3 stack must lie in user address space",
+            Self::PidfdWithParentSettidSameSlot => {
+                "CLONE_PIDFD and CLONE_PARENT_SETTID cannot share one pointer"
+            }
+            Self::NewnsWithFs => "CLONE_NEWNS cannot be combined with CLONE_FS",
+            Self::NewuserWithFs => "CLONE_NEWUSER cannot be combined with CLONE_FS",
+            Self::ThreadWithoutSighand => "CLONE_THREAD requires CLONE_SIGHAND",
+            Self::SighandWithoutVm => "CLONE_SIGHAND requires CLONE_VM",
+            Self::ParentFromInit => "a pid namespace init cannot use CLONE_PARENT",
+            Self::ThreadWithNewPidOrUser => {
+                "CLONE_THREAD cannot be combined with CLONE_NEWPID or CLONE_NEWUSER"
+            }
+            Self::ThreadAcrossPidNs => "CLONE_THREAD is refused after unshare(CLONE_NEWPID)",
+            Self::PidfdWithDetached => "CLONE_PIDFD cannot be combined with CLONE_DETACHED",
+            Self::PidfdWithThread => "CLONE_PIDFD cannot be combined with CLONE_THREAD before 6.9",
+            Self::AutoreapWithThread => "CLONE_AUTOREAP cannot be combined with CLONE_THREAD",
+            Self::AutoreapWithParent => "CLONE_AUTOREAP cannot be combined with CLONE_PARENT",
+            Self::AutoreapWithExitSignal => "CLONE_AUTOREAP requires exit_signal 0",
+            Self::ParentFromAutoreap => "an autoreaped process cannot use CLONE_PARENT",
+            Self::NnpWithThread => "CLONE_NNP cannot be combined with CLONE_THREAD",
+            Self::AutokillWithoutPidfd => "CLONE_PIDFD_AUTOKILL requires CLONE_PIDFD",
+            Self::AutokillWithoutAutoreap => "CLONE_PIDFD_AUTOKILL requires CLONE_AUTOREAP",
+            Self::AutokillWithThread => "CLONE_PIDFD_AUTOKILL cannot be combined with CLONE_THREAD",
+            Self::AutokillNeedsPrivilege => "CLONE_PIDFD_AUTOKILL needs CLONE_NNP or CAP_SYS_ADMIN",
+            Self::NewuserNotPermitted => "this caller may not create a user namespace",
+            Self::NamespaceWithoutCapSysAdmin => {
+                "new namespaces need CAP_SYS_ADMIN (or CLONE_NEWUSER)"
+            }
+            Self::NewipcWithSysvsem => "CLONE_NEWIPC cannot be combined with CLONE_SYSVSEM",
+            Self::NamespaceNotConfigured => "the kernel was built without this namespace type",
+            Self::NewpidAfterUnsharePid => "CLONE_NEWPID is refused after unshare(CLONE_NEWPID)",
+            Self::PidNsTooDeep => "pid namespaces nest at most 32 levels",
+            Self::TlsOutOfRange => "the CLONE_SETTLS value must be a user address",
+            Self::SetTidSizeAboveNsLevel => "set_tid_size must not exceed the pid namespace depth",
+            Self::SetTidOutOfRange => "set_tid entries must be in 1..pid_max",
+            Self::SetTidNoReaper => "a pid namespace without init only accepts set_tid 1",
+            Self::SetTidNotPermitted => "set_tid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN",
+            Self::SetTidInUse => "the requested pid is already in use",
+            Self::PidfdWriteFault => "the pidfd slot must be writable",
+            Self::IntoCgroupRejected => "the target cgroup refused the child",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A `clone_args` field or syscall argument a [`Fix`] talks about.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// The `clone_args` pointer (`uargs`).
+    Args,
+    /// The `size` argument of `clone3`.
+    Size,
+    /// `pidfd` (clone3) / the `parent_tid` slot used for the pidfd (legacy).
+    Pidfd,
+    /// `parent_tid`.
+    ParentTid,
+    /// `child_tid`.
+    ChildTid,
+    /// `exit_signal`.
+    ExitSignal,
+    /// `stack`.
+    Stack,
+    /// `stack_size`.
+    StackSize,
+    /// `tls`.
+    Tls,
+    /// `set_tid` (the array pointer or its entries).
+    SetTid,
+    /// `set_tid_size`.
+    SetTidSize,
+    /// `cgroup`.
+    Cgroup,
+}
+
+impl Field {
+    /// The C field/argument name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Args => "uargs",
+            Self::Size => "size",
+            Self::Pidfd => "pidfd",
+            Self::ParentTid => "parent_tid",
+            Self::ChildTid => "child_tid",
+            Self::ExitSignal => "exit_signal",
+            Self::Stack => "stack",
+            Self::StackSize => "stack_size",
+            Self::Tls => "tls",
+            Self::SetTid => "set_tid",
+            Self::SetTidSize => "set_tid_size",
+            Self::Cgroup => "cgroup",
+        }
+    }
+}
+
+/// A privilege a fix may need.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Privilege {
+    /// `CAP_SYS_ADMIN` in the caller's user namespace.
+    CapSysAdmin,
+    /// `CAP_CHECKPOINT_RESTORE` (or `CAP_SYS_ADMIN`).
+    CapCheckpointRestore,
+}
+
+impl Privilege {
+    /// `"CAP_SYS_ADMIN"` etc.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::CapSysAdmin => "CAP_SYS_ADMIN",
+            Self::CapCheckpointRestore => "CAP_CHECKPOINT_RESTORE",
+        }
+    }
+}
+
+/// The smallest change that gets past the failed rule (and, where the validator could check
+/// it by re-validating, past every later rule too).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fix {
+    /// Nothing in the arguments helps (runtime state).
+    None,
+    /// Add these flags.
+    AddFlags(CloneFlags),
+    /// Remove these flags.
+    RemoveFlags(CloneFlags),
+    /// Move the signal out of `flags` into `exit_signal` (clone3).
+    MoveSignal(u8),
+    /// Set `exit_signal` to this value (0 = clear it).
+    SetExitSignal(u64),
+    /// Set a field to a value.
+    SetField {
+        /// Which field.
+        field: Field,
+        /// The value that passes.
+        value: u64,
+    },
+    /// Give the field a valid value (a readable/writable pointer, a non-zero size, an
+    /// in-range pid…); no single value can be named.
+    ValidValue(Field),
+    /// Use the legacy `clone` syscall (clone3 does not exist here).
+    UseClone,
+    /// Run with this privilege.
+    NeedsPrivilege(Privilege),
+}
+
+impl Fix {
+    /// Writes the compact machine form used by `cargo xtask explain --batch`:
+    /// `none`, `add:FLAGS`, `remove:FLAGS`, `move-signal:N`, `exit-signal:N`,
+    /// `set:FIELD=VALUE`, `valid:FIELD`, `use-clone`, `privilege:CAP_…`.
+    pub fn write_machine(&self, f: &mut dyn fmt::Write) -> fmt::Result {
+        match *self {
+            Self::None => f.write_str("none"),
+            Self::AddFlags(fl) => write!(f, "add:{fl}"),
+            Self::RemoveFlags(fl) => write!(f, "remove:{fl}"),
+            Self::MoveSignal(s) => write!(f, "move-signal:{s}"),
+            Self::SetExitSignal(s) => write!(f, "exit-signal:{s}"),
+            Self::SetField { field, value } => write!(f, "set:{}={value:#x}", field.name()),
+            Self::ValidValue(field) => write!(f, "valid:{}", field.name()),
+            Self::UseClone => f.write_str("use-clone"),
+            Self::NeedsPrivilege(p) => write!(f, "privilege:{}", p.name()),
+        }
+    }
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::None => f.write_str("none (depends on runtime state, not on the arguments)"),
+            Self::AddFlags(fl) => write!(f, "add {fl}"),
+            Self::RemoveFlags(fl) => write!(f, "remove {fl}"),
+            Self::MoveSignal(s) => write!(f, "move signal {s} from flags to exit_signal"),
+            Self::SetExitSignal(0) => f.write_str("set exit_signal to 0"),
+            Self::SetExitSignal(s) => write!(f, "set exit_signal to {s}"),
+            Self::SetField { field, value } => write!(f, "set {} to {value}", field.name()),
+            Self::ValidValue(Field::Args) => f.write_str("point uargs at readable memory"),
+            Self::ValidValue(Field::SetTid) => {
+                f.write_str("give set_tid readable, in-range, unused pids")
+            }
+            Self::ValidValue(Field::Pidfd) => f.write_str("point pidfd at writable memory"),
+            Self::ValidValue(Field::ParentTid) => {
+                f.write_str("point parent_tid (the pidfd slot) at writable memory")
+            }
+            Self::ValidValue(Field::Stack) => {
+                f.write_str("use a stack range inside user address space")
+            }
+            Self::ValidValue(Field::StackSize) => f.write_str("give stack_size a non-zero value"),
+            Self::ValidValue(Field::Tls) => f.write_str("use a tls value below TASK_SIZE_MAX"),
+            Self::ValidValue(field) => write!(f, "give {} a valid value", field.name()),
+            Self::UseClone => f.write_str("use the legacy clone syscall"),
+            Self::NeedsPrivilege(p) => write!(f, "run with {}", p.name()),
+        }
+    }
+}
+
+/// Linux's refusal of a `clone`/`clone3`: the errno it returns, the rule that fired, the flags
+/// that rule looked at, and the smallest fix.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CloneError {
+    /// What the syscall returns (negated).
+    pub errno: Errno,
+    /// The check that failed.
+    pub rule: Rule,
+    /// The flags the failed check involves (empty for size/pointer rules).
+    pub flags: CloneFlags,
+    /// The smallest change that passes.
+    pub fix: Fix,
+}
+
+impl fmt::Display for CloneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} ({})",
+            self.errno,
+            self.rule.description(),
+            self.rule.kernel_function()
+        )?;
+        if !self.flags.is_empty() {
+            write!(f, " — flags {}", self.flags)?;
+        }
+        write!(f, "; fix: {}", self.fix)
+    }
+}
+
+impl core::error::Error for CloneError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+    use std::string::String;
+
+    #[test]
+    fn all_rules_distinct_and_named() {
+        for (i, a) in Rule::ALL.iter().enumerate() {
+            for b in &Rule::ALL[i + 1..] {
+                assert_ne!(a, b);
+                assert_ne!(a.name(), b.name());
+            }
+            assert_eq!(format!("{a:?}"), a.name());
+            assert!(!a.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn display_one_line() {
+        let e = CloneError {
+            errno: Errno::EINVAL,
+            rule: Rule::ThreadWithoutSighand,
+            flags: CloneFlags::THREAD,
+            fix: Fix::AddFlags(CloneFlags::SIGHAND | CloneFlags::VM),
+        };
+        assert_eq!(
+            format!("{e}"),
+            "EINVAL: CLONE_THREAD requires CLONE_SIGHAND (copy_process) — flags CLONE_THREAD; \
+             fix: add CLONE_VM|CLONE_SIGHAND"
+        );
+        let mut s = String::new();
+        e.fix.write_machine(&mut s).unwrap();
+        assert_eq!(s, "add:CLONE_VM|CLONE_SIGHAND");
+    }
+
+    #[test]
+    fn errno_classes() {
+        assert_eq!(Rule::Clone3Unavailable.errno(), Errno::ENOSYS);
+        assert_eq!(Rule::Clone3NonZeroTail.errno(), Errno::E2BIG);
+        assert_eq!(Rule::Clone3SizeBelowVer0.errno(), Errno::EINVAL);
+        assert_eq!(Rule::NamespaceWithoutCapSysAdmin.errno(), Errno::EPERM);
+        assert_eq!(Rule::SetTidNotPermitted.errno(), Errno::EPERM);
+        assert_eq!(Rule::SetTidFault.errno(), Errno::EFAULT);
+        assert_eq!(Rule::PidNsTooDeep.errno(), Errno::ENOSPC);
+        assert_eq!(Rule::SetTidInUse.errno(), Errno::EEXIST);
+    }
+}

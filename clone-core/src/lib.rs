@@ -29,9 +29,9 @@ pub mod validate;
 
 pub use abi::Arch;
 pub use errno::Errno;
-// pub use error::CloneError; (added with the validator)
+pub use error::CloneError;
 pub use flags::CloneFlags;
-// pub use policy::Policy; (added with the validator)
+pub use policy::Policy;
 pub use abi::{ArgOrder, ChildReturn, StackGrowth, SyscallNumbers};
 pub use stack::{ChildStack, StackError, StackLayout, StackRegion};
 pub use syscall::{CloneCall, LegacyCloneArgs, RawSyscall};

@@ -1,1 +1,1097 @@
-//! (placeholder: being written)
+//! Linux's answer to a `clone`/`clone3` call: accepted (with the `kernel_clone_args` the kernel
+//! would build) or refused with the errno, in the kernel's exact check order.
+//!
+//! The order is the one in `kernel/fork.c` (facts §1.1–§1.8):
+//!
+//! 1. `sys_clone3`: ENOSYS where the arch/version has no `clone3`;
+//! 2. `copy_clone_args_from_user`: size, `copy_struct_from_user` (tail then head), `set_tid`
+//!    consistency, `exit_signal`, `CLONE_INTO_CGROUP`, `set_tid` copy;
+//! 3. `clone3_args_valid` and `clone3_stack_valid`;
+//! 4. `kernel_clone`: `CLONE_PIDFD | CLONE_PARENT_SETTID` on one pointer;
+//! 5. `copy_process` flag rules, then `copy_creds` (user namespace), `copy_namespaces`,
+//!    `copy_thread` (x86_64 TLS), `alloc_pid` (`set_tid`), the pidfd `put_user`, and
+//!    `cgroup_can_fork`.
+//!
+//! The legacy `clone` enters at step 4 with `lower_32_bits(flags)`, the low byte as an exit
+//! signal that is never checked, and one pointer for both `pidfd` and `parent_tid`.
+//!
+//! # Beyond the validator
+//!
+//! Runtime state that a [`Policy`] cannot describe is not modelled: a pending signal
+//! (`ERESTARTNOINTR`, restarted transparently), memory exhaustion (ENOMEM), `RLIMIT_NPROC` and
+//! `max_threads` (EAGAIN), LSM hooks, `fs->in_exec` with `CLONE_FS` (EAGAIN), namespace count
+//! limits and user-namespace nesting (ENOSPC), fd exhaustion for the pidfd (EMFILE), a
+//! `set_tid` pid already in use other than an existing init (EEXIST), a dying pid namespace
+//! (ENOMEM), and the validity of a `CLONE_INTO_CGROUP` fd, which the caller reports through
+//! [`Policy::into_cgroup_error`]. Writes whose failure Linux ignores (`CLONE_PARENT_SETTID`,
+//! `CLONE_CHILD_SETTID`) never produce an error.
+//!
+//! # Fixes
+//!
+//! Each [`CloneError`] carries the smallest [`Fix`]: candidate fixes for the failed rule are
+//! re-validated in order of size and the first that passes the whole validation is chosen;
+//! if none does, the first that gets past the failed rule. No allocation is involved.
+
+use crate::error::{CloneError, Field, Fix, Privilege, Rule};
+use crate::flags::{CSIGNAL, CloneFlags, LEGACY_FLAGS};
+use crate::policy::Policy;
+use crate::{Arch, Errno};
+
+/// `MAX_PID_NS_LEVEL` (`include/linux/pid_namespace.h`).
+pub const MAX_PID_NS_LEVEL: u64 = 32;
+/// `CLONE_ARGS_SIZE_VER0`: `struct clone_args` up to `tls`.
+pub const CLONE_ARGS_SIZE_VER0: u64 = 64;
+/// `CLONE_ARGS_SIZE_VER1`: up to `set_tid_size`.
+pub const CLONE_ARGS_SIZE_VER1: u64 = 80;
+/// `CLONE_ARGS_SIZE_VER2`: up to `cgroup` (= `sizeof(struct clone_args)` since 5.7).
+pub const CLONE_ARGS_SIZE_VER2: u64 = 88;
+/// `_NSIG` on every arch clone-core knows (`valid_signal` accepts `0..=_NSIG`).
+pub const NSIG: u64 = 64;
+
+pub use crate::syscall::LegacyCloneArgs;
+
+/// A user-memory access that faulted (EFAULT).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Fault;
+
+/// The caller's memory as the kernel's `copy_from_user`/`put_user` see it.
+pub trait UserMemory {
+    /// Copies `out.len()` bytes at `addr`, or faults if any of them is unreadable.
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault>;
+
+    /// Whether `len` bytes at `addr` can be written (`put_user` of the pidfd). Default:
+    /// writes succeed.
+    fn writable(&self, addr: u64, len: u64) -> bool {
+        let _ = (addr, len);
+        true
+    }
+
+    /// `access_ok(addr, len)`: a pure range check against the policy's `TASK_SIZE_MAX`.
+    fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
+        policy.access_ok(addr, len)
+    }
+}
+
+impl<T: UserMemory + ?Sized> UserMemory for &T {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        (**self).read(addr, out)
+    }
+    fn writable(&self, addr: u64, len: u64) -> bool {
+        (**self).writable(addr, len)
+    }
+    fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
+        (**self).access_ok(addr, len, policy)
+    }
+}
+
+/// Memory with nothing readable (every read faults); writes are assumed to succeed. Suits
+/// legacy `clone`, which reads nothing.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct NoMemory;
+
+impl UserMemory for NoMemory {
+    fn read(&self, _addr: u64, _out: &mut [u8]) -> Result<(), Fault> {
+        Err(Fault)
+    }
+}
+
+/// One readable byte range at a user address; everything else faults on read. Writes are
+/// assumed to succeed.
+#[derive(Copy, Clone, Debug)]
+pub struct SliceMemory<'a> {
+    /// User address of `bytes[0]`.
+    pub base: u64,
+    /// The readable bytes.
+    pub bytes: &'a [u8],
+}
+
+impl UserMemory for SliceMemory<'_> {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        let start = addr.checked_sub(self.base).ok_or(Fault)?;
+        let start = usize::try_from(start).map_err(|_| Fault)?;
+        let end = start.checked_add(out.len()).ok_or(Fault)?;
+        let src = self.bytes.get(start..end).ok_or(Fault)?;
+        out.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// Which syscall built the arguments.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// Legacy `clone`.
+    Clone,
+    /// ia64 `clone2`.
+    Clone2,
+    /// `clone3` with this `size`.
+    Clone3 {
+        /// The `size` argument.
+        size: u64,
+    },
+}
+
+/// `struct kernel_clone_args` after validation: what `copy_process` works from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KernelCloneArgs {
+    /// Which syscall this came from.
+    pub via: Via,
+    /// Flags (legacy: `lower_32_bits(word) & ~CSIGNAL`).
+    pub flags: CloneFlags,
+    /// Exit signal (legacy: the low byte, 0..=255, unchecked; clone3: 0..=64). The child's
+    /// real exit signal is decided later: -1 with `CLONE_THREAD`, the caller's own with
+    /// `CLONE_PARENT`.
+    pub exit_signal: u8,
+    /// Where the pidfd goes (legacy: the `parent_tid` pointer).
+    pub pidfd: u64,
+    /// `child_tid` pointer.
+    pub child_tid: u64,
+    /// `parent_tid` pointer.
+    pub parent_tid: u64,
+    /// Stack: legacy, the new SP as given (0 = the parent's); clone3, `stack + stack_size` on
+    /// grows-down arches (the kernel's adjustment in `clone3_stack_valid`), the base on hppa.
+    pub stack: u64,
+    /// Stack size (clone3, ia64 `clone2`, microblaze; 0 otherwise).
+    pub stack_size: u64,
+    /// `tls`.
+    pub tls: u64,
+    /// `set_tid` entries (`pid_t`), innermost pid namespace first.
+    pub set_tid: [i32; 32],
+    /// How many of [`Self::set_tid`] are used.
+    pub set_tid_len: usize,
+    /// `cgroup` fd for `CLONE_INTO_CGROUP`.
+    pub cgroup: u64,
+}
+
+/// The `struct clone_args` fields, as `copy_struct_from_user` left them (zero past `size`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct CloneArgs {
+    /// `flags`.
+    pub flags: u64,
+    /// `pidfd`.
+    pub pidfd: u64,
+    /// `child_tid`.
+    pub child_tid: u64,
+    /// `parent_tid`.
+    pub parent_tid: u64,
+    /// `exit_signal`.
+    pub exit_signal: u64,
+    /// `stack` (lowest address).
+    pub stack: u64,
+    /// `stack_size`.
+    pub stack_size: u64,
+    /// `tls`.
+    pub tls: u64,
+    /// `set_tid` pointer.
+    pub set_tid: u64,
+    /// `set_tid_size`.
+    pub set_tid_size: u64,
+    /// `cgroup`.
+    pub cgroup: u64,
+}
+
+impl CloneArgs {
+    /// Reads the fields from up to 88 bytes in `arch`'s byte order; missing bytes are zero.
+    #[must_use]
+    pub fn from_bytes(bytes: &[u8], arch: Arch) -> Self {
+        let mut w = [0u64; 11];
+        for (i, slot) in w.iter_mut().enumerate() {
+            let mut b = [0u8; 8];
+            for (j, d) in b.iter_mut().enumerate() {
+                *d = bytes.get(i * 8 + j).copied().unwrap_or(0);
+            }
+            *slot = if arch.big_endian() {
+                u64::from_be_bytes(b)
+            } else {
+                u64::from_le_bytes(b)
+            };
+        }
+        let [
+            flags,
+            pidfd,
+            child_tid,
+            parent_tid,
+            exit_signal,
+            stack,
+            stack_size,
+            tls,
+            set_tid,
+            set_tid_size,
+            cgroup,
+        ] = w;
+        Self {
+            flags,
+            pidfd,
+            child_tid,
+            parent_tid,
+            exit_signal,
+            stack,
+            stack_size,
+            tls,
+            set_tid,
+            set_tid_size,
+            cgroup,
+        }
+    }
+
+    /// The 88-byte `struct clone_args` in `arch`'s byte order.
+    #[must_use]
+    pub fn to_bytes(&self, arch: Arch) -> [u8; 88] {
+        let w = [
+            self.flags,
+            self.pidfd,
+            self.child_tid,
+            self.parent_tid,
+            self.exit_signal,
+            self.stack,
+            self.stack_size,
+            self.tls,
+            self.set_tid,
+            self.set_tid_size,
+            self.cgroup,
+        ];
+        let mut out = [0u8; 88];
+        for (chunk, v) in out.chunks_exact_mut(8).zip(w) {
+            let b = if arch.big_endian() {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            };
+            chunk.copy_from_slice(&b);
+        }
+        out
+    }
+}
+
+/// Validates a legacy `clone` (or ia64 `clone2`) call. Pointers are assumed writable (use
+/// [`validate_clone_in`] to model a faulting pidfd slot).
+pub fn validate_clone(
+    args: &LegacyCloneArgs,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    validate_clone_in(args, &NoMemory, policy)
+}
+
+/// [`validate_clone`] for a word alone (all pointers 0 but assumed valid): for flag questions.
+pub fn validate_clone_word(word: u64, policy: &Policy) -> Result<KernelCloneArgs, CloneError> {
+    validate_clone(
+        &LegacyCloneArgs {
+            word,
+            ..LegacyCloneArgs::default()
+        },
+        policy,
+    )
+}
+
+/// [`validate_clone`] with a memory model for the pidfd `put_user`.
+pub fn validate_clone_in(
+    args: &LegacyCloneArgs,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    let low = args.word & LEGACY_FLAGS;
+    let req = Request {
+        via: if args.via_clone2 {
+            Via::Clone2
+        } else {
+            Via::Clone
+        },
+        flags: low & !CSIGNAL,
+        exit_signal: low & CSIGNAL,
+        pidfd: args.parent_tid,
+        parent_tid: args.parent_tid,
+        child_tid: args.child_tid,
+        stack: args.stack,
+        stack_size: if args.via_clone2 { args.stack_size } else { 0 },
+        tls: args.tls,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    finish(&req, mem, policy)
+}
+
+/// Validates `clone3(uargs, size)` reading `struct clone_args` (and `set_tid`) from `mem`.
+pub fn validate_clone3(
+    uargs: u64,
+    size: u64,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    let req = copy_clone_args(uargs, size, mem, policy)?;
+    finish(&req, mem, policy)
+}
+
+/// The notional user address [`validate_clone3_bytes`] places the struct at.
+pub const BYTES_BASE: u64 = 0x10_0000;
+
+/// Validates `clone3` for a tool that already holds the struct bytes: `size` is
+/// `bytes.len()`, the struct sits at [`BYTES_BASE`], and the `set_tid` pointer (whatever its
+/// value) reads `set_tid` if given, or faults (EFAULT) if `None`.
+pub fn validate_clone3_bytes(
+    bytes: &[u8],
+    set_tid: Option<&[i32]>,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    let mem = BytesMemory {
+        bytes,
+        set_tid,
+        arch: policy.arch,
+    };
+    validate_clone3(BYTES_BASE, bytes.len() as u64, &mem, policy)
+}
+
+struct BytesMemory<'a> {
+    bytes: &'a [u8],
+    set_tid: Option<&'a [i32]>,
+    arch: Arch,
+}
+
+impl UserMemory for BytesMemory<'_> {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        let args = SliceMemory {
+            base: BYTES_BASE,
+            bytes: self.bytes,
+        };
+        if args.read(addr, out).is_ok() {
+            return Ok(());
+        }
+        let tids = self.set_tid.ok_or(Fault)?;
+        if addr != CloneArgs::from_bytes(self.bytes, self.arch).set_tid {
+            return Err(Fault);
+        }
+        if out.len() > tids.len().saturating_mul(4) {
+            return Err(Fault);
+        }
+        for (chunk, tid) in out.chunks_mut(4).zip(tids) {
+            let b = if self.arch.big_endian() {
+                tid.to_be_bytes()
+            } else {
+                tid.to_le_bytes()
+            };
+            for (d, s) in chunk.iter_mut().zip(b) {
+                *d = s;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The arguments after the syscall entry, before the shared checks.
+#[derive(Copy, Clone, Debug)]
+struct Request {
+    via: Via,
+    flags: u64,
+    exit_signal: u64,
+    pidfd: u64,
+    parent_tid: u64,
+    child_tid: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// A failed rule before its fix is known.
+#[derive(Copy, Clone, Debug)]
+struct Failure {
+    rule: Rule,
+    errno: Errno,
+    flags: CloneFlags,
+}
+
+fn fail(rule: Rule, flags: CloneFlags) -> Failure {
+    Failure {
+        rule,
+        errno: rule.errno(),
+        flags,
+    }
+}
+
+fn err_simple(rule: Rule, fix: Fix) -> CloneError {
+    CloneError {
+        errno: rule.errno(),
+        rule,
+        flags: CloneFlags::empty(),
+        fix,
+    }
+}
+
+/// `sys_clone3` entry and `copy_clone_args_from_user` up to (not including) the `set_tid`
+/// consistency rules, which the shared checks run so that fixes can be re-validated.
+fn copy_clone_args(
+    uargs: u64,
+    size: u64,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<Request, CloneError> {
+    let known = policy.linux.clone_args_size();
+    if !policy.has_clone3() {
+        return Err(err_simple(Rule::Clone3Unavailable, Fix::UseClone));
+    }
+    let set_size = Fix::SetField {
+        field: Field::Size,
+        value: known,
+    };
+    if size > policy.page_size {
+        return Err(err_simple(Rule::Clone3SizeAbovePage, set_size));
+    }
+    if size < CLONE_ARGS_SIZE_VER0 {
+        return Err(err_simple(Rule::Clone3SizeBelowVer0, set_size));
+    }
+    let fault = || err_simple(Rule::ArgsFault, Fix::ValidValue(Field::Args));
+    // copy_struct_from_user checks the tail (check_zeroed_user, whole aligned words, stopping
+    // at the first non-zero word) before copying the head.
+    if size > known {
+        let start = uargs.checked_add(known).ok_or_else(fault)?;
+        let end = uargs.checked_add(size).ok_or_else(fault)?;
+        let from = start - start % 8;
+        if !mem.access_ok(from, end - from, policy) {
+            return Err(fault());
+        }
+        let mut word_addr = from;
+        while word_addr < end {
+            let mut w = [0u8; 8];
+            mem.read(word_addr, &mut w).map_err(|_| fault())?;
+            let nonzero = w.iter().enumerate().any(|(i, b)| {
+                let a = word_addr + i as u64;
+                *b != 0 && a >= start && a < end
+            });
+            if nonzero {
+                return Err(err_simple(Rule::Clone3NonZeroTail, set_size));
+            }
+            word_addr += 8;
+        }
+    }
+    let head = size.min(known);
+    let mut buf = [0u8; 88];
+    let dst = buf.get_mut(..head as usize).ok_or_else(fault)?;
+    if !mem.access_ok(uargs, head, policy) {
+        return Err(fault());
+    }
+    mem.read(uargs, dst).map_err(|_| fault())?;
+    let a = CloneArgs::from_bytes(&buf, policy.arch);
+    Ok(Request {
+        via: Via::Clone3 { size },
+        flags: a.flags,
+        exit_signal: a.exit_signal,
+        pidfd: a.pidfd,
+        parent_tid: a.parent_tid,
+        child_tid: a.child_tid,
+        stack: a.stack,
+        stack_size: a.stack_size,
+        tls: a.tls,
+        set_tid: a.set_tid,
+        set_tid_size: a.set_tid_size,
+        cgroup: a.cgroup,
+    })
+}
+
+fn finish(
+    req: &Request,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    match check(req, mem, policy) {
+        Ok(k) => Ok(k),
+        Err(f) => Err(CloneError {
+            errno: f.errno,
+            rule: f.rule,
+            flags: f.flags,
+            fix: best_fix(&f, req, mem, policy),
+        }),
+    }
+}
+
+const fn fl(bits: u64) -> CloneFlags {
+    CloneFlags::from_bits_retain(bits)
+}
+
+/// Every check after the clone3 copy, in Linux's order. Pure apart from `mem`.
+fn check(
+    req: &Request,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, Failure> {
+    let v = policy.linux;
+    let f = fl(req.flags);
+    let has = |x: CloneFlags| f.intersects(x);
+    let none = CloneFlags::empty();
+    let mut set_tid = [0i32; 32];
+    let mut stack = req.stack;
+
+    if let Via::Clone3 { size } = req.via {
+        // copy_clone_args_from_user, after the struct copy.
+        if req.set_tid_size > MAX_PID_NS_LEVEL {
+            return Err(fail(Rule::SetTidSizeAboveMax, none));
+        }
+        if req.set_tid == 0 && req.set_tid_size > 0 {
+            return Err(fail(Rule::SetTidNullWithSize, none));
+        }
+        if req.set_tid != 0 && req.set_tid_size == 0 {
+            return Err(fail(Rule::SetTidSizeZeroWithPointer, none));
+        }
+        if req.exit_signal & !CSIGNAL != 0 || req.exit_signal > NSIG {
+            return Err(fail(Rule::Clone3BadExitSignal, none));
+        }
+        if has(CloneFlags::INTO_CGROUP) && v.at_least(crate::policy::LinuxVersion::V5_7) {
+            if req.cgroup > i32::MAX as u64 {
+                return Err(fail(Rule::IntoCgroupBadFd, CloneFlags::INTO_CGROUP));
+            }
+            if size < CLONE_ARGS_SIZE_VER2 {
+                return Err(fail(
+                    Rule::IntoCgroupStructTooSmall,
+                    CloneFlags::INTO_CGROUP,
+                ));
+            }
+        }
+        if req.set_tid != 0 {
+            // set_tid_size <= 32 here.
+            let n = req.set_tid_size as usize;
+            let mut raw = [0u8; 128];
+            let dst = raw.get_mut(..n * 4).ok_or(fail(Rule::SetTidFault, none))?;
+            if !mem.access_ok(req.set_tid, (n * 4) as u64, policy)
+                || mem.read(req.set_tid, dst).is_err()
+            {
+                return Err(fail(Rule::SetTidFault, none));
+            }
+            for (slot, b) in set_tid.iter_mut().zip(raw.chunks_exact(4)).take(n) {
+                let b = [b[0], b[1], b[2], b[3]];
+                *slot = if policy.arch.big_endian() {
+                    i32::from_be_bytes(b)
+                } else {
+                    i32::from_le_bytes(b)
+                };
+            }
+        }
+
+        // clone3_args_valid.
+        let known = fl(LEGACY_FLAGS) | v.clone3_extra_flags();
+        let unknown = f.difference(known);
+        if !unknown.is_empty() {
+            return Err(fail(Rule::Clone3UnknownFlags, unknown));
+        }
+        let csignal = if v.clone3_accepts_newtime() {
+            CSIGNAL & !CloneFlags::NEWTIME.bits()
+        } else {
+            CSIGNAL
+        };
+        let bad = f.intersection(CloneFlags::DETACHED | fl(csignal));
+        if !bad.is_empty() {
+            return Err(fail(Rule::Clone3DetachedOrSignalBits, bad));
+        }
+        if f.contains(CloneFlags::SIGHAND | CloneFlags::CLEAR_SIGHAND) {
+            return Err(fail(
+                Rule::SighandWithClearSighand,
+                CloneFlags::SIGHAND | CloneFlags::CLEAR_SIGHAND,
+            ));
+        }
+        if has(CloneFlags::THREAD | CloneFlags::PARENT) && req.exit_signal != 0 {
+            return Err(fail(
+                Rule::ThreadOrParentWithExitSignal,
+                f & (CloneFlags::THREAD | CloneFlags::PARENT),
+            ));
+        }
+        // clone3_stack_valid.
+        if req.stack == 0 {
+            if req.stack_size > 0 {
+                return Err(fail(Rule::Clone3SizeWithoutStack, none));
+            }
+        } else {
+            if req.stack_size == 0 {
+                return Err(fail(Rule::Clone3StackWithoutSize, none));
+            }
+            if !mem.access_ok(req.stack, req.stack_size, policy) {
+                return Err(fail(Rule::StackNotAccessible, none));
+            }
+            if policy.arch != Arch::Hppa {
+                stack = req.stack.wrapping_add(req.stack_size);
+            }
+        }
+    }
+
+    // kernel_clone.
+    if f.contains(CloneFlags::PIDFD | CloneFlags::PARENT_SETTID) && req.pidfd == req.parent_tid {
+        return Err(fail(
+            Rule::PidfdWithParentSettidSameSlot,
+            CloneFlags::PIDFD | CloneFlags::PARENT_SETTID,
+        ));
+    }
+
+    // copy_process, early flag checks.
+    let pair = |a: CloneFlags, b: CloneFlags| f.contains(a | b);
+    if pair(CloneFlags::NEWNS, CloneFlags::FS) {
+        return Err(fail(Rule::NewnsWithFs, CloneFlags::NEWNS | CloneFlags::FS));
+    }
+    if pair(CloneFlags::NEWUSER, CloneFlags::FS) {
+        return Err(fail(
+            Rule::NewuserWithFs,
+            CloneFlags::NEWUSER | CloneFlags::FS,
+        ));
+    }
+    if has(CloneFlags::THREAD) && !has(CloneFlags::SIGHAND) {
+        return Err(fail(Rule::ThreadWithoutSighand, CloneFlags::THREAD));
+    }
+    if has(CloneFlags::SIGHAND) && !has(CloneFlags::VM) {
+        return Err(fail(Rule::SighandWithoutVm, CloneFlags::SIGHAND));
+    }
+    if has(CloneFlags::PARENT) && policy.pid_ns_init {
+        return Err(fail(Rule::ParentFromInit, CloneFlags::PARENT));
+    }
+    if has(CloneFlags::THREAD) {
+        let ns = f & (CloneFlags::NEWUSER | CloneFlags::NEWPID);
+        if !ns.is_empty() {
+            return Err(fail(Rule::ThreadWithNewPidOrUser, CloneFlags::THREAD | ns));
+        }
+        if policy.pid_ns_for_children_differs {
+            return Err(fail(Rule::ThreadAcrossPidNs, CloneFlags::THREAD));
+        }
+    }
+    if has(CloneFlags::PIDFD) {
+        if has(CloneFlags::DETACHED) {
+            return Err(fail(
+                Rule::PidfdWithDetached,
+                CloneFlags::PIDFD | CloneFlags::DETACHED,
+            ));
+        }
+        if has(CloneFlags::THREAD) && !v.pidfd_thread() {
+            return Err(fail(
+                Rule::PidfdWithThread,
+                CloneFlags::PIDFD | CloneFlags::THREAD,
+            ));
+        }
+    }
+    if v.has_autoreap() {
+        if has(CloneFlags::AUTOREAP) {
+            if has(CloneFlags::THREAD) {
+                return Err(fail(
+                    Rule::AutoreapWithThread,
+                    CloneFlags::AUTOREAP | CloneFlags::THREAD,
+                ));
+            }
+            if has(CloneFlags::PARENT) {
+                return Err(fail(
+                    Rule::AutoreapWithParent,
+                    CloneFlags::AUTOREAP | CloneFlags::PARENT,
+                ));
+            }
+            if req.exit_signal != 0 {
+                return Err(fail(Rule::AutoreapWithExitSignal, CloneFlags::AUTOREAP));
+            }
+        }
+        if has(CloneFlags::PARENT) && policy.autoreap_parent {
+            return Err(fail(Rule::ParentFromAutoreap, CloneFlags::PARENT));
+        }
+        if pair(CloneFlags::NNP, CloneFlags::THREAD) {
+            return Err(fail(
+                Rule::NnpWithThread,
+                CloneFlags::NNP | CloneFlags::THREAD,
+            ));
+        }
+        if has(CloneFlags::PIDFD_AUTOKILL) {
+            let ak = CloneFlags::PIDFD_AUTOKILL;
+            if !has(CloneFlags::PIDFD) {
+                return Err(fail(Rule::AutokillWithoutPidfd, ak));
+            }
+            if !has(CloneFlags::AUTOREAP) {
+                return Err(fail(Rule::AutokillWithoutAutoreap, ak));
+            }
+            if has(CloneFlags::THREAD) {
+                return Err(fail(Rule::AutokillWithThread, ak | CloneFlags::THREAD));
+            }
+            if !has(CloneFlags::NNP) && !policy.cap_sys_admin {
+                return Err(fail(Rule::AutokillNeedsPrivilege, ak));
+            }
+        }
+    }
+
+    // copy_creds -> create_user_ns.
+    let newuser = has(CloneFlags::NEWUSER);
+    if newuser {
+        if !policy.namespaces_configured.contains(CloneFlags::NEWUSER) {
+            return Err(fail(Rule::NamespaceNotConfigured, CloneFlags::NEWUSER));
+        }
+        if !policy.user_ns_allowed {
+            return Err(fail(Rule::NewuserNotPermitted, CloneFlags::NEWUSER));
+        }
+    }
+
+    // copy_namespaces.
+    let ns = f & crate::flags::NAMESPACE_FLAGS;
+    if !ns.is_empty() {
+        // With CLONE_NEWUSER the check runs in the new user namespace, owned by the caller.
+        if !newuser && !policy.cap_sys_admin {
+            return Err(fail(Rule::NamespaceWithoutCapSysAdmin, ns));
+        }
+        if pair(CloneFlags::NEWIPC, CloneFlags::SYSVSEM) {
+            return Err(fail(
+                Rule::NewipcWithSysvsem,
+                CloneFlags::NEWIPC | CloneFlags::SYSVSEM,
+            ));
+        }
+        // create_new_namespaces order: mnt, uts, ipc, pid, cgroup, net, time.
+        for one in [
+            CloneFlags::NEWNS,
+            CloneFlags::NEWUTS,
+            CloneFlags::NEWIPC,
+            CloneFlags::NEWPID,
+            CloneFlags::NEWCGROUP,
+            CloneFlags::NEWNET,
+            CloneFlags::NEWTIME,
+        ] {
+            if !ns.contains(one) {
+                continue;
+            }
+            if !policy.namespaces_configured.contains(one) {
+                return Err(fail(Rule::NamespaceNotConfigured, one));
+            }
+            if one == CloneFlags::NEWPID {
+                if policy.pid_ns_for_children_differs {
+                    return Err(fail(Rule::NewpidAfterUnsharePid, one));
+                }
+                if u64::from(policy.pid_ns_level) + 1 > MAX_PID_NS_LEVEL {
+                    return Err(fail(Rule::PidNsTooDeep, one));
+                }
+            }
+        }
+    }
+
+    // copy_thread: x86_64 checks the new FS base.
+    if policy.arch == Arch::X86_64 && has(CloneFlags::SETTLS) && req.tls >= policy.task_size_max {
+        return Err(fail(Rule::TlsOutOfRange, CloneFlags::SETTLS));
+    }
+
+    // alloc_pid with set_tid.
+    let n = req.set_tid_size;
+    if n > 0 {
+        let fresh = has(CloneFlags::NEWPID) || policy.pid_ns_for_children_differs;
+        let target_level = u64::from(policy.pid_ns_level) + u64::from(fresh);
+        if n > target_level + 1 {
+            return Err(fail(Rule::SetTidSizeAboveNsLevel, none));
+        }
+        for (i, &tid) in set_tid.iter().enumerate().take(n as usize) {
+            let is_fresh = fresh && i == 0;
+            if tid < 1 || i64::from(tid) >= i64::from(policy.pid_max) {
+                return Err(fail(Rule::SetTidOutOfRange, none));
+            }
+            let has_reaper = !is_fresh;
+            if tid != 1 && !has_reaper {
+                return Err(fail(Rule::SetTidNoReaper, none));
+            }
+            // A new pid namespace made together with a new user namespace is owned by it,
+            // and the caller owns that user namespace.
+            let owned_by_new_user_ns = is_fresh && newuser && has(CloneFlags::NEWPID);
+            if !owned_by_new_user_ns && !policy.checkpoint_restore_capable() {
+                return Err(fail(Rule::SetTidNotPermitted, none));
+            }
+            if tid == 1 && has_reaper {
+                return Err(fail(Rule::SetTidInUse, none));
+            }
+        }
+    }
+
+    // pidfd put_user.
+    if has(CloneFlags::PIDFD) && !mem.writable(req.pidfd, 4) {
+        return Err(fail(Rule::PidfdWriteFault, CloneFlags::PIDFD));
+    }
+
+    // cgroup_can_fork.
+    if has(CloneFlags::INTO_CGROUP) {
+        if let Some(e) = policy.into_cgroup_error {
+            return Err(Failure {
+                rule: Rule::IntoCgroupRejected,
+                errno: e,
+                flags: CloneFlags::INTO_CGROUP,
+            });
+        }
+    }
+
+    Ok(KernelCloneArgs {
+        via: req.via,
+        flags: f,
+        exit_signal: req.exit_signal as u8,
+        pidfd: req.pidfd,
+        child_tid: req.child_tid,
+        parent_tid: req.parent_tid,
+        stack,
+        stack_size: req.stack_size,
+        tls: req.tls,
+        set_tid,
+        set_tid_len: n as usize,
+        cgroup: req.cgroup,
+    })
+}
+
+/// Up to four candidate fixes for a failure, smallest first.
+fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> [Fix; 4] {
+    use CloneFlags as C;
+    let f = fl(req.flags);
+    let n = Fix::None;
+    let legacy = !matches!(req.via, Via::Clone3 { .. });
+    match fl_.rule {
+        Rule::SetTidSizeAboveMax | Rule::SetTidSizeAboveNsLevel => {
+            let fresh = f.contains(C::NEWPID) || policy.pid_ns_for_children_differs;
+            let max = u64::from(policy.pid_ns_level) + u64::from(fresh) + 1;
+            [
+                Fix::SetField {
+                    field: Field::SetTidSize,
+                    value: max.min(MAX_PID_NS_LEVEL),
+                },
+                n,
+                n,
+                n,
+            ]
+        }
+        Rule::SetTidNullWithSize => [
+            Fix::SetField {
+                field: Field::SetTidSize,
+                value: 0,
+            },
+            n,
+            n,
+            n,
+        ],
+        Rule::SetTidSizeZeroWithPointer => [
+            Fix::SetField {
+                field: Field::SetTid,
+                value: 0,
+            },
+            n,
+            n,
+            n,
+        ],
+        Rule::Clone3BadExitSignal => [
+            Fix::SetExitSignal(u64::from(policy.sigchld())),
+            Fix::SetExitSignal(0),
+            n,
+            n,
+        ],
+        Rule::IntoCgroupBadFd => [Fix::RemoveFlags(C::INTO_CGROUP), n, n, n],
+        Rule::IntoCgroupStructTooSmall => [
+            Fix::SetField {
+                field: Field::Size,
+                value: CLONE_ARGS_SIZE_VER2,
+            },
+            n,
+            n,
+            n,
+        ],
+        Rule::SetTidFault => [Fix::ValidValue(Field::SetTid), n, n, n],
+        Rule::Clone3UnknownFlags => [Fix::RemoveFlags(fl_.flags), n, n, n],
+        Rule::Clone3DetachedOrSignalBits => {
+            let sig = (fl_.flags.bits() & CSIGNAL) as u8;
+            let first = if sig != 0 && !fl_.flags.contains(C::DETACHED) && req.exit_signal == 0 {
+                Fix::MoveSignal(sig)
+            } else {
+                n
+            };
+            [first, Fix::RemoveFlags(fl_.flags), n, n]
+        }
+        Rule::SighandWithClearSighand => [
+            Fix::RemoveFlags(C::CLEAR_SIGHAND),
+            Fix::RemoveFlags(C::SIGHAND),
+            n,
+            n,
+        ],
+        Rule::ThreadOrParentWithExitSignal => [Fix::SetExitSignal(0), n, n, n],
+        Rule::Clone3StackWithoutSize => [Fix::ValidValue(Field::StackSize), n, n, n],
+        Rule::Clone3SizeWithoutStack => [
+            Fix::SetField {
+                field: Field::StackSize,
+                value: 0,
+            },
+            Fix::ValidValue(Field::Stack),
+            n,
+            n,
+        ],
+        Rule::StackNotAccessible => [Fix::ValidValue(Field::Stack), n, n, n],
+        Rule::PidfdWithParentSettidSameSlot => [
+            Fix::RemoveFlags(C::PARENT_SETTID),
+            if legacy {
+                Fix::RemoveFlags(C::PIDFD)
+            } else {
+                Fix::ValidValue(Field::Pidfd)
+            },
+            n,
+            n,
+        ],
+        Rule::NewnsWithFs => [Fix::RemoveFlags(C::FS), Fix::RemoveFlags(C::NEWNS), n, n],
+        Rule::NewuserWithFs => [Fix::RemoveFlags(C::FS), Fix::RemoveFlags(C::NEWUSER), n, n],
+        Rule::ThreadWithoutSighand => [
+            Fix::AddFlags(C::SIGHAND),
+            Fix::AddFlags(C::SIGHAND | C::VM),
+            Fix::RemoveFlags(C::THREAD),
+            n,
+        ],
+        Rule::SighandWithoutVm => [Fix::AddFlags(C::VM), Fix::RemoveFlags(C::SIGHAND), n, n],
+        Rule::ParentFromInit | Rule::ParentFromAutoreap => [Fix::RemoveFlags(C::PARENT), n, n, n],
+        Rule::ThreadWithNewPidOrUser => [
+            Fix::RemoveFlags(fl_.flags.difference(C::THREAD)),
+            Fix::RemoveFlags(C::THREAD),
+            n,
+            n,
+        ],
+        Rule::ThreadAcrossPidNs => [Fix::RemoveFlags(C::THREAD), n, n, n],
+        Rule::PidfdWithDetached => [Fix::RemoveFlags(C::DETACHED), n, n, n],
+        Rule::PidfdWithThread => [
+            Fix::RemoveFlags(C::PIDFD),
+            Fix::RemoveFlags(C::THREAD),
+            n,
+            n,
+        ],
+        Rule::AutoreapWithThread | Rule::AutoreapWithParent => {
+            [Fix::RemoveFlags(C::AUTOREAP), n, n, n]
+        }
+        Rule::AutoreapWithExitSignal => {
+            [Fix::SetExitSignal(0), Fix::RemoveFlags(C::AUTOREAP), n, n]
+        }
+        Rule::NnpWithThread => [Fix::RemoveFlags(C::NNP), n, n, n],
+        Rule::AutokillWithoutPidfd => [
+            Fix::AddFlags(C::PIDFD),
+            Fix::RemoveFlags(C::PIDFD_AUTOKILL),
+            n,
+            n,
+        ],
+        Rule::AutokillWithoutAutoreap => [
+            Fix::AddFlags(C::AUTOREAP),
+            Fix::RemoveFlags(C::PIDFD_AUTOKILL),
+            n,
+            n,
+        ],
+        Rule::AutokillWithThread => [Fix::RemoveFlags(C::PIDFD_AUTOKILL), n, n, n],
+        Rule::AutokillNeedsPrivilege => [
+            Fix::AddFlags(C::NNP),
+            Fix::NeedsPrivilege(Privilege::CapSysAdmin),
+            n,
+            n,
+        ],
+        Rule::NewuserNotPermitted => [Fix::RemoveFlags(C::NEWUSER), n, n, n],
+        Rule::NamespaceWithoutCapSysAdmin => [
+            Fix::AddFlags(C::NEWUSER),
+            Fix::NeedsPrivilege(Privilege::CapSysAdmin),
+            Fix::RemoveFlags(fl_.flags),
+            n,
+        ],
+        Rule::NewipcWithSysvsem => [
+            Fix::RemoveFlags(C::SYSVSEM),
+            Fix::RemoveFlags(C::NEWIPC),
+            n,
+            n,
+        ],
+        Rule::NamespaceNotConfigured | Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => {
+            [Fix::RemoveFlags(fl_.flags), n, n, n]
+        }
+        Rule::TlsOutOfRange => [Fix::ValidValue(Field::Tls), n, n, n],
+        Rule::SetTidOutOfRange | Rule::SetTidNoReaper | Rule::SetTidInUse => {
+            [Fix::ValidValue(Field::SetTid), n, n, n]
+        }
+        Rule::SetTidNotPermitted => [
+            Fix::NeedsPrivilege(Privilege::CapCheckpointRestore),
+            n,
+            n,
+            n,
+        ],
+        Rule::PidfdWriteFault => [
+            Fix::ValidValue(if legacy {
+                Field::ParentTid
+            } else {
+                Field::Pidfd
+            }),
+            n,
+            n,
+            n,
+        ],
+        _ => [n, n, n, n],
+    }
+}
+
+/// Applies a fix to a copy of the request and policy, if it can be re-validated.
+fn apply(fix: Fix, req: &Request, policy: &Policy) -> Option<(Request, Policy)> {
+    let mut r = *req;
+    let mut p = *policy;
+    let legacy = !matches!(req.via, Via::Clone3 { .. });
+    match fix {
+        Fix::AddFlags(f) => {
+            if legacy && f.bits() & !(LEGACY_FLAGS & !CSIGNAL) != 0 {
+                return None;
+            }
+            r.flags |= f.bits();
+        }
+        Fix::RemoveFlags(f) => r.flags &= !f.bits(),
+        Fix::MoveSignal(s) => {
+            r.flags &= !(CSIGNAL & !CloneFlags::NEWTIME.bits());
+            r.exit_signal = u64::from(s);
+        }
+        Fix::SetExitSignal(s) => r.exit_signal = s,
+        Fix::SetField {
+            field: Field::StackSize,
+            value,
+        } => r.stack_size = value,
+        Fix::SetField {
+            field: Field::SetTid,
+            value,
+        } => r.set_tid = value,
+        Fix::SetField {
+            field: Field::SetTidSize,
+            value,
+        } => r.set_tid_size = value,
+        Fix::NeedsPrivilege(Privilege::CapSysAdmin) => p.cap_sys_admin = true,
+        Fix::NeedsPrivilege(Privilege::CapCheckpointRestore) => p.cap_checkpoint_restore = true,
+        _ => return None,
+    }
+    Some((r, p))
+}
+
+fn best_fix(failure: &Failure, req: &Request, mem: &impl UserMemory, policy: &Policy) -> Fix {
+    let cands = candidates(failure, req, policy);
+    let mut past_rule = None;
+    for fix in cands {
+        if fix == Fix::None {
+            continue;
+        }
+        let Some((r, p)) = apply(fix, req, policy) else {
+            // Not re-validatable: take it if nothing better was found so far.
+            return past_rule.unwrap_or(fix);
+        };
+        match check(&r, mem, &p) {
+            Ok(_) => return fix,
+            Err(e) if e.rule != failure.rule && past_rule.is_none() => past_rule = Some(fix),
+            Err(_) => {}
+        }
+    }
+    past_rule.unwrap_or(cands[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::LinuxVersion;
+
+    const P: Policy = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
+
+    #[test]
+    fn thread_alone_fix_adds_sighand_and_vm() {
+        let e = validate_clone_word(CloneFlags::THREAD.bits(), &P).unwrap_err();
+        assert_eq!(e.rule, Rule::ThreadWithoutSighand);
+        assert_eq!(e.fix, Fix::AddFlags(CloneFlags::SIGHAND | CloneFlags::VM));
+    }
+
+    #[test]
+    fn pthread_flags_pass() {
+        let word = crate::flags::THREAD_FLAGS.bits();
+        let k = validate_clone(
+            &LegacyCloneArgs {
+                word,
+                parent_tid: 0x1000,
+                child_tid: 0x1000,
+                tls: 0x2000,
+                ..Default::default()
+            },
+            &P,
+        )
+        .unwrap();
+        assert_eq!(k.flags, crate::flags::THREAD_FLAGS);
+        assert_eq!(k.exit_signal, 0);
+    }
+}
