@@ -211,6 +211,9 @@ pub fn init() {
             options(nostack, preserves_flags),
         );
     }
+    // SAFETY: UART_CR is the PL011 control register of QEMU `virt` (identity-mapped Device);
+    // enabling the UART has no effect besides letting it transmit.
+    unsafe { core::ptr::write_volatile(UART_CR as *mut u32, UART_CR_ENABLE) };
     irq::init();
 }
 
@@ -219,6 +222,10 @@ const UART_DR: usize = 0x0900_0000;
 /// PL011 flag register; bit 5 = transmit FIFO full.
 const UART_FR: usize = 0x0900_0018;
 const UART_FR_TXFF: u32 = 1 << 5;
+/// PL011 control register: UARTEN (bit 0) | TXE (bit 8) | RXE (bit 9). QEMU transmits even
+/// while it is 0 but logs every byte as a guest error then.
+const UART_CR: usize = 0x0900_0030;
+const UART_CR_ENABLE: u32 = (1 << 0) | (1 << 8) | (1 << 9);
 
 /// Writes bytes to the PL011 UART (polling; QEMU's PL011 needs no set-up).
 pub fn console_write(bytes: &[u8]) {

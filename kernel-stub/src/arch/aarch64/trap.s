@@ -25,6 +25,11 @@
 //! d8..d15 need no saving for it. Exceptions taken from EL1 itself are kernel bugs: they go to
 //! `kernel_trap` (mod.rs), which reports and exits QEMU.
 
+    // The kernel target is soft-float (`-neon`), but this file must move the user's FP/SIMD
+    // state, so the assembler is told the instructions exist (CPACR_EL1.FPEN allows them).
+    .arch_extension fp
+    .arch_extension simd
+
     .section .text.__arch_run_user, "ax"
     .global __arch_run_user
     .balign 4
