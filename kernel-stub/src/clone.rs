@@ -1,12 +1,182 @@
-//! `clone` and `clone3` through clone-core's kernel face: decode the raw registers, validate
-//! with Linux's errno and order, then create the thread.
+//! `clone` and `clone3` through clone-core's kernel face: decode the raw registers
+//! ([`clone_core::syscall::decode`]), validate with Linux's errno in Linux's order
+//! ([`clone_core::validate`], configured by [`policy`]), take the child's stack pointer from
+//! [`clone_core::syscall::kernel_child_sp`], then create the task.
 //!
-//! (Being wired: until clone-core's `syscall`/`validate` modules land this returns `ENOSYS`.)
+//! What the stub cannot do is refused the way Linux refuses it when the feature is missing,
+//! never with a silent success:
+//!
+//! * namespaces: none configured (`Policy::namespaces_configured` empty) → **EINVAL**, as
+//!   `create_new_namespaces`/`create_user_ns` answer on a kernel built without them;
+//! * `CLONE_INTO_CGROUP`: the stub has no cgroup file descriptors, so every `cgroup` fd is
+//!   **EBADF** (`cgroup_css_set_fork`'s answer for a descriptor that is not open);
+//! * a new address space (no `CLONE_VM`): the stub has exactly one, like a no-MMU kernel,
+//!   whose `fork` is **EINVAL** (`kernel/fork.c`, `sys_fork` without `CONFIG_MMU`). The check
+//!   runs after Linux's own validation, so invalid requests still get Linux's errno first;
+//! * task table full → **EAGAIN** (Linux's `max_threads` check). It runs after the whole
+//!   validator, so a request that is also invalid in a later Linux check (x86_64 TLS,
+//!   `set_tid`) gets that check's errno instead; Linux would say EAGAIN first.
+//!
+//! The caller is not the pid-namespace init: the stub keeps pid 1 as a notional init (never
+//! scheduled) and starts the program at pid 2 with parent 1, the situation the same program
+//! is in when it runs on Linux. `getppid` of the program therefore returns 1.
 
-use crate::syscall::{ENOSYS, SysResult};
-use crate::task::Kernel;
+use clone_core::flags::CloneFlags;
+use clone_core::policy::LinuxVersion;
+use clone_core::syscall::{self as sc, CloneCall, KernelStackRequest, RawSyscall};
+use clone_core::validate::{self, Fault, KernelCloneArgs, UserMemory};
+use clone_core::{Errno, Policy};
 
-/// Handles `clone` (`number == nr::CLONE`) or `clone3` for the task in slot `i`.
-pub fn sys_clone(_k: &mut Kernel, _i: usize, _number: u64, _args: [u64; 6]) -> SysResult {
-    Err(ENOSYS)
+use crate::arch::{self, ARCH};
+use crate::syscall::{EINVAL, SysResult, errno};
+use crate::task::{Kernel, State, Task};
+use crate::{kprintln, uaccess};
+
+/// `EEXIST`: a `set_tid` pid already in use.
+const EEXIST: i32 = 17;
+/// `EMFILE`: no free descriptor for a pidfd.
+const EMFILE: i32 = 24;
+/// `EAGAIN`.
+const EAGAIN: i32 = 11;
+
+/// The Linux behaviour the stub claims: 6.18 (the kernel the conformance program is compared
+/// against), a privileged caller, no namespaces configured, no cgroup fds.
+pub fn policy() -> Policy {
+    Policy::linux(ARCH, LinuxVersion::V6_18)
+        .with_namespaces_configured(CloneFlags::empty())
+        .with_into_cgroup_error(Some(Errno::EBADF))
+}
+
+/// The user memory clone-core's validator reads (`clone_args`, `set_tid`) and checks for the
+/// pidfd `put_user`: the stub's user region.
+struct StubMemory;
+
+impl UserMemory for StubMemory {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        uaccess::read_bytes(addr, out).map_err(|_| Fault)
+    }
+    fn writable(&self, addr: u64, len: u64) -> bool {
+        uaccess::access_ok(addr, len)
+    }
+}
+
+/// Handles `clone` or `clone3` (`number`) for the task in slot `i`.
+pub fn sys_clone(k: &mut Kernel, i: usize, number: u64, args: [u64; 6]) -> SysResult {
+    let call = sc::decode(ARCH, &RawSyscall { nr: number, args }).map_err(|_| EINVAL)?;
+    let policy = policy();
+    let kargs = match call {
+        CloneCall::Clone(l) => {
+            let legacy = validate::LegacyCloneArgs {
+                word: l.word,
+                stack: l.stack,
+                stack_size: l.stack_size,
+                parent_tid: l.parent_tid,
+                child_tid: l.child_tid,
+                tls: l.tls,
+                via_clone2: l.via_clone2,
+            };
+            validate::validate_clone_in(&legacy, &StubMemory, &policy)
+        }
+        CloneCall::Clone3 { args, size } => {
+            validate::validate_clone3(args, size, &StubMemory, &policy)
+        }
+    };
+    let kargs = match kargs {
+        Ok(kargs) => kargs,
+        Err(e) => {
+            if cfg!(feature = "trace") {
+                kprintln!("clone: tid {} refused: {e}", k.task(i).tid);
+            }
+            return Err(errno(e.errno));
+        }
+    };
+    create(k, i, &kargs)
+}
+
+/// `copy_process` for an accepted request.
+fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
+    let flags = a.flags;
+    if !flags.contains(CloneFlags::VM) {
+        return Err(EINVAL);
+    }
+    if k.full() {
+        return Err(EAGAIN);
+    }
+    let requested_tid = if a.set_tid_len > 0 {
+        let tid = a.set_tid[0] as u32;
+        if k.tid_in_use(tid) {
+            return Err(EEXIST);
+        }
+        Some(tid)
+    } else {
+        None
+    };
+
+    let parent = k.task(i);
+    let (parent_tid, parent_tgid, parent_ppid) = (parent.tid, parent.tgid, parent.ppid);
+    let mut frame = parent.frame;
+    frame.set_return(0);
+    match sc::kernel_child_sp(ARCH, &KernelStackRequest::Clone { newsp: a.stack }) {
+        Ok(Some(sp)) => frame.set_sp(sp.sp),
+        Ok(None) => {}
+        Err(_) => return Err(EINVAL),
+    }
+    if flags.contains(CloneFlags::SETTLS) {
+        arch::check_tls(a.tls).map_err(errno)?;
+        frame.set_tls(a.tls);
+    }
+    let pidfd = if flags.contains(CloneFlags::PIDFD) {
+        Some(k.alloc_fd().ok_or(EMFILE)?)
+    } else {
+        None
+    };
+
+    let thread = flags.contains(CloneFlags::THREAD);
+    let spawned = k.spawn(requested_tid, |tid| Task {
+        tid,
+        tgid: if thread { parent_tgid } else { tid },
+        ppid: if thread || flags.contains(CloneFlags::PARENT) {
+            parent_ppid
+        } else {
+            parent_tgid
+        },
+        frame,
+        state: State::Runnable,
+        clear_child_tid: if flags.contains(CloneFlags::CHILD_CLEARTID) {
+            a.child_tid
+        } else {
+            0
+        },
+    });
+    let Some(tid) = spawned else {
+        if let Some(fd) = pidfd {
+            k.close_fd(fd);
+        }
+        return Err(EAGAIN);
+    };
+
+    crate::heap::note_peak();
+    // Linux ignores failures of these two `put_user`s (facts §1.4/§1.5).
+    if flags.contains(CloneFlags::CHILD_SETTID) {
+        let _ = uaccess::write_u32(a.child_tid, tid);
+    }
+    if flags.contains(CloneFlags::PARENT_SETTID) {
+        let _ = uaccess::write_u32(a.parent_tid, tid);
+    }
+    if let Some(fd) = pidfd {
+        // The validator proved the slot writable (else EFAULT), so this cannot fail.
+        let _ = uaccess::write_u32(a.pidfd, fd);
+    }
+    if cfg!(feature = "trace") {
+        kprintln!(
+            "clone: parent tid {parent_tid} -> child tid {tid}, flags {}, sp={:#x}, tls={:#x}",
+            flags,
+            frame.sp(),
+            frame.tls()
+        );
+    }
+    if flags.contains(CloneFlags::VFORK) {
+        k.task(i).state = State::VforkWait { child: tid };
+    }
+    Ok(u64::from(tid))
 }

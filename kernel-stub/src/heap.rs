@@ -31,3 +31,16 @@ pub fn init() {
 pub fn used() -> usize {
     ALLOCATOR.lock().used()
 }
+
+/// Highest [`used`] seen at a clone (sampled by `note_peak`).
+static PEAK: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Records the current use as a peak candidate.
+pub fn note_peak() {
+    PEAK.fetch_max(used(), core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The highest use recorded by [`note_peak`].
+pub fn peak() -> usize {
+    PEAK.load(core::sync::atomic::Ordering::Relaxed)
+}

@@ -56,7 +56,6 @@ pub extern "C" fn kmain() -> ! {
         kprintln!("kernel-stub: no user program embedded (build with `cargo xtask qemu`)");
         arch::exit_qemu(false);
     }
-    let before = heap::used();
     let image = match elf::load(USER_ELF) {
         Ok(image) => image,
         Err(e) => {
@@ -64,11 +63,16 @@ pub extern "C" fn kmain() -> ! {
             arch::exit_qemu(false);
         }
     };
+    // The table itself stays allocated; everything a task owns must come back.
     let mut kernel = Kernel::new();
+    let before = heap::used();
     let status = kernel.run(image);
-    drop(kernel);
     let after = heap::used();
-    kprintln!("kernel-stub: heap used before={before} after={after}");
+    kprintln!(
+        "kernel-stub: heap used before={before} after={after} peak={}",
+        heap::peak()
+    );
+    drop(kernel);
     kprintln!("kernel-stub: user program exited with status {status}");
     arch::exit_qemu(status == 0 && before == after)
 }

@@ -14,7 +14,6 @@ use crate::{clone, kprintln, uaccess};
 /// A syscall's result: the return value, or a positive errno.
 pub type SysResult = Result<u64, i32>;
 
-pub const EPERM: i32 = 1;
 pub const EBADF: i32 = 9;
 pub const EAGAIN: i32 = 11;
 pub const EFAULT: i32 = 14;
@@ -32,43 +31,17 @@ pub fn neg(errno: i32) -> u64 {
     (-i64::from(errno)) as u64
 }
 
-/// Linux syscall numbers used by the stub (x86_64: `arch/x86/entry/syscalls/syscall_64.tbl`).
+/// `arch_prctl` (x86_64 only: `arch/x86/entry/syscalls/syscall_64.tbl`).
 #[cfg(target_arch = "x86_64")]
-#[allow(missing_docs)]
-pub mod nr {
-    pub const WRITE: u64 = 1;
-    pub const SCHED_YIELD: u64 = 24;
-    pub const GETPID: u64 = 39;
-    pub const CLONE: u64 = 56;
-    pub const EXIT: u64 = 60;
-    pub const GETPPID: u64 = 110;
-    pub const ARCH_PRCTL: u64 = 158;
-    pub const GETTID: u64 = 186;
-    pub const FUTEX: u64 = 202;
-    pub const SET_TID_ADDRESS: u64 = 218;
-    pub const EXIT_GROUP: u64 = 231;
-    pub const CLONE3: u64 = 435;
-}
-
-/// Linux syscall numbers used by the stub (the generic table,
-/// `include/uapi/asm-generic/unistd.h`, shared by aarch64 and riscv64).
+const ARCH_PRCTL: u64 = 158;
 #[cfg(not(target_arch = "x86_64"))]
-#[allow(missing_docs)]
-pub mod nr {
-    pub const WRITE: u64 = 64;
-    pub const SCHED_YIELD: u64 = 124;
-    pub const GETPID: u64 = 172;
-    pub const CLONE: u64 = 220;
-    pub const EXIT: u64 = 93;
-    pub const GETPPID: u64 = 173;
-    /// No `arch_prctl` outside x86; never matches a real number.
-    pub const ARCH_PRCTL: u64 = u64::MAX;
-    pub const GETTID: u64 = 178;
-    pub const FUTEX: u64 = 98;
-    pub const SET_TID_ADDRESS: u64 = 96;
-    pub const EXIT_GROUP: u64 = 94;
-    pub const CLONE3: u64 = 435;
-}
+const ARCH_PRCTL: u64 = u64::MAX;
+
+/// `close` (x86_64 table / the generic `asm-generic/unistd.h` table of aarch64 and riscv64).
+#[cfg(target_arch = "x86_64")]
+const CLOSE: u64 = 3;
+#[cfg(not(target_arch = "x86_64"))]
+const CLOSE: u64 = 57;
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
@@ -78,29 +51,30 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
     let frame = &k.task(i).frame;
     let number = frame.syscall_nr();
     let a = frame.args();
+    let nr = ARCH.syscalls();
     let result: SysResult = match number {
-        nr::WRITE => write(a[0], a[1], a[2]),
-        nr::SCHED_YIELD => {
+        n if n == nr.write => write(a[0], a[1], a[2]),
+        n if n == nr.sched_yield => {
             k.yield_now = true;
             Ok(0)
         }
-        nr::GETPID => Ok(u64::from(k.task(i).tgid)),
-        nr::GETPPID => Ok(u64::from(k.task(i).ppid)),
-        nr::GETTID => Ok(u64::from(k.task(i).tid)),
-        nr::SET_TID_ADDRESS => {
+        n if n == nr.getpid => Ok(u64::from(k.task(i).tgid)),
+        n if n == nr.getppid => Ok(u64::from(k.task(i).ppid)),
+        n if n == nr.gettid => Ok(u64::from(k.task(i).tid)),
+        n if n == nr.set_tid_address => {
             let t = k.task(i);
             t.clear_child_tid = a[0];
             Ok(u64::from(t.tid))
         }
-        nr::EXIT => {
+        n if n == nr.exit => {
             k.exit_task(i, (a[0] & 0xff) as i32);
             return;
         }
-        nr::EXIT_GROUP => {
+        n if n == nr.exit_group => {
             k.exit_group(i, (a[0] & 0xff) as i32);
             return;
         }
-        nr::FUTEX => match futex::futex(k, a[0], a[1], a[2], a[3], a[5]) {
+        n if n == nr.futex => match futex::futex(k, a[0], a[1], a[2], a[3], a[5]) {
             Outcome::Done(r) => r,
             Outcome::Block(state) => {
                 let t = k.task(i);
@@ -109,8 +83,16 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
                 return;
             }
         },
-        nr::CLONE | nr::CLONE3 => clone::sys_clone(k, i, number, a),
-        nr::ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
+        n if n == nr.clone || Some(n) == nr.clone3 => clone::sys_clone(k, i, number, a),
+        n if n == nr.getuid => Ok(0),
+        CLOSE => {
+            if u32::try_from(a[0]).is_ok_and(|fd| k.close_fd(fd)) {
+                Ok(0)
+            } else {
+                Err(EBADF)
+            }
+        }
+        ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
         _ => Err(ENOSYS),
     };
     // The task may be gone (a vfork parent is still there; exits returned above).

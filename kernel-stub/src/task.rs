@@ -19,6 +19,12 @@ pub const MAX_TASKS: usize = 64;
 /// Largest tid handed out before wrapping back to 2 (Linux's default `pid_max`).
 const PID_MAX: u32 = 32768;
 
+/// The program's pid. Pid 1 is a notional init that is never scheduled (see `clone.rs`).
+pub const FIRST_PID: u32 = 2;
+
+/// Descriptors a pidfd may get: 3.. (0–2 are the console).
+const MAX_FDS: usize = 64;
+
 /// Why a task is not running.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum State {
@@ -61,8 +67,10 @@ pub struct Kernel {
     pub yield_now: bool,
     /// Timer ticks seen so far (futex timeouts count in ticks).
     pub ticks: u64,
-    /// Exit status of thread group 1 (the program), once it has exited.
+    /// Exit status of the program's thread group, once it has exited.
     init_status: Option<i32>,
+    /// Open pidfds (`fd = 3 + index`); the stub's only file descriptors besides the console.
+    fds: [bool; MAX_FDS],
 }
 
 impl Kernel {
@@ -72,11 +80,12 @@ impl Kernel {
         tasks.resize_with(MAX_TASKS, || None);
         Self {
             tasks,
-            next_tid: 1,
+            next_tid: FIRST_PID,
             current: 0,
             yield_now: false,
             ticks: 0,
             init_status: None,
+            fds: [false; MAX_FDS],
         }
     }
 
@@ -87,7 +96,7 @@ impl Kernel {
         self.tasks[0] = Some(Box::new(Task {
             tid,
             tgid: tid,
-            ppid: 0,
+            ppid: 1,
             frame: TrapFrame::new_user(image.entry, image.sp),
             state: State::Runnable,
             clear_child_tid: 0,
@@ -194,12 +203,39 @@ impl Kernel {
         self.tasks[i].as_mut().expect("scheduled slot holds a task")
     }
 
-    /// Inserts a new task; `None` when every slot is taken.
-    pub fn spawn(&mut self, make: impl FnOnce(u32) -> Task) -> Option<u32> {
+    /// Inserts a new task with tid `tid` (or the next free one); `None` when every slot is
+    /// taken.
+    pub fn spawn(&mut self, tid: Option<u32>, make: impl FnOnce(u32) -> Task) -> Option<u32> {
         let slot = self.tasks.iter().position(Option::is_none)?;
-        let tid = self.alloc_tid();
+        let tid = match tid {
+            Some(tid) => tid,
+            None => self.alloc_tid(),
+        };
         self.tasks[slot] = Some(Box::new(make(tid)));
         Some(tid)
+    }
+
+    /// Is `tid` a live task (or the notional init)?
+    pub fn tid_in_use(&self, tid: u32) -> bool {
+        tid == 1 || self.tasks.iter().flatten().any(|t| t.tid == tid)
+    }
+
+    /// A free descriptor number for a pidfd.
+    pub fn alloc_fd(&mut self) -> Option<u32> {
+        let i = self.fds.iter().position(|used| !used)?;
+        self.fds[i] = true;
+        Some(3 + i as u32)
+    }
+
+    /// Closes a pidfd; `false` if `fd` is not open.
+    pub fn close_fd(&mut self, fd: u32) -> bool {
+        match fd.checked_sub(3).and_then(|i| self.fds.get_mut(i as usize)) {
+            Some(used) if *used => {
+                *used = false;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Is every slot taken?
@@ -229,7 +265,7 @@ impl Kernel {
                 t.state = State::Runnable;
             }
         }
-        if task.tgid == 1 && !self.tasks.iter().flatten().any(|t| t.tgid == 1) {
+        if task.tgid == FIRST_PID && !self.tasks.iter().flatten().any(|t| t.tgid == FIRST_PID) {
             self.init_status = Some(status);
         }
         drop(task);
