@@ -689,7 +689,7 @@ impl Arch {
     /// and gcc assume), aarch64 16, arm 8 (AAPCS at public interfaces), riscv64 16, s390x 8,
     /// powerpc64 16, mips64 n64 16, loongarch64 16, sparc64 16 (of the unbiased address),
     /// hppa 64 (frames are multiples of 64), ia64 16. microblaze 4: word-aligned stack, gcc's
-    /// default for MicroBlaze **[unverified: no psABI text read]**.
+    /// default for MicroBlaze **\[unverified: no psABI text read\]**.
     pub const fn stack_alignment(self) -> u64 {
         match self {
             Arch::Arm | Arch::S390x => 8,
@@ -768,7 +768,7 @@ impl Arch {
     /// through 6.19 (see [`SPARC64_CLONE3_2026`]), loongarch64 has had it since the arch was
     /// merged (5.19). Arches that needed an entry wrapper were wired separately in the same
     /// cycle (powerpc: "powerpc: Wire up clone3 syscall", with a `ppc_clone3` wrapper, posted
-    /// 2019-07-24); that each of those landed before 5.3 final is **[unverified]** — a kernel
+    /// 2019-07-24); that each of those landed before 5.3 final is **\[unverified\]** — a kernel
     /// between 5.3 and 5.4 may lack `clone3` on powerpc, parisc or mips.
     pub const fn clone3_since(self) -> Option<(u32, u32)> {
         match self {
@@ -806,8 +806,8 @@ impl Arch {
     /// | ia64 | `0xa000_0000_0000_0000` | regions 0–4 (`DEFAULT_TASK_SIZE`) |
     /// | microblaze | `0x8000_0000` | `CONFIG_TASK_SIZE` default |
     ///
-    /// Only x86_64 and i386 are from the facts/brief; the rest are **[unverified, from
-    /// memory]** and are documented as such rather than used for errors.
+    /// Only x86_64 and i386 are from the facts/brief; the rest are **\[unverified, from
+    /// memory\]** and are documented as such rather than used for errors.
     pub const fn user_address_limit(self) -> u64 {
         match self {
             Arch::X86_64 => 0x7fff_ffff_f000,

@@ -240,7 +240,9 @@ pub fn layout(arch: Arch, region: StackRegion) -> Result<StackLayout, StackError
         (_, StackGrowth::Down) => {
             let frame = top.checked_sub(reserved).ok_or(too_small)?;
             let child_sp = match arch {
-                Arch::Sparc64 => frame.checked_sub(SPARC64_STACK_BIAS).ok_or(too_small)?,
+                // Register arithmetic mod 2^64: the kernel adds the bias back with the same
+                // wrap (`csp += STACK_BIAS`), so a frame below 2047 still round-trips.
+                Arch::Sparc64 => frame.wrapping_sub(SPARC64_STACK_BIAS),
                 _ => frame,
             };
             Ok(StackLayout {
@@ -277,4 +279,244 @@ pub const fn sparc64_child_sp(newsp: u64, trap_frame: u64) -> u64 {
     let csp = newsp.wrapping_add(SPARC64_STACK_BIAS) & !15;
     csp.wrapping_sub(trap_frame)
         .wrapping_sub(SPARC64_STACK_BIAS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syscall::{ChildSp, KernelStackRequest, kernel_child_sp};
+
+    /// `[0x10000, 0x1400c)`: the end is 4- but not 8/16/64-aligned, so each arch's rounding
+    /// shows. Expected values computed by hand from the module table.
+    const REGION: StackRegion = StackRegion {
+        base: 0x10000,
+        size: 0x400c,
+    };
+
+    fn down(child_sp: u64, reserved: u64) -> StackLayout {
+        StackLayout {
+            syscall_stack: ChildStack::Top(child_sp),
+            child_sp,
+            clone3_stack: 0x10000,
+            clone3_stack_size: child_sp - 0x10000,
+            reserved,
+        }
+    }
+
+    #[test]
+    fn layout_per_arch_by_hand() {
+        let cases = [
+            (Arch::X86_64, down(0x14000, 0)),
+            (Arch::I386, down(0x13ff0, 16)),
+            (Arch::Aarch64, down(0x14000, 0)),
+            (Arch::Arm, down(0x14008, 0)),
+            (Arch::Riscv64, down(0x14000, 0)),
+            // 8-aligned top 0x14008, minus the 160-byte register save area.
+            (Arch::S390x, down(0x13f68, 160)),
+            (Arch::Powerpc64, down(0x13f90, 112)),
+            (Arch::Powerpc64le, down(0x13fe0, 32)),
+            (Arch::Mips64, down(0x14000, 0)),
+            (Arch::Loongarch64, down(0x14000, 0)),
+            (Arch::Microblaze, down(0x13ff0, 28)),
+        ];
+        for (arch, want) in cases {
+            assert_eq!(layout(arch, REGION), Ok(want), "{arch}");
+        }
+        // sparc64: 0x14000 - 176 = 0x13f50 is the frame; %sp is biased by 2047 (0x7ff).
+        assert_eq!(
+            layout(Arch::Sparc64, REGION),
+            Ok(StackLayout {
+                syscall_stack: ChildStack::Top(0x13751),
+                child_sp: 0x13751,
+                clone3_stack: 0x10000,
+                clone3_stack_size: 0x3f50,
+                reserved: 176,
+            })
+        );
+        // hppa grows up: 64-aligned low end 0x10000, plus the 64-byte frame marker area.
+        assert_eq!(
+            layout(Arch::Hppa, REGION),
+            Ok(StackLayout {
+                syscall_stack: ChildStack::Low(0x10040),
+                child_sp: 0x10040,
+                clone3_stack: 0x10040,
+                clone3_stack_size: 0x1400c - 0x10040,
+                reserved: 64,
+            })
+        );
+        // ia64: base and end rounded in to 16; r12 = base + size - 16.
+        assert_eq!(
+            layout(Arch::Ia64, REGION),
+            Ok(StackLayout {
+                syscall_stack: ChildStack::BaseSize {
+                    base: 0x10000,
+                    size: 0x4000,
+                },
+                child_sp: 0x13ff0,
+                clone3_stack: 0x10000,
+                clone3_stack_size: 0x4000,
+                reserved: 16,
+            })
+        );
+    }
+
+    #[test]
+    fn unaligned_base() {
+        let r = StackRegion {
+            base: 0x10001,
+            size: 0x4000,
+        };
+        let hppa = layout(Arch::Hppa, r).unwrap();
+        assert_eq!(hppa.child_sp, 0x10080);
+        assert_eq!(hppa.clone3_stack_size, 0x14001 - 0x10080);
+        let ia64 = layout(Arch::Ia64, r).unwrap();
+        assert_eq!(
+            ia64.syscall_stack,
+            ChildStack::BaseSize {
+                base: 0x10010,
+                size: 0x3ff0
+            }
+        );
+        assert_eq!(ia64.child_sp, 0x13ff0);
+        // Grows-down arches pass the unaligned base to clone3 unchanged: only the top matters.
+        let x = layout(Arch::X86_64, r).unwrap();
+        assert_eq!((x.clone3_stack, x.clone3_stack_size), (0x10001, 0x3fff));
+    }
+
+    #[test]
+    fn errors_in_order() {
+        let l = |base, size| layout(Arch::X86_64, StackRegion { base, size });
+        assert_eq!(l(0, 0), Err(StackError::ZeroSize));
+        assert_eq!(l(0x1000, 0), Err(StackError::ZeroSize));
+        assert_eq!(l(0, 0x1000), Err(StackError::NullBase));
+        assert_eq!(l(u64::MAX - 10, 100), Err(StackError::Overflow));
+        assert_eq!(l(1, u64::MAX), Err(StackError::Overflow));
+        // 0x100ff rounds down to 0x100f0: 240 usable bytes < 256.
+        assert_eq!(
+            l(0x10000, 0xff),
+            Err(StackError::TooSmall {
+                size: 0xf0,
+                min: 256
+            })
+        );
+        assert_eq!(l(0x10000, 0x100).map(|s| s.child_sp), Ok(0x10100));
+        // Alignment can eat a tiny region entirely.
+        assert_eq!(
+            l(0x10001, 14),
+            Err(StackError::TooSmall { size: 0, min: 256 })
+        );
+    }
+
+    #[test]
+    fn thirty_two_bit_address_space_end() {
+        // A region may end exactly at 2^32; the top is then the highest aligned 32-bit value.
+        let r = StackRegion {
+            base: 0xffff_0000,
+            size: 0x1_0000,
+        };
+        assert_eq!(layout(Arch::I386, r).map(|s| s.child_sp), Ok(0xffff_ffe0));
+        assert_eq!(layout(Arch::Arm, r).map(|s| s.child_sp), Ok(0xffff_fff8));
+        assert_eq!(layout(Arch::Hppa, r).map(|s| s.child_sp), Ok(0xffff_0040));
+        let past = StackRegion {
+            base: 0xffff_0000,
+            size: 0x1_0001,
+        };
+        for arch in [Arch::I386, Arch::Arm, Arch::Hppa, Arch::Microblaze] {
+            assert_eq!(layout(arch, past), Err(StackError::Overflow), "{arch}");
+        }
+        // The same region is fine on a 64-bit arch.
+        assert_eq!(
+            layout(Arch::X86_64, past).map(|s| s.child_sp),
+            Ok(0x1_0000_0000)
+        );
+    }
+
+    #[test]
+    fn minimum_sizes() {
+        let expected = [
+            (Arch::X86_64, 256),
+            (Arch::I386, 272),
+            (Arch::Aarch64, 256),
+            (Arch::Arm, 256),
+            (Arch::Riscv64, 256),
+            (Arch::S390x, 416),
+            (Arch::Powerpc64, 368),
+            (Arch::Powerpc64le, 288),
+            (Arch::Mips64, 256),
+            (Arch::Loongarch64, 256),
+            (Arch::Sparc64, 624),
+            (Arch::Hppa, 320),
+            (Arch::Ia64, 272),
+            (Arch::Microblaze, 284),
+        ];
+        for (arch, min) in expected {
+            assert_eq!(min_stack_size(arch), min, "{arch}");
+            // An aligned region of exactly `min` bytes is accepted, one alignment step less is not.
+            let a = arch.stack_alignment();
+            let base = 0x40_0000;
+            let rounded = (min + a - 1) & !(a - 1);
+            assert!(
+                layout(
+                    arch,
+                    StackRegion {
+                        base,
+                        size: rounded
+                    }
+                )
+                .is_ok(),
+                "{arch}"
+            );
+            assert!(
+                matches!(
+                    layout(
+                        arch,
+                        StackRegion {
+                            base,
+                            size: rounded - a
+                        }
+                    ),
+                    Err(StackError::TooSmall { .. })
+                ),
+                "{arch}"
+            );
+        }
+    }
+
+    #[test]
+    fn kernel_agrees_with_layout() {
+        // Whatever form the runtime uses, Linux's arithmetic lands the child on `child_sp`.
+        for arch in Arch::ALL {
+            let l = layout(arch, REGION).unwrap();
+            let legacy = match l.syscall_stack {
+                ChildStack::Top(v) | ChildStack::Low(v) => KernelStackRequest::Clone { newsp: v },
+                ChildStack::BaseSize { base, size } => KernelStackRequest::Clone2 { base, size },
+            };
+            let got = kernel_child_sp(arch, &legacy).unwrap().unwrap();
+            assert_eq!(got.sp, l.child_sp, "{arch} legacy");
+            if arch == Arch::Ia64 {
+                assert_eq!(got.ia64_bspstore, Some(0x10000));
+            }
+            let c3 = KernelStackRequest::Clone3 {
+                stack: l.clone3_stack,
+                stack_size: l.clone3_stack_size,
+            };
+            match kernel_child_sp(arch, &c3) {
+                Ok(Some(ChildSp { sp, .. })) => assert_eq!(sp, l.child_sp, "{arch} clone3"),
+                other => assert!(
+                    matches!(arch, Arch::Ia64 | Arch::Sparc64),
+                    "{arch}: {other:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn sparc64_kernel_frame_copy() {
+        // csp = (newsp + 2047) & ~15 = 0x13f50; a 192-byte trap frame is copied below it.
+        let newsp = layout(Arch::Sparc64, REGION).unwrap().child_sp;
+        assert_eq!(sparc64_child_sp(newsp, 192), 0x13f50 - 192 - 2047);
+        // The kernel realigns an unaligned biased value.
+        assert_eq!(sparc64_child_sp(0x13751 + 5, 0), 0x13f50 - 2047);
+        assert!(sparc64_child_sp(newsp, SPARC64_TRAP_FRAME_MAX) + SPARC64_STACK_BIAS >= 0x10000);
+    }
 }

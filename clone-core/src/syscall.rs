@@ -40,6 +40,9 @@
 
 use crate::abi::{Arch, ArgOrder, StackGrowth};
 
+/// sparc64 `STACK_BIAS`.
+const SPARC64_BIAS: u64 = 2047;
+
 /// A syscall as it arrives in registers: the number and six arguments, in argument order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct RawSyscall {
@@ -309,10 +312,12 @@ pub enum KernelStackError {
 ///     in 32-bit arithmetic (a value that wraps to 0 keeps the parent's SP);
 ///   * ia64: the legacy `sys_clone` passes `stack_size = 16`, so `r12 = sp + 16 - 16 = sp` and
 ///     `ar.bspstore = sp` (facts §4.1);
-///   * sparc64: the value is the biased `%sp`; the kernel additionally copies the trapping
-///     function's register-window frame to just below it (`clone_stackframe()`), so the SP the
-///     child actually resumes with is lower by that frame's size, which depends on user memory
-///     and is not modelled here.
+///   * sparc64 (`clone_stackframe()` in `arch/sparc/kernel/process_64.c`): the value is a
+///     biased `%sp`; the kernel realigns it (`csp = (newsp + 2047) & ~15`), copies the trapping
+///     function's register-window frame to just below `csp`, and the child resumes with
+///     `%fp = csp - 2047` and `%sp` lower by that frame's size. The frame size lives in user
+///     memory, so this returns the child's **`%fp`**; see
+///     [`crate::stack::sparc64_child_sp`] for the `%sp` given the frame size.
 /// * ia64 `clone2`: `base == 0` → `None`; else `r12 = base + size - 16` (the 16-byte scratch
 ///   area) and `ar.bspstore = base`, in wrapping 64-bit `unsigned long` arithmetic as the
 ///   kernel does (it does not check the sum).
@@ -343,6 +348,11 @@ pub fn kernel_child_sp(
             }
             Ok(match arch {
                 Arch::Hppa => hppa_align(newsp).and_then(plain),
+                // clone_stackframe(): `csp = (newsp + STACK_BIAS) & ~15`; the child's %fp is
+                // `csp - STACK_BIAS` (its %sp is lower by the copied frame, not modelled).
+                Arch::Sparc64 => {
+                    plain((newsp.wrapping_add(SPARC64_BIAS) & !15).wrapping_sub(SPARC64_BIAS))
+                }
                 Arch::Ia64 => Some(ChildSp {
                     sp: newsp.wrapping_add(16).wrapping_sub(16),
                     ia64_bspstore: Some(newsp),
@@ -403,6 +413,8 @@ pub fn kernel_child_sp(
 /// parisc `copy_thread`: `ALIGN(usp, 4)` in 32-bit `unsigned long`; 0 after wrapping means the
 /// parent's SP is kept.
 fn hppa_align(usp: u64) -> Option<u64> {
+    // The 64-bit parisc kernel does the same in 64 bits for a 32-bit task; there 0xffff_fffd
+    // becomes 0x1_0000_0000 instead of 0. Only the native 32-bit kernel is modelled.
     let aligned = (usp as u32).wrapping_add(3) & !3;
     if aligned == 0 {
         None
@@ -809,5 +821,26 @@ mod tests {
             kernel_child_sp(Arch::Sparc64, &c3(0x10000, 0x4000)),
             Err(KernelStackError::NoClone3(Arch::Sparc64))
         );
+    }
+}
+
+#[cfg(test)]
+mod sparc_tests {
+    use super::*;
+
+    #[test]
+    fn sparc64_legacy_realigns_frame() {
+        let clone = |newsp| KernelStackRequest::Clone { newsp };
+        // (0x13751 + 2047) & ~15 = 0x13f50 → %fp 0x13751 (already aligned).
+        let fp = |v| {
+            Ok(Some(ChildSp {
+                sp: v,
+                ia64_bspstore: None,
+            }))
+        };
+        assert_eq!(kernel_child_sp(Arch::Sparc64, &clone(0x13751)), fp(0x13751));
+        // (0x13758 + 2047) = 0x13f57 → & ~15 = 0x13f50 → 0x13751.
+        assert_eq!(kernel_child_sp(Arch::Sparc64, &clone(0x13758)), fp(0x13751));
+        assert_eq!(kernel_child_sp(Arch::Sparc64, &clone(0)), Ok(None));
     }
 }
