@@ -1,0 +1,85 @@
+//! riscv64 paging set-up: a static Sv39 identity map with 1 GiB and 2 MiB leaf pages.
+//!
+//! # Orientation
+//!
+//! `crate::arch::imp::mmu`, used once by `init()`. The map (VA = PA):
+//!
+//! | range                      | permissions        | U-mode |
+//! |----------------------------|--------------------|--------|
+//! | 0x0000_0000..0x4000_0000   | R W (MMIO)         | no     |
+//! | 0x8000_0000..0xc000_0000   | R W X (RAM)        | no     |
+//! |   of which `USER_REGION`   | R W X              | yes    |
+//! | everything else            | unmapped           |        |
+//!
+//! The first GiB holds `virt`'s sifive_test, CLINT, PLIC and UART; the RAM GiB covers up to
+//! 1 GiB of `-m` (OpenSBI's own 2 MiB at its bottom stay protected by its PMP). A and D are
+//! preset in every leaf so no hardware A/D update is needed. PTE format and satp encoding:
+//! RISC-V privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System".
+
+use core::arch::asm;
+
+use super::USER_REGION;
+
+/// One page table: 512 PTEs, 4 KiB aligned.
+#[repr(C, align(4096))]
+struct Table([u64; 512]);
+
+static mut ROOT: Table = Table([0; 512]);
+static mut L1_RAM: Table = Table([0; 512]);
+
+const V: u64 = 1 << 0;
+const R: u64 = 1 << 1;
+const W: u64 = 1 << 2;
+const X: u64 = 1 << 3;
+const U: u64 = 1 << 4;
+const A: u64 = 1 << 6;
+const D: u64 = 1 << 7;
+
+const GIB: u64 = 1 << 30;
+const MEGAPAGE: u64 = 2 << 20;
+const RAM_GIB_BASE: u64 = 0x8000_0000;
+/// satp.MODE = 8 (Sv39).
+const SATP_SV39: u64 = 8 << 60;
+
+/// The PPN field of a PTE for physical address `pa`.
+const fn ppn(pa: u64) -> u64 {
+    (pa >> 12) << 10
+}
+
+/// Builds the identity map and turns Sv39 translation on.
+///
+/// # Safety
+///
+/// Call once, at boot, on the only running hart, before anything else runs (no other code may
+/// hold references into `ROOT`/`L1_RAM`). Every address the kernel uses must be inside the
+/// mapped ranges above, which holds for the kernel image, its stack and the `virt` MMIO it
+/// touches.
+pub unsafe fn enable() {
+    const _: () = assert!(USER_REGION.start % MEGAPAGE == 0 && USER_REGION.end % MEGAPAGE == 0);
+    const _: () =
+        assert!(USER_REGION.start >= RAM_GIB_BASE && USER_REGION.end <= RAM_GIB_BASE + GIB);
+    let root = &raw mut ROOT;
+    let l1 = &raw mut L1_RAM;
+    // SAFETY: the caller guarantees exclusive use at boot; `root`/`l1` point to the statics.
+    unsafe {
+        (*root).0[0] = ppn(0) | V | R | W | A | D;
+        (*root).0[(RAM_GIB_BASE / GIB) as usize] = ppn(l1 as u64) | V;
+        for (i, pte) in (*l1).0.iter_mut().enumerate() {
+            let pa = RAM_GIB_BASE + i as u64 * MEGAPAGE;
+            let user = if USER_REGION.contains(&pa) { U } else { 0 };
+            *pte = ppn(pa) | V | R | W | X | A | D | user;
+        }
+    }
+    // SAFETY: the map is the identity over the executing code, its stack and all kernel data,
+    // so enabling translation moves nothing; `sfence.vma` orders the table writes before the
+    // first translated access.
+    unsafe {
+        asm!(
+            "sfence.vma",
+            "csrw satp, {satp}",
+            "sfence.vma",
+            satp = in(reg) SATP_SV39 | (root as u64 >> 12),
+            options(nostack, preserves_flags),
+        );
+    }
+}

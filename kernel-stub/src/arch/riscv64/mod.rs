@@ -1,0 +1,353 @@
+//! riscv64 (QEMU `virt` + OpenSBI) arch module of the kernel stub: boot, U-mode entry and
+//! traps, 16550 console, SBI timer preemption, Sv39 identity map and sifive_test exit.
+//!
+//! # Orientation
+//!
+//! This file is `crate::arch::imp` (selected by `src/arch/mod.rs` with `cfg_attr(path)`); it
+//! provides exactly the items listed in `/work/notes/kernel-interface.md`. Files beside it:
+//! `boot.s` (`_start`: stack, `.bss`, `kmain`), `trap.s` (`__arch_run_user`, the user and
+//! kernel trap entries), `mmu.rs` (Sv39 identity map with a U-only user window) and `linker.ld`
+//! (link address 0x8020_0000, picked up by `build.rs`).
+//!
+//! QEMU command line this module is written for (the xtask must pass all of it):
+//!
+//! ```text
+//! qemu-system-riscv64 -machine virt -m 512M -nographic -bios default -kernel <kernel-stub ELF>
+//! ```
+//!
+//! * `-bios default` is OpenSBI (fw_dynamic): it starts `_start` in S-mode and serves the SBI
+//!   TIME extension used for the tick.
+//! * `-m 512M` (at least 384 MiB): RAM is 0x8000_0000..0xa000_0000 and [`USER_REGION`] is
+//!   0x8800_0000..0x9000_0000.
+//! * [`exit_qemu`] writes `virt`'s sifive_test device at 0x10_0000 (qemu-exit's RISCV64
+//!   backend); OpenSBI's PMP leaves it accessible from S-mode (checked under QEMU 10.0 with
+//!   its bundled OpenSBI).
+//!
+//! Memory model: Sv39 paging with an identity map (see `mmu.rs`) so that U-mode can reach
+//! only [`USER_REGION`]; with satp = bare, OpenSBI's PMP would let user code write the kernel.
+//! The kernel runs with sstatus.SUM = 1 to copy to and from user memory.
+//!
+//! FP: the user target (riscv64gc Linux) has F and D, so sstatus.FS is never Off while a task
+//! runs and `trap.s` saves f0..f31 and fcsr in every [`TrapFrame`]. The kernel target is
+//! lp64d as well, so FS stays enabled in S-mode too.
+
+mod mmu;
+
+use core::arch::{asm, global_asm};
+use core::mem::offset_of;
+use core::ops::Range;
+
+use clone_core::{Arch, Errno};
+
+/// The architecture the kernel serves.
+pub const ARCH: Arch = Arch::Riscv64;
+
+/// User-accessible memory: 128 MiB of RAM above the kernel, mapped U/R/W/X by `mmu.rs`.
+/// Must stay 2 MiB aligned (megapage mappings).
+pub const USER_REGION: Range<u64> = 0x8800_0000..0x9000_0000;
+
+/// Link address of the user ELF: the bottom of [`USER_REGION`].
+pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
+
+/// Every user register of one task, saved by `trap.s` on each trap from U-mode and restored
+/// by [`run_user`]. The layout is shared with `trap.s` (offsets checked below).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    /// x0..x31 by register number; `x[0]` is unused (x0 is hard-wired to zero).
+    pub x: [u64; 32],
+    /// sepc: where the user resumes.
+    pub pc: u64,
+    /// sstatus at the last trap (informational: `run_user` sets SPP/SPIE/FS itself).
+    pub sstatus: u64,
+    /// f0..f31 (raw 64-bit contents).
+    pub f: [u64; 32],
+    /// fcsr (rounding mode and accrued exception flags).
+    pub fcsr: u64,
+}
+
+const _: () = {
+    assert!(offset_of!(TrapFrame, x) == 0);
+    assert!(offset_of!(TrapFrame, pc) == 256);
+    assert!(offset_of!(TrapFrame, sstatus) == 264);
+    assert!(offset_of!(TrapFrame, f) == 272);
+    assert!(offset_of!(TrapFrame, fcsr) == 528);
+};
+
+/// Register numbers used by the accessors.
+const SP: usize = 2;
+const TP: usize = 4;
+const A0: usize = 10;
+const A7: usize = 17;
+
+impl TrapFrame {
+    /// A fresh user context: all registers zero, `pc = entry`, `sp = sp`.
+    pub fn new_user(entry: u64, sp: u64) -> Self {
+        let mut frame = Self {
+            pc: entry,
+            ..Self::default()
+        };
+        frame.x[SP] = sp;
+        frame
+    }
+
+    /// Syscall number (a7).
+    pub fn syscall_nr(&self) -> u64 {
+        self.x[A7]
+    }
+
+    /// Raw syscall arguments a0..a5, in Linux order.
+    pub fn args(&self) -> [u64; 6] {
+        [
+            self.x[A0],
+            self.x[A0 + 1],
+            self.x[A0 + 2],
+            self.x[A0 + 3],
+            self.x[A0 + 4],
+            self.x[A0 + 5],
+        ]
+    }
+
+    /// Sets the syscall result (a0); `-errno as u64` for errors.
+    pub fn set_return(&mut self, value: u64) {
+        self.x[A0] = value;
+    }
+
+    /// User program counter.
+    pub fn pc(&self) -> u64 {
+        self.pc
+    }
+
+    /// User stack pointer (x2).
+    pub fn sp(&self) -> u64 {
+        self.x[SP]
+    }
+
+    /// Sets the user stack pointer (a clone child's new stack).
+    pub fn set_sp(&mut self, sp: u64) {
+        self.x[SP] = sp;
+    }
+
+    /// User TLS register (tp = x4).
+    pub fn tls(&self) -> u64 {
+        self.x[TP]
+    }
+
+    /// Sets the user TLS register (CLONE_SETTLS).
+    pub fn set_tls(&mut self, tls: u64) {
+        self.x[TP] = tls;
+    }
+}
+
+/// Why [`run_user`] came back.
+#[derive(Clone, Copy, Debug)]
+pub enum TrapCause {
+    /// `ecall` from U-mode; the frame's pc already points after it.
+    Syscall,
+    /// The preemption timer fired while the user ran (already re-armed).
+    Timer,
+    /// A user fault: the task must die. `addr` is stval for address faults, else the pc.
+    Fault {
+        /// User pc of the faulting instruction.
+        pc: u64,
+        /// Faulting address.
+        addr: u64,
+        /// Human-readable kind.
+        what: &'static str,
+    },
+}
+
+global_asm!(
+    include_str!("boot.s"),
+    kmain = sym crate::kmain,
+);
+
+global_asm!(
+    include_str!("trap.s"),
+    PC = const offset_of!(TrapFrame, pc),
+    SSTATUS = const offset_of!(TrapFrame, sstatus),
+    F = const offset_of!(TrapFrame, f),
+    FCSR = const offset_of!(TrapFrame, fcsr),
+    kernel_trap = sym kernel_trap,
+);
+
+unsafe extern "C" {
+    /// Enters U-mode with `frame` and returns at the next trap from U-mode with the frame
+    /// updated (scause/stval describe the trap).
+    fn __arch_run_user(frame: *mut TrapFrame);
+    /// The S-mode trap entry used while the kernel runs (4-byte aligned, in trap.s).
+    static __arch_kernel_trap: u8;
+}
+
+/// sstatus.FS = Initial (bits 14:13 = 0b01): FP usable in S-mode (the trap path saves f-regs).
+const SSTATUS_FS_INITIAL: u64 = 1 << 13;
+/// sstatus.SUM: S-mode may load/store U pages (the kernel copies to and from user memory).
+const SSTATUS_SUM: u64 = 1 << 18;
+/// sie.STIE: supervisor timer interrupt enable.
+const SIE_STIE: u64 = 1 << 5;
+/// scause interrupt bit.
+const SCAUSE_INTERRUPT: u64 = 1 << 63;
+/// scause code of the supervisor timer interrupt.
+const IRQ_S_TIMER: u64 = 5;
+
+/// `virt`'s timebase (the `timebase-frequency` of its device tree, QEMU `hw/riscv/virt.c`).
+const TIMEBASE_HZ: u64 = 10_000_000;
+/// Preemption ticks per second.
+const TICK_HZ: u64 = 100;
+
+/// Sets up paging, the kernel trap vector, FP access and the preemption timer.
+/// Called once by `kmain` before anything else.
+pub fn init() {
+    // SAFETY: called once at boot on the only hart, before any other memory user; the map
+    // built by `mmu::enable` is the identity over everything the kernel touches.
+    unsafe { mmu::enable() };
+    // SAFETY: `__arch_kernel_trap` is the 4-byte aligned S-mode trap entry in trap.s (direct
+    // mode). FS and SUM only widen what S-mode may do; STIE only enables the timer source,
+    // which cannot fire in the kernel because sstatus.SIE stays 0.
+    unsafe {
+        asm!(
+            "csrw stvec, {stvec}",
+            "csrs sstatus, {sstatus}",
+            "csrs sie, {sie}",
+            stvec = in(reg) &raw const __arch_kernel_trap as u64,
+            sstatus = in(reg) SSTATUS_FS_INITIAL | SSTATUS_SUM,
+            sie = in(reg) SIE_STIE,
+            options(nostack, preserves_flags),
+        );
+    }
+    arm_timer();
+}
+
+/// 16550 UART of `virt`: transmit holding register and line status register (bit 5 = THR
+/// empty).
+const UART_THR: usize = 0x1000_0000;
+const UART_LSR: usize = 0x1000_0005;
+const UART_LSR_THRE: u8 = 1 << 5;
+
+/// Writes bytes to the 16550 UART (polling; QEMU's model needs no set-up).
+pub fn console_write(bytes: &[u8]) {
+    for &b in bytes {
+        // SAFETY: UART_THR/UART_LSR are the 16550 registers of QEMU `virt` (byte registers),
+        // identity-mapped for S-mode by `mmu.rs`. Single hart, interrupts off in the kernel:
+        // no concurrent writer.
+        unsafe {
+            while core::ptr::read_volatile(UART_LSR as *const u8) & UART_LSR_THRE == 0 {}
+            core::ptr::write_volatile(UART_THR as *mut u8, b);
+        }
+    }
+}
+
+/// Runs the user context in `frame` in U-mode until the next trap, and classifies it.
+pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
+    // SAFETY: `frame` is a valid TrapFrame for the whole call (trap.s reaches it through
+    // sscratch while U-mode runs). U-mode can only touch USER_REGION (mmu.rs), so user code
+    // cannot corrupt the kernel; `__arch_run_user` restores ra, sp, gp, tp and s0..s11 before
+    // it returns.
+    unsafe { __arch_run_user(frame) };
+    let scause: u64;
+    let stval: u64;
+    // SAFETY: reading scause/stval has no side effects; they still describe the trap just
+    // taken because sstatus.SIE is 0 in the kernel.
+    unsafe {
+        asm!("csrr {}, scause", out(reg) scause, options(nomem, nostack, preserves_flags));
+        asm!("csrr {}, stval", out(reg) stval, options(nomem, nostack, preserves_flags));
+    }
+    let pc = frame.pc;
+    if scause & SCAUSE_INTERRUPT != 0 {
+        if scause & !SCAUSE_INTERRUPT == IRQ_S_TIMER {
+            arm_timer();
+            return TrapCause::Timer;
+        }
+        return TrapCause::Fault {
+            pc,
+            addr: pc,
+            what: "unexpected interrupt",
+        };
+    }
+    // Exception codes: RISC-V privileged spec, Table "Supervisor cause register values".
+    let (addr, what) = match scause {
+        8 => {
+            // `ecall` is always 4 bytes (there is no compressed form).
+            frame.pc = pc.wrapping_add(4);
+            return TrapCause::Syscall;
+        }
+        0 => (stval, "instruction address misaligned"),
+        1 => (stval, "instruction access fault"),
+        2 => (pc, "illegal instruction"),
+        3 => (pc, "breakpoint (ebreak)"),
+        4 => (stval, "load address misaligned"),
+        5 => (stval, "load access fault"),
+        6 => (stval, "store/AMO address misaligned"),
+        7 => (stval, "store/AMO access fault"),
+        12 => (stval, "instruction page fault"),
+        13 => (stval, "load page fault"),
+        15 => (stval, "store/AMO page fault"),
+        _ => (pc, "unexpected exception"),
+    };
+    TrapCause::Fault { pc, addr, what }
+}
+
+/// Reads the `time` CSR (mcounteren.TM is set by OpenSBI).
+fn now() -> u64 {
+    let t: u64;
+    // SAFETY: reading `time` has no side effects.
+    unsafe { asm!("csrr {}, time", out(reg) t, options(nomem, nostack, preserves_flags)) };
+    t
+}
+
+/// Programs the next tick through SBI TIME `sbi_set_timer` (EID 0x54494D45, FID 0), which
+/// also clears the pending supervisor timer interrupt (SBI spec v2.0, chapter 6).
+fn arm_timer() {
+    let deadline = now().wrapping_add(TIMEBASE_HZ / TICK_HZ);
+    // SAFETY: an SBI call into OpenSBI (M-mode); it clobbers only a0/a1 (error, value) per the
+    // SBI calling convention and touches no kernel memory.
+    unsafe {
+        asm!(
+            "ecall",
+            inlateout("a0") deadline => _,
+            lateout("a1") _,
+            in("a6") 0u64,
+            in("a7") 0x5449_4D45u64,
+            options(nostack, preserves_flags),
+        );
+    }
+}
+
+/// sip.STIP: a supervisor timer interrupt is pending.
+fn timer_pending() -> bool {
+    let sip: u64;
+    // SAFETY: reading sip has no side effects.
+    unsafe { asm!("csrr {}, sip", out(reg) sip, options(nomem, nostack, preserves_flags)) };
+    sip & SIE_STIE != 0
+}
+
+/// Waits for an interrupt (nothing runnable). A pending timer interrupt wakes `wfi` even with
+/// sstatus.SIE = 0; it is re-armed here so the next `idle` waits a full tick again.
+pub fn idle() {
+    // SAFETY: `wfi` only waits; interrupts stay globally disabled in S-mode.
+    unsafe { asm!("wfi", options(nomem, nostack, preserves_flags)) };
+    if timer_pending() {
+        arm_timer();
+    }
+}
+
+/// Exits QEMU through `virt`'s sifive_test device: host status 33 on pass, 65 on failure.
+pub fn exit_qemu(pass: bool) -> ! {
+    use qemu_exit::QEMUExit;
+    // SAFETY: 0x10_0000 is the sifive_test device of QEMU `virt` (`VIRT_TEST`), mapped for
+    // S-mode by `mmu.rs`.
+    let device = unsafe { qemu_exit::RISCV64::new(0x10_0000) };
+    device.exit(if pass { 33 } else { 65 })
+}
+
+/// riscv accepts any TLS value: `copy_thread` (arch/riscv/kernel/process.c) stores the
+/// CLONE_SETTLS argument into the child's `tp` without a check, so neither does the stub.
+pub fn check_tls(_tls: u64) -> Result<(), Errno> {
+    Ok(())
+}
+
+/// Entered from `trap.s` for any trap taken in S-mode: a kernel bug. Reports and fails.
+extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64) -> ! {
+    crate::kprintln!("kernel-stub: kernel trap scause={scause:#x} sepc={sepc:#x} stval={stval:#x}");
+    exit_qemu(false)
+}
