@@ -688,8 +688,9 @@ impl Arch {
     /// x86_64 16 (`rsp` 16-aligned before `call`), i386 16 (the modern SysV i386 ABI, as glibc
     /// and gcc assume), aarch64 16, arm 8 (AAPCS at public interfaces), riscv64 16, s390x 8,
     /// powerpc64 16, mips64 n64 16, loongarch64 16, sparc64 16 (of the unbiased address),
-    /// hppa 64 (frames are multiples of 64), ia64 16. microblaze 4: word-aligned stack, gcc's
-    /// default for MicroBlaze **\[unverified: no psABI text read\]**.
+    /// hppa 64 (frames are multiples of 64), ia64 16. microblaze 4: word-aligned stack
+    /// **\[unverified: no psABI text read\]**; glibc's microblaze `clone.S` does not align the
+    /// child stack at all (it only subtracts 8), which is consistent with a word requirement.
     pub const fn stack_alignment(self) -> u64 {
         match self {
             Arch::Arm | Arch::S390x => 8,
@@ -787,27 +788,24 @@ impl Arch {
     }
 
     /// One past the highest user address under the configuration named below (the kernel's
-    /// `TASK_SIZE` for a 64-bit/native process); informational, clone-core's own range checks
-    /// only use [`Arch::pointer_bits`], since the real limit depends on kernel config and CPU.
+    /// `TASK_SIZE` for a native process); informational. clone-core's own range checks only use
+    /// [`Arch::pointer_bits`], since the real limit depends on kernel config and CPU.
     ///
-    /// | Arch | Value | Configuration assumed |
-    /// |---|---|---|
-    /// | x86_64 | `0x7fff_ffff_f000` | 4-level paging (`TASK_SIZE_MAX = (1 << 47) - PAGE_SIZE`) |
-    /// | i386 | `0xc000_0000` | `VMSPLIT_3G` (`PAGE_OFFSET`) |
-    /// | aarch64 | `1 << 48` | `VA_BITS = 48` |
-    /// | arm | `0xbf00_0000` | `VMSPLIT_3G`, `TASK_SIZE = PAGE_OFFSET - 16 MiB` |
-    /// | riscv64 | `1 << 38` | Sv39 (`PGDIR_SIZE * PTRS_PER_PGD / 2`); Sv48 gives `1 << 47` |
-    /// | s390x | `1 << 53` | 4-level ASCE (`_REGION2_SIZE`) |
-    /// | powerpc64 | `1 << 52` | `TASK_SIZE_4PB` (64K pages); default mmap window `1 << 47` |
-    /// | mips64 | `1 << 40` | `TASK_SIZE64` for 40 virtual address bits |
-    /// | loongarch64 | `1 << 47` | 16K pages, 3 levels (`VA_BITS` 47) |
-    /// | sparc64 | `0xffff_f800_0000_0000` | full range above the VA hole (`TASK_SIZE` on sun4v) |
-    /// | hppa | `0xf000_0000` | 32-bit processes (`DEFAULT_TASK_SIZE32`) |
-    /// | ia64 | `0xa000_0000_0000_0000` | regions 0–4 (`DEFAULT_TASK_SIZE`) |
-    /// | microblaze | `0x8000_0000` | `CONFIG_TASK_SIZE` default |
-    ///
-    /// Only x86_64 and i386 are from the facts/brief; the rest are **\[unverified, from
-    /// memory\]** and are documented as such rather than used for errors.
+    /// | Arch | Value | Configuration assumed | Source |
+    /// |---|---|---|---|
+    /// | x86_64 | `0x7fff_ffff_f000` | 4-level paging (`(1 << 47) - PAGE_SIZE`) | facts/brief |
+    /// | i386 | `0xc000_0000` | `VMSPLIT_3G` (`PAGE_OFFSET`) | facts/brief |
+    /// | aarch64 | `1 << 48` | `VA_BITS = 48` (`TASK_SIZE_64 = 1 << VA_BITS`) | `arch/arm64/include/asm/memory.h` (older copy) |
+    /// | arm | `0xbf00_0000` | `VMSPLIT_3G`, no KASAN: `PAGE_OFFSET - SZ_16M` | `arch/arm/include/asm/memory.h` |
+    /// | riscv64 | `1 << 38` | Sv39 (`PGDIR_SIZE * PTRS_PER_PGD / 2`); Sv48 gives `1 << 47` | \[unverified\] |
+    /// | s390x | `1 << 53` | `mm->context.asce_limit` after growing to 4 levels; a new mm starts at 3 levels (`1 << 42`) | \[unverified\] |
+    /// | powerpc64 | `1 << 52` | `TASK_SIZE_4PB` (64K pages); default mmap window `1 << 47` | \[unverified\] |
+    /// | mips64 | `1 << 40` | `TASK_SIZE64 = 0x10000000000` without `MIPS_VA_BITS_48` | `arch/mips/include/asm/processor.h` |
+    /// | loongarch64 | `1 << 48` | `VA_BITS_48` on a 48-bit-VA CPU: `1 << min(cpu_vabits, 48)` | `arch/loongarch/include/asm/processor.h` |
+    /// | sparc64 | `0xffff_fffc_0000_0000` | `-VPTE_SIZE`, `VA_BITS` 44, 8K pages; user space also spans both sides of the VA hole | `arch/sparc/include/asm/processor_64.h` (older copy) |
+    /// | hppa | `0xfff0_0000` | `DEFAULT_TASK_SIZE32` | `arch/parisc/include/asm/processor.h` |
+    /// | ia64 | `0xa000_0000_0000_0000` | regions 0–4 (`DEFAULT_TASK_SIZE`) | \[unverified\] |
+    /// | microblaze | `0x8000_0000` | `CONFIG_TASK_SIZE` default | \[unverified\] |
     pub const fn user_address_limit(self) -> u64 {
         match self {
             Arch::X86_64 => 0x7fff_ffff_f000,
@@ -818,9 +816,9 @@ impl Arch {
             Arch::S390x => 1 << 53,
             Arch::Powerpc64 | Arch::Powerpc64le => 1 << 52,
             Arch::Mips64 => 1 << 40,
-            Arch::Loongarch64 => 1 << 47,
-            Arch::Sparc64 => 0xffff_f800_0000_0000,
-            Arch::Hppa => 0xf000_0000,
+            Arch::Loongarch64 => 1 << 48,
+            Arch::Sparc64 => 0xffff_fffc_0000_0000,
+            Arch::Hppa => 0xfff0_0000,
             Arch::Ia64 => 0xa000_0000_0000_0000,
             Arch::Microblaze => 0x8000_0000,
         }
@@ -1337,6 +1335,13 @@ mod tests {
         assert_eq!(Arch::I386.user_address_limit(), 0xc000_0000);
         assert_eq!(Arch::Aarch64.user_address_limit(), 0x1_0000_0000_0000);
         assert_eq!(Arch::Riscv64.user_address_limit(), 0x40_0000_0000);
+        assert_eq!(Arch::Arm.user_address_limit(), 0xc000_0000 - 0x100_0000);
+        assert_eq!(Arch::Hppa.user_address_limit(), 0xfff0_0000);
+        assert_eq!(Arch::Mips64.user_address_limit(), 0x100_0000_0000);
+        assert_eq!(
+            Arch::Sparc64.user_address_limit(),
+            0u64.wrapping_sub(1 << (44 - 13 + 3))
+        );
         for arch in Arch::ALL {
             if arch.pointer_bits() == 32 {
                 assert!(arch.user_address_limit() <= 1 << 32, "{arch}");
