@@ -30,7 +30,10 @@
 //! `stack_size` on grows-down arches (`clone3_stack_valid()`), so [`layout`] gives
 //! `clone3_stack = base` and `clone3_stack_size = newsp - base`: the kernel then starts the child
 //! at exactly `newsp`. On hppa (`CONFIG_STACK_GROWSUP`) the kernel uses `stack` itself as the SP,
-//! so `clone3_stack = child_sp` and `clone3_stack_size = end - child_sp`.
+//! so `clone3_stack = child_sp` and `clone3_stack_size = end - child_sp`. sparc64 has no `clone3`
+//! through 6.19; its fields are filled as `stack + stack_size = newsp + 2047` (the unbiased
+//! frame address), which is unverified against the 2026 sparc `clone3` patch. ia64 never had
+//! `clone3`; its fields repeat the `__clone2` base and size.
 //!
 //! # Where the arithmetic comes from
 //!
@@ -138,6 +141,8 @@ impl core::fmt::Display for StackError {
         }
     }
 }
+
+impl core::error::Error for StackError {}
 
 /// sparc64's `STACK_BIAS`: `%sp`/`%fp` hold the real address minus 2047.
 pub const SPARC64_STACK_BIAS: u64 = 2047;

@@ -139,6 +139,9 @@ impl core::fmt::Display for EncodeError {
     }
 }
 
+impl core::error::Error for DecodeError {}
+impl core::error::Error for EncodeError {}
+
 /// Decodes raw registers into a [`CloneCall`].
 ///
 /// Recognises `clone`, `clone3` (where wired) and ia64 `clone2`. On 32-bit arches the number
@@ -302,6 +305,23 @@ pub enum KernelStackError {
     /// EINVAL.
     Clone3StackOutOfRange,
 }
+
+impl core::fmt::Display for KernelStackError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            KernelStackError::NoClone2(a) => write!(f, "{a} has no clone2 syscall (ia64 only)"),
+            KernelStackError::NoClone3(a) => write!(f, "{a} has no clone3 syscall"),
+            KernelStackError::Clone3StackInvalid => {
+                f.write_str("clone3 stack and stack_size must both be zero or both non-zero")
+            }
+            KernelStackError::Clone3StackOutOfRange => {
+                f.write_str("clone3 stack + stack_size runs past the address space")
+            }
+        }
+    }
+}
+
+impl core::error::Error for KernelStackError {}
 
 /// The child's initial stack pointer as Linux computes it, or `Ok(None)` when the child keeps
 /// (a copy-on-write copy of) the parent's SP.
