@@ -1,17 +1,123 @@
 //! `cargo xtask test`: every suite that exists, in order, with a summary.
+//!
+//! Each suite runs as its own process (cargo, or this xtask's own subcommands), so one failing
+//! suite does not hide the others; the run fails at the end if any failed. The last line is
+//! `xtask test: N passed, M failed` over suites.
 
-use anyhow::Result;
-use xshell::cmd;
+use std::process::Command;
+use std::time::Instant;
 
-use crate::build::sh;
+use anyhow::{Result, bail};
+
+use crate::build::project_root;
 
 /// Options for the full test run.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Run only the suites whose name contains this text.
+    #[arg(long)]
+    only: Option<String>,
+}
+
+/// One suite: a name for the summary and the command that runs it.
+struct Suite {
+    name: &'static str,
+    program: String,
+    args: Vec<String>,
+}
+
+fn suite(name: &'static str, program: &str, args: &[&str]) -> Suite {
+    Suite {
+        name,
+        program: program.to_owned(),
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+    }
+}
+
+fn suites() -> Result<Vec<Suite>> {
+    let xtask = std::env::current_exe()?.to_string_lossy().into_owned();
+    let mut all = vec![
+        // The pure logic's promise: stable Rust, host tests including the real-kernel
+        // differential test (it prints its case counts).
+        suite(
+            "clone-core tests (stable)",
+            "cargo",
+            &["+stable", "test", "-p", "clone-core"],
+        ),
+    ];
+    for target in [
+        "x86_64-unknown-none",
+        "aarch64-unknown-none",
+        "riscv64gc-unknown-none-elf",
+    ] {
+        all.push(Suite {
+            name: "clone-core bare-metal build (stable)",
+            program: "cargo".into(),
+            args: ["+stable", "build", "-p", "clone-core", "--target", target]
+                .map(String::from)
+                .to_vec(),
+        });
+    }
+    all.extend([
+        suite("xtask tests", "cargo", &["test", "-p", "xtask"]),
+        suite(
+            "target specs match the pinned nightly",
+            &xtask,
+            &["targets", "--check"],
+        ),
+        suite(
+            "conformance on Linux (native + qemu-user)",
+            &xtask,
+            &["linux", "--arch", "all"],
+        ),
+        suite("kernel stub in QEMU", &xtask, &["qemu", "--arch", "all"]),
+    ]);
+    Ok(all)
+}
 
 /// Runs all suites; fails at the end if any failed.
-pub fn run(_args: Args) -> Result<()> {
-    let sh = sh()?;
-    cmd!(sh, "cargo +stable test -p clone-core").run()?;
+pub fn run(args: Args) -> Result<()> {
+    let root = project_root();
+    let mut results = Vec::new();
+    for s in suites()? {
+        if args.only.as_deref().is_some_and(|o| !s.name.contains(o)) {
+            continue;
+        }
+        eprintln!("\n=== {} ===\n$ {} {}", s.name, s.program, s.args.join(" "));
+        let start = Instant::now();
+        let mut cmd = Command::new(&s.program);
+        cmd.args(&s.args).current_dir(&root);
+        if s.program == "cargo" {
+            // The outer `cargo xtask` exports variables (RUSTC, CARGO_*…) that would pin the
+            // inner cargo to the xtask's own toolchain; `+stable` must pick its own.
+            for (k, _) in std::env::vars() {
+                if k == "RUSTC"
+                    || k == "RUSTDOC"
+                    || k.starts_with("CARGO_")
+                    || k == "RUSTUP_TOOLCHAIN"
+                {
+                    cmd.env_remove(k);
+                }
+            }
+        }
+        let ok = cmd.status().map(|st| st.success()).unwrap_or(false);
+        results.push((s.name, s.args.join(" "), ok, start.elapsed()));
+    }
+    eprintln!("\n=== summary ===");
+    for (name, args, ok, took) in &results {
+        eprintln!(
+            "{:<6} {name} ({args}) [{:.1}s]",
+            if *ok { "ok" } else { "FAILED" },
+            took.as_secs_f64()
+        );
+    }
+    let failed = results.iter().filter(|r| !r.2).count();
+    println!(
+        "xtask test: {} passed, {failed} failed",
+        results.len() - failed
+    );
+    if failed > 0 {
+        bail!("{failed} suite(s) failed");
+    }
     Ok(())
 }
