@@ -185,6 +185,9 @@ const SSTATUS_FS_INITIAL: u64 = 1 << 13;
 const SSTATUS_SUM: u64 = 1 << 18;
 /// sie.STIE: supervisor timer interrupt enable.
 const SIE_STIE: u64 = 1 << 5;
+/// scounteren.TM only: U-mode may read `time` (`rdtime`) but not cycle/instret, the value Linux
+/// writes in `pmu_sbi_starting_cpu` (drivers/perf/riscv_pmu_sbi.c).
+const SCOUNTEREN_TM: u64 = 1 << 1;
 /// scause interrupt bit.
 const SCAUSE_INTERRUPT: u64 = 1 << 63;
 /// scause code of the supervisor timer interrupt.
@@ -203,15 +206,18 @@ pub fn init() {
     unsafe { mmu::enable() };
     // SAFETY: `__arch_kernel_trap` is the 4-byte aligned S-mode trap entry in trap.s (direct
     // mode). FS and SUM only widen what S-mode may do; STIE only enables the timer source,
-    // which cannot fire in the kernel because sstatus.SIE stays 0.
+    // which cannot fire in the kernel because sstatus.SIE stays 0; scounteren only lets U-mode
+    // read the `time` counter.
     unsafe {
         asm!(
             "csrw stvec, {stvec}",
             "csrs sstatus, {sstatus}",
             "csrs sie, {sie}",
+            "csrw scounteren, {scounteren}",
             stvec = in(reg) &raw const __arch_kernel_trap as u64,
             sstatus = in(reg) SSTATUS_FS_INITIAL | SSTATUS_SUM,
             sie = in(reg) SIE_STIE,
+            scounteren = in(reg) SCOUNTEREN_TM,
             options(nostack, preserves_flags),
         );
     }
