@@ -19,7 +19,7 @@
 //! | loongarch64 | default | 220 | 435 | `syscall 0` | 64 | down | 16 | 17 |
 //! | sparc64 | own `sparc_clone` (= BACKWARDS layout) | 217 | — (≤ 6.19) | `ta 0x6d` | 64 | down, bias 2047 | 16 | 20 |
 //! | hppa | `CLONE_BACKWARDS` | 120 | 435 | `ble 0x100(%sr2,%r0)` | 32 | **up** | 64 | 18 |
-//! | ia64 | own `sys_clone` (default order) + `clone2` 1213 | 1128 | — (never) | `break 0x100000` | 64 | down (+ RSE up) | 16 | 17 |
+//! | ia64 | own `sys_clone` (BACKWARDS3 layout since 5.9, default before) + `clone2` 1213 | 1128 | — (never in mainline) | `break 0x100000` | 64 | down (+ RSE up) | 16 | 17 |
 //! | microblaze | `CLONE_BACKWARDS3` | 120 | 435 | `brki r14,0x8` | 32 | down | 4 | 17 |
 //!
 //! # Sources
@@ -98,8 +98,9 @@ pub struct SyscallNumbers {
     pub getpid: u64,
     /// `getppid`.
     pub getppid: u64,
-    /// `getuid` (the full-width one; on i386/arm/microblaze `__NR_getuid` is the 16-bit-uid
-    /// entry point, which is fine for uid 0 checks only — see [`SyscallNumbers::getuid`]).
+    /// `getuid` returning the full 32-bit uid: `getuid32` (199) on i386 and arm, whose
+    /// `__NR_getuid` (24) is the legacy 16-bit-uid entry; microblaze's 24 and s390x's 199
+    /// already enter the full `sys_getuid`.
     pub getuid: u64,
     /// `futex` (on 32-bit arches this is the time32 `futex`; `futex_time64` is 422 there).
     pub futex: u64,
@@ -645,13 +646,25 @@ impl Arch {
     /// | loongarch64 | Default | `arch/loongarch/Kconfig` selects none |
     /// | sparc64 | Backwards | own `sparc_clone()` with the same layout (`%i3` tls, `%i4` ctid) |
     /// | hppa | Backwards | `arch/parisc/Kconfig` |
-    /// | ia64 | Default | own `sys_clone(flags, sp, ptid, ctid, tls)` in `entry.S`; the kernel adds an implied stack size of 16 (see [`crate::syscall::kernel_child_sp`]) |
+    /// | ia64 | Backwards3 layout (5.9–6.6) | own `sys_clone` in `entry.S`, see below |
     /// | microblaze | Backwards3 | `arch/microblaze/Kconfig` `select CLONE_BACKWARDS3` |
+    ///
+    /// **ia64** never used `CLONE_BACKWARDS*`; its `sys_clone` stub in `arch/ia64/kernel/entry.S`
+    /// is documented as `sys_clone(flags, ustack_base, parent_tidptr, child_tidptr, tls)` and
+    /// passes an implied stack size of 16. Up to Linux 5.8 the stub read the arguments in that
+    /// order ([`ArgOrder::Default`]). The fork-v5.9 series ("ia64: enable HAVE_COPY_THREAD_TLS,
+    /// switch to kernel_clone_args", Christian Brauner, 2020) rewrote it to call
+    /// `ia64_clone(in0, in1, 16, in3, in4, in5)`: argument 2 is ignored and parent_tid,
+    /// child_tid and tls come from arguments 3, 4, 5 — the [`ArgOrder::Backwards3`] layout,
+    /// still documented with the old comment. That is what every kernel from 5.9 until ia64's
+    /// removal in 6.7 does (and the out-of-tree linux-ia64 tree still does), so it is what this
+    /// returns; [`Arch::clone_arg_order_for`] gives the pre-5.9 order. glibc never used
+    /// `__NR_clone` on ia64 (only `__clone2`), which is how the shift went unnoticed.
     pub const fn clone_arg_order(self) -> ArgOrder {
         match self {
-            Arch::X86_64 | Arch::Loongarch64 | Arch::Ia64 => ArgOrder::Default,
+            Arch::X86_64 | Arch::Loongarch64 => ArgOrder::Default,
             Arch::S390x => ArgOrder::Backwards2,
-            Arch::Microblaze => ArgOrder::Backwards3,
+            Arch::Microblaze | Arch::Ia64 => ArgOrder::Backwards3,
             Arch::I386
             | Arch::Aarch64
             | Arch::Arm
@@ -661,6 +674,15 @@ impl Arch {
             | Arch::Mips64
             | Arch::Sparc64
             | Arch::Hppa => ArgOrder::Backwards,
+        }
+    }
+
+    /// [`Arch::clone_arg_order`] for a given Linux version `(major, minor)`: the same except
+    /// ia64 before 5.9, whose legacy `clone` read `(flags, sp, ptid, ctid, tls)`.
+    pub const fn clone_arg_order_for(self, linux: (u32, u32)) -> ArgOrder {
+        match self {
+            Arch::Ia64 if linux.0 < 5 || (linux.0 == 5 && linux.1 < 9) => ArgOrder::Default,
+            _ => self.clone_arg_order(),
         }
     }
 
@@ -1165,12 +1187,20 @@ mod tests {
             (Arch::Loongarch64, Default),
             (Arch::Sparc64, Backwards),
             (Arch::Hppa, Backwards),
-            (Arch::Ia64, Default),
+            (Arch::Ia64, Backwards3),
             (Arch::Microblaze, Backwards3),
         ];
         for (arch, order) in expected {
             assert_eq!(arch.clone_arg_order(), order, "{arch}");
+            assert_eq!(arch.clone_arg_order_for((6, 6)), order, "{arch} 6.6");
+            assert_eq!(arch.clone_arg_order_for((5, 9)), order, "{arch} 5.9");
+            if arch != Arch::Ia64 {
+                assert_eq!(arch.clone_arg_order_for((4, 19)), order, "{arch} 4.19");
+            }
         }
+        // ia64's sys_clone stub read (flags, sp, ptid, ctid, tls) until the fork-v5.9 rework.
+        assert_eq!(Arch::Ia64.clone_arg_order_for((5, 8)), Default);
+        assert_eq!(Arch::Ia64.clone_arg_order_for((4, 19)), Default);
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! | loongarch64 | a0–a5 | a7 | flags, sp, ptid, ctid, tls |
 //! | sparc64 | %o0–%o5 | %g1 | flags, sp, ptid, tls, ctid |
 //! | hppa | r26 r25 r24 r23 r22 r21 | r20 | flags, sp, ptid, tls, ctid |
-//! | ia64 `clone` | out0–out5 | r15 | flags, sp, ptid, ctid, tls |
+//! | ia64 `clone` | out0–out5 | r15 | flags, sp, *(ignored)*, ptid, ctid, tls (5.9–6.6; before 5.9: flags, sp, ptid, ctid, tls — see [`Arch::clone_arg_order`]) |
 //! | ia64 `clone2` | out0–out5 | r15 | flags, **base, size**, ptid, ctid, tls |
 //! | microblaze | r5–r10 | r12 | flags, sp, **size**, ptid, ctid, tls |
 //!
@@ -146,17 +146,29 @@ impl core::error::Error for EncodeError {}
 ///
 /// Recognises `clone`, `clone3` (where wired) and ia64 `clone2`. On 32-bit arches the number
 /// and all arguments are truncated to 32 bits first. Unused argument slots are ignored.
+///
+/// Uses the legacy order of current kernels ([`Arch::clone_arg_order`]); [`decode_for`] takes a
+/// kernel version (only ia64 before 5.9 differs).
 pub fn decode(arch: Arch, raw: &RawSyscall) -> Result<CloneCall, DecodeError> {
+    decode_with(arch, arch.clone_arg_order(), raw)
+}
+
+/// [`decode`] as Linux `(major, minor)` does it ([`Arch::clone_arg_order_for`]).
+pub fn decode_for(
+    arch: Arch,
+    linux: (u32, u32),
+    raw: &RawSyscall,
+) -> Result<CloneCall, DecodeError> {
+    decode_with(arch, arch.clone_arg_order_for(linux), raw)
+}
+
+fn decode_with(arch: Arch, order: ArgOrder, raw: &RawSyscall) -> Result<CloneCall, DecodeError> {
     let mask = arch.register_mask();
     let nr = raw.nr & mask;
     let a = raw.args.map(|v| v & mask);
     let numbers = arch.syscalls();
     if nr == numbers.clone {
-        return Ok(CloneCall::Clone(read_slots(
-            arch.clone_arg_order(),
-            &a,
-            false,
-        )));
+        return Ok(CloneCall::Clone(read_slots(order, &a, false)));
     }
     if let (Some(clone2), Some(order)) = (numbers.clone2, arch.clone2_arg_order()) {
         if nr == clone2 {
@@ -195,6 +207,19 @@ fn read_slots(order: ArgOrder, a: &[u64; 6], via_clone2: bool) -> LegacyCloneArg
 /// registers cannot carry, or a value wider than a 32-bit arch's registers. So for every `Ok`,
 /// [`decode`] gives the call back unchanged.
 pub fn encode(arch: Arch, call: &CloneCall) -> Result<RawSyscall, EncodeError> {
+    encode_with(arch, arch.clone_arg_order(), call)
+}
+
+/// [`encode`] for Linux `(major, minor)` ([`Arch::clone_arg_order_for`]).
+pub fn encode_for(
+    arch: Arch,
+    linux: (u32, u32),
+    call: &CloneCall,
+) -> Result<RawSyscall, EncodeError> {
+    encode_with(arch, arch.clone_arg_order_for(linux), call)
+}
+
+fn encode_with(arch: Arch, order: ArgOrder, call: &CloneCall) -> Result<RawSyscall, EncodeError> {
     let mask = arch.register_mask();
     let fit = |v: u64| {
         if v & !mask == 0 {
@@ -219,7 +244,7 @@ pub fn encode(arch: Arch, call: &CloneCall) -> Result<RawSyscall, EncodeError> {
                     _ => return Err(EncodeError::NoClone2(arch)),
                 }
             } else {
-                (numbers.clone, arch.clone_arg_order())
+                (numbers.clone, order)
             };
             let s = order.slots();
             let mut args = [0u64; 6];
@@ -539,10 +564,32 @@ mod tests {
 
     #[test]
     fn decode_ia64_clone_and_clone2() {
-        let r = raw(1128, [FLAGS, SP, PTID, CTID, TLS, 0]);
+        // 5.9+ sys_clone stub: ia64_clone(in0, in1, 16, in3, in4, in5); in2 is ignored.
+        let r = raw(1128, [FLAGS, SP, 0x77, PTID, CTID, TLS]);
         assert_eq!(
             decode(Arch::Ia64, &r),
+            Ok(legacy(FLAGS, SP, 0x77, PTID, CTID, TLS))
+        );
+        assert_eq!(decode_for(Arch::Ia64, (6, 6), &r), decode(Arch::Ia64, &r));
+        // Up to 5.8: (flags, sp, ptid, ctid, tls).
+        let old = raw(1128, [FLAGS, SP, PTID, CTID, TLS, 0]);
+        assert_eq!(
+            decode_for(Arch::Ia64, (5, 8), &old),
             Ok(legacy(FLAGS, SP, 0, PTID, CTID, TLS))
+        );
+        assert_eq!(
+            encode_for(Arch::Ia64, (5, 8), &legacy(FLAGS, SP, 0, PTID, CTID, TLS)),
+            Ok(old)
+        );
+        assert_eq!(
+            encode_for(Arch::Ia64, (5, 8), &legacy(FLAGS, SP, 16, PTID, CTID, TLS)),
+            Err(EncodeError::StackSizeNotEncodable(Arch::Ia64))
+        );
+        // Other arches do not depend on the version.
+        let r = raw(220, [FLAGS, SP, PTID, TLS, CTID, 0]);
+        assert_eq!(
+            decode_for(Arch::Riscv64, (5, 8), &r),
+            decode(Arch::Riscv64, &r)
         );
         // out0 flags, out1 base, out2 size, out3 ptid, out4 ctid, out5 tls.
         let r = raw(1213, [FLAGS, 0x6000_0000, 0x10_0000, PTID, CTID, TLS]);

@@ -3,8 +3,8 @@
 
 use clone_core::abi::{Arch, ArgOrder};
 use clone_core::syscall::{
-    CloneCall, DecodeError, KernelStackRequest, LegacyCloneArgs, RawSyscall, decode, encode,
-    kernel_child_sp,
+    CloneCall, DecodeError, KernelStackRequest, LegacyCloneArgs, RawSyscall, decode, decode_for,
+    encode, encode_for, kernel_child_sp,
 };
 use proptest::prelude::*;
 
@@ -47,6 +47,24 @@ proptest! {
         let raw = encode(arch, &call).expect("fitting legacy args always encode");
         prop_assert_eq!(raw.nr, arch.syscalls().clone);
         prop_assert_eq!(decode(arch, &raw), Ok(call));
+    }
+
+    #[test]
+    fn versioned_encode_then_decode_is_identity(arch in any_arch(), a in any::<[u64; 6]>(), major in 3u32..8, minor in 0u32..20) {
+        let linux = (major, minor);
+        let m = arch.register_mask();
+        let has_size = arch.clone_arg_order_for(linux) == ArgOrder::Backwards3;
+        let call = CloneCall::Clone(LegacyCloneArgs {
+            word: a[0] & m,
+            stack: a[1] & m,
+            stack_size: if has_size { a[2] & m } else { 0 },
+            parent_tid: a[3] & m,
+            child_tid: a[4] & m,
+            tls: a[5] & m,
+            via_clone2: false,
+        });
+        let raw = encode_for(arch, linux, &call).expect("fitting args encode");
+        prop_assert_eq!(decode_for(arch, linux, &raw), Ok(call));
     }
 
     #[test]
