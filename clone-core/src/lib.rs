@@ -14,6 +14,7 @@
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(feature = "experimental-asm", feature(asm_experimental_arch))]
 
 #[cfg(test)]
 extern crate std;
@@ -26,6 +27,64 @@ pub mod policy;
 pub mod stack;
 pub mod syscall;
 pub mod validate;
+
+// The user face: one file per arch in src/arch/, same item names in each (origin's layout).
+// Only Linux userland; arches whose asm needs `asm_experimental_arch` (or is unproven) sit
+// behind the `experimental-asm` feature.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        all(target_arch = "x86_64", target_pointer_width = "64"),
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "s390x",
+        all(target_arch = "powerpc64", target_abi = "elfv2"),
+        target_arch = "loongarch64",
+        all(
+            feature = "experimental-asm",
+            any(
+                all(target_arch = "mips64", target_pointer_width = "64"),
+                all(target_arch = "powerpc64", target_abi = "elfv1"),
+                target_arch = "sparc64",
+            )
+        ),
+    )
+))]
+#[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
+#[cfg_attr(target_arch = "x86", path = "arch/x86.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
+#[cfg_attr(target_arch = "arm", path = "arch/arm.rs")]
+#[cfg_attr(target_arch = "riscv64", path = "arch/riscv64.rs")]
+#[cfg_attr(target_arch = "s390x", path = "arch/s390x.rs")]
+#[cfg_attr(target_arch = "powerpc64", path = "arch/powerpc64.rs")]
+#[cfg_attr(target_arch = "loongarch64", path = "arch/loongarch64.rs")]
+#[cfg_attr(target_arch = "mips64", path = "arch/mips64.rs")]
+#[cfg_attr(target_arch = "sparc64", path = "arch/sparc64.rs")]
+mod arch;
+#[cfg(all(
+    target_os = "linux",
+    any(
+        all(target_arch = "x86_64", target_pointer_width = "64"),
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "s390x",
+        all(target_arch = "powerpc64", target_abi = "elfv2"),
+        target_arch = "loongarch64",
+        all(
+            feature = "experimental-asm",
+            any(
+                all(target_arch = "mips64", target_pointer_width = "64"),
+                all(target_arch = "powerpc64", target_abi = "elfv1"),
+                target_arch = "sparc64",
+            )
+        ),
+    )
+))]
+pub mod user;
 
 pub use abi::Arch;
 pub use errno::Errno;

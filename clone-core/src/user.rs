@@ -1,0 +1,470 @@
+//! The user face: start a thread or process with raw `clone`/`clone3` and run `entry(arg)` on
+//! its new stack, without libc.
+//!
+//! [`clone`] and [`clone3`] do, in order:
+//!
+//! 1. compute the child's stack values with [`crate::stack::layout`] — the one source of
+//!    truth: the legacy `newsp` / `clone_args.stack{,_size}` passed to the kernel and the SP
+//!    the trampoline calls `entry` with are exactly what it returns ([`SpawnError::Stack`]);
+//! 2. **validate** the request with [`crate::validate`] and refuse it if it breaks one of
+//!    [`PRECHECKED_RULES`] (rules of pure argument logic), so a caller gets the kernel rule
+//!    and its fix instead of a bare `EINVAL` ([`SpawnError::Rejected`]);
+//! 3. refuse a `CLONE_VM` child without its own stack unless `CLONE_VFORK` holds the parent
+//!    ([`SpawnError::UnsafeSharedStack`]);
+//! 4. trap into the kernel with the arch's trampoline (`src/arch/<arch>.rs`): the child sets up
+//!    its first frame per the ABI, calls `entry(arg)` and passes its return value to the raw
+//!    `exit` syscall (this thread only). It never returns and never touches the parent's stack.
+//!
+//! # What `tls` means per arch
+//!
+//! | Arch | `tls` with `CLONE_SETTLS` | [`thread_pointer`] reads |
+//! |---|---|---|
+//! | x86_64 | new FS base | FS base (`arch_prctl(ARCH_GET_FS)`) |
+//! | i686 | address of a `struct user_desc` ([`UserDesc`]) for `set_thread_area` | base of the `%gs` segment (`get_thread_area`) |
+//! | aarch64 | `tpidr_el0` | `tpidr_el0` |
+//! | arm | the TLS register (TPIDRURO, as `set_tls`) | TPIDRURO (`mrc p15, 0, r, c13, c0, 3`) |
+//! | riscv64 | `tp` | `tp` |
+//! | s390x | access registers: `a0` = high 32 bits, `a1` = low 32 bits | `a0:a1` |
+//! | powerpc64 / powerpc64le | `r13` | `r13` |
+//! | loongarch64 | `tp` (`$r2`) | `$tp` |
+//! | mips64 | UserLocal (what `rdhwr $29` returns) | `rdhwr $3, $29` |
+//! | sparc64 | `%g7` | `%g7` |
+//!
+//! The small raw syscall helpers here ([`gettid`], [`futex_wait`], [`write`], …) are what the
+//! conformance program and the kernel stub's user programs need; they use the numbers in
+//! `src/arch/<arch>.rs`, which are checked against [`crate::abi`] at compile time.
+
+use core::fmt;
+use core::sync::atomic::AtomicU32;
+
+use crate::error::{CloneError, Rule};
+use crate::flags::CloneFlags;
+use crate::policy::{LinuxVersion, Policy};
+use crate::stack::{self, StackError, StackRegion};
+use crate::validate::{self, KernelCloneArgs, LegacyCloneArgs};
+use crate::{Arch, Errno};
+
+#[path = "arch/spawn.rs"]
+mod spawn;
+
+pub use crate::arch::{syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
+pub use spawn::{clone, clone3, exit_thread};
+
+/// What the child runs. Its return value is the thread's exit status (raw `exit`).
+pub type ChildEntry = extern "C" fn(arg: usize) -> i32;
+
+/// A legacy `clone` request.
+#[derive(Clone, Debug)]
+pub struct CloneRequest<'a> {
+    /// `CLONE_*` flags. Bits above 31 cannot travel through legacy `clone`; the kernel drops
+    /// them (`lower_32_bits`), and so does this crate, after the validator has seen them.
+    pub flags: CloneFlags,
+    /// Signal sent to the parent when the child exits (the low byte of the flags word; 0 =
+    /// none). Linux does not check it.
+    pub exit_signal: u8,
+    /// The child's stack, or `None` for the child to keep the parent's SP (fork-like, or
+    /// vfork-like with `CLONE_VM | CLONE_VFORK`).
+    pub stack: Option<StackRegion>,
+    /// `CLONE_PARENT_SETTID`: where the kernel writes the child's tid; `CLONE_PIDFD`: where it
+    /// writes the pidfd (legacy `clone` uses the same slot for both).
+    pub parent_tid: Option<&'a AtomicU32>,
+    /// `CLONE_CHILD_SETTID` / `CLONE_CHILD_CLEARTID`: the child's tid word. With
+    /// `CLONE_CHILD_CLEARTID` the kernel writes 0 there and futex-wakes it when the child
+    /// exits, which may be long after this borrow ends (see the safety section of [`clone`]).
+    pub child_tid: Option<&'a AtomicU32>,
+    /// `CLONE_SETTLS` value; meaning per arch in the module docs.
+    pub tls: usize,
+}
+
+impl<'a> CloneRequest<'a> {
+    /// A request with `flags` and `exit_signal` and nothing else (no stack, no tid slots,
+    /// `tls` 0).
+    #[must_use]
+    pub const fn new(flags: CloneFlags, exit_signal: u8) -> Self {
+        Self {
+            flags,
+            exit_signal,
+            stack: None,
+            parent_tid: None,
+            child_tid: None,
+            tls: 0,
+        }
+    }
+}
+
+/// A `clone3` request (`struct clone_args`, `CLONE_ARGS_SIZE_VER2`).
+#[derive(Clone, Debug)]
+pub struct Clone3Request<'a> {
+    /// `clone_args.flags`: the full 64-bit flag word.
+    pub flags: CloneFlags,
+    /// `clone_args.exit_signal` (the kernel wants `0..=64`).
+    pub exit_signal: u64,
+    /// The child's stack (`clone_args.stack`/`stack_size` come from [`crate::stack::layout`]),
+    /// or `None` to keep the parent's SP.
+    pub stack: Option<StackRegion>,
+    /// `CLONE_PIDFD`: where the kernel writes the pidfd (`clone_args.pidfd`).
+    pub pidfd: Option<&'a AtomicU32>,
+    /// `CLONE_PARENT_SETTID`: `clone_args.parent_tid`.
+    pub parent_tid: Option<&'a AtomicU32>,
+    /// `CLONE_CHILD_SETTID` / `CLONE_CHILD_CLEARTID`: `clone_args.child_tid`.
+    pub child_tid: Option<&'a AtomicU32>,
+    /// `clone_args.tls` (meaning per arch in the module docs).
+    pub tls: usize,
+    /// `clone_args.set_tid` / `set_tid_size`: tids to ask for, innermost pid namespace first.
+    pub set_tid: &'a [i32],
+    /// `clone_args.cgroup`: a cgroup directory fd, with `CLONE_INTO_CGROUP`.
+    pub cgroup: u64,
+}
+
+impl<'a> Clone3Request<'a> {
+    /// A request with `flags` and `exit_signal` and nothing else.
+    #[must_use]
+    pub const fn new(flags: CloneFlags, exit_signal: u64) -> Self {
+        Self {
+            flags,
+            exit_signal,
+            stack: None,
+            pidfd: None,
+            parent_tid: None,
+            child_tid: None,
+            tls: 0,
+            set_tid: &[],
+            cgroup: 0,
+        }
+    }
+}
+
+/// The `struct clone_args` bytes [`clone3`] passes (`CLONE_ARGS_SIZE_VER2` = 88, native byte
+/// order), 8-aligned like the kernel's `__aligned_u64` fields.
+#[repr(C, align(8))]
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct CloneArgsBytes(pub(crate) [u8; 88]);
+
+/// Why [`clone`] or [`clone3`] did not start a child.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The validator says the kernel would refuse this request; no trap was made.
+    ///
+    /// Only [`PRECHECKED_RULES`] (pure argument logic) are checked before the trap: privilege
+    /// (`EPERM`), namespaces and limits, version differences and everything that depends on
+    /// memory or process state are left to the kernel and come back as [`SpawnError::Kernel`].
+    Rejected(CloneError),
+    /// The kernel refused.
+    Kernel {
+        /// The errno value as the kernel returned it (this arch's numbering).
+        raw: i32,
+        /// The name, if it is one clone can return.
+        errno: Option<Errno>,
+    },
+    /// `CLONE_VM` without `CLONE_VFORK` and no stack: the child would run on the parent's live
+    /// stack while the parent keeps running. No trap was made.
+    UnsafeSharedStack,
+    /// The stack region is unusable; no trap was made.
+    Stack(StackError),
+    /// This arch has no `clone3` (sparc64: Linux defines `__ARCH_BROKEN_SYS_CLONE3` through
+    /// 6.19). No trap was made.
+    Clone3Unsupported,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::Rejected(e) => write!(f, "rejected before the syscall: {e}"),
+            SpawnError::Kernel {
+                errno: Some(e),
+                raw,
+            } => write!(f, "the kernel returned {e} ({raw})"),
+            SpawnError::Kernel { errno: None, raw } => {
+                write!(f, "the kernel returned errno {raw}")
+            }
+            SpawnError::UnsafeSharedStack => f.write_str(
+                "CLONE_VM without CLONE_VFORK needs a stack: the child would run on the \
+                 parent's live stack; give `stack` a region",
+            ),
+            SpawnError::Stack(e) => write!(f, "unusable child stack: {e}"),
+            SpawnError::Clone3Unsupported => f.write_str("this arch has no clone3"),
+        }
+    }
+}
+
+impl From<StackError> for SpawnError {
+    fn from(e: StackError) -> Self {
+        SpawnError::Stack(e)
+    }
+}
+
+/// The arch the user face runs on.
+pub const ARCH: Arch = arch_consts::ARCH;
+
+mod arch_consts {
+    //! Compile-time proof that the numbers the asm uses are the ones in [`crate::abi`].
+    use crate::arch;
+    pub(super) const ARCH: crate::Arch = arch::ARCH;
+    const NR: crate::abi::SyscallNumbers = ARCH.syscalls();
+    const _: () = {
+        assert!(arch::SYS_CLONE as u64 == NR.clone);
+        assert!(arch::SYS_EXIT as u64 == NR.exit);
+        assert!(arch::SYS_EXIT_GROUP as u64 == NR.exit_group);
+        assert!(arch::SYS_GETTID as u64 == NR.gettid);
+        assert!(arch::SYS_GETPID as u64 == NR.getpid);
+        assert!(arch::SYS_FUTEX as u64 == NR.futex);
+        assert!(arch::SYS_SCHED_YIELD as u64 == NR.sched_yield);
+        assert!(arch::SYS_WRITE as u64 == NR.write);
+        match NR.clone3 {
+            Some(n) => assert!(arch::HAS_CLONE3 && arch::SYS_CLONE3 as u64 == n),
+            None => assert!(!arch::HAS_CLONE3),
+        }
+    };
+}
+
+/// Register values for one legacy `clone` trap.
+pub(crate) struct LegacyPlan {
+    pub(crate) word: usize,
+    pub(crate) newsp: usize,
+    pub(crate) parent_tid: usize,
+    pub(crate) child_tid: usize,
+    pub(crate) tls: usize,
+    /// SP the child calls `entry` with; 0 = the SP it inherits.
+    pub(crate) child_sp: usize,
+}
+
+/// The `clone_args` block and child SP for one `clone3` trap.
+pub(crate) struct Clone3Plan {
+    pub(crate) args: CloneArgsBytes,
+    pub(crate) child_sp: usize,
+}
+
+/// The kernel rules [`clone`] and [`clone3`] check before trapping ([`SpawnError::Rejected`]).
+///
+/// A rule is here when its outcome depends only on the arguments — not on privilege, the
+/// caller's namespaces, `pid_max`, `TASK_SIZE`, memory or process state — **and** every
+/// state-dependent check Linux makes before it fails with the same errno (EINVAL), so the
+/// errno in the [`CloneError`] is the one any kernel with the syscall would return. Version
+/// differences only ever make an older kernel refuse *more* of these (an unknown flag is
+/// EINVAL there too), never accept one of them.
+///
+/// Left to the kernel, on purpose: `Clone3Unavailable` (sparc64 is refused as
+/// [`SpawnError::Clone3Unsupported`]; other arches just trap), `StackNotAccessible`
+/// (`TASK_SIZE`), `ParentFromInit`, `ThreadAcrossPidNs`, `ParentFromAutoreap` (process state),
+/// `AutokillNeedsPrivilege`, `NewuserNotPermitted`, `NamespaceWithoutCapSysAdmin` (privilege),
+/// `NewipcWithSysvsem` (an unprivileged caller gets EPERM first), `NamespaceNotConfigured`,
+/// `NewpidAfterUnsharePid`, `PidNsTooDeep`, `TlsOutOfRange` (5-level paging changes the
+/// limit), every `set_tid` rule after the copy (`pid_max`, namespace level, reaper, pids in
+/// use), faults, and `IntoCgroupRejected`. The size rules cannot trigger: [`clone3`] always
+/// passes the 88-byte struct.
+pub const PRECHECKED_RULES: [Rule; 25] = [
+    Rule::SetTidSizeAboveMax,
+    Rule::SetTidNullWithSize,
+    Rule::SetTidSizeZeroWithPointer,
+    Rule::Clone3BadExitSignal,
+    Rule::IntoCgroupBadFd,
+    Rule::Clone3UnknownFlags,
+    Rule::Clone3DetachedOrSignalBits,
+    Rule::SighandWithClearSighand,
+    Rule::ThreadOrParentWithExitSignal,
+    Rule::Clone3StackWithoutSize,
+    Rule::Clone3SizeWithoutStack,
+    Rule::PidfdWithParentSettidSameSlot,
+    Rule::NewnsWithFs,
+    Rule::NewuserWithFs,
+    Rule::ThreadWithoutSighand,
+    Rule::SighandWithoutVm,
+    Rule::ThreadWithNewPidOrUser,
+    Rule::PidfdWithDetached,
+    Rule::AutoreapWithThread,
+    Rule::AutoreapWithParent,
+    Rule::AutoreapWithExitSignal,
+    Rule::NnpWithThread,
+    Rule::AutokillWithoutPidfd,
+    Rule::AutokillWithoutAutoreap,
+    Rule::AutokillWithThread,
+];
+
+/// The policy the pre-check runs under: the newest kernel clone-core models, privileged, in
+/// the initial namespaces, so that only [`PRECHECKED_RULES`] can be what stops a request.
+fn precheck_policy() -> Policy {
+    Policy::linux(ARCH, LinuxVersion::MAINLINE_2026)
+}
+
+fn precheck(result: Result<KernelCloneArgs, CloneError>) -> Result<(), SpawnError> {
+    match result {
+        Err(e) if PRECHECKED_RULES.contains(&e.rule) => Err(SpawnError::Rejected(e)),
+        _ => Ok(()),
+    }
+}
+
+fn addr(v: u64) -> Result<usize, SpawnError> {
+    usize::try_from(v).map_err(|_| SpawnError::Stack(StackError::Overflow))
+}
+
+fn slot(p: Option<&AtomicU32>) -> usize {
+    p.map_or(0, |a| a.as_ptr() as usize)
+}
+
+fn shared_stack(flags: CloneFlags, stack: Option<StackRegion>) -> Result<(), SpawnError> {
+    if flags.contains(CloneFlags::VM) && !flags.contains(CloneFlags::VFORK) && stack.is_none() {
+        Err(SpawnError::UnsafeSharedStack)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a legacy request and turns it into register values (steps 1–3 of the module docs).
+pub(crate) fn plan_clone(req: &CloneRequest<'_>) -> Result<LegacyPlan, SpawnError> {
+    let (newsp, child_sp) = match req.stack {
+        None => (0, 0),
+        Some(region) => {
+            let l = stack::layout(ARCH, region)?;
+            (addr(l.syscall_stack.register_value())?, addr(l.child_sp)?)
+        }
+    };
+    let word = crate::flags::join_legacy(req.flags, req.exit_signal);
+    let plan = LegacyPlan {
+        word: usize::try_from(word).map_err(|_| SpawnError::Stack(StackError::Overflow))?,
+        newsp,
+        parent_tid: slot(req.parent_tid),
+        child_tid: slot(req.child_tid),
+        tls: req.tls,
+        child_sp,
+    };
+    // The validator sees the flags as given (bits above 31 included): it drops them exactly
+    // where the kernel does.
+    let args = LegacyCloneArgs {
+        word: req.flags.bits() | u64::from(req.exit_signal),
+        stack: newsp as u64,
+        stack_size: 0,
+        parent_tid: plan.parent_tid as u64,
+        child_tid: plan.child_tid as u64,
+        tls: req.tls as u64,
+        via_clone2: false,
+    };
+    precheck(validate::validate_clone(&args, &precheck_policy()))?;
+    shared_stack(req.flags, req.stack)?;
+    Ok(plan)
+}
+
+/// Checks a `clone3` request and builds its `clone_args` (steps 1–3 of the module docs).
+pub(crate) fn plan_clone3(req: &Clone3Request<'_>) -> Result<Clone3Plan, SpawnError> {
+    if !spawn::HAS_CLONE3 {
+        return Err(SpawnError::Clone3Unsupported);
+    }
+    let (stack, stack_size, child_sp) = match req.stack {
+        None => (0, 0, 0),
+        Some(region) => {
+            let l = stack::layout(ARCH, region)?;
+            (l.clone3_stack, l.clone3_stack_size, addr(l.child_sp)?)
+        }
+    };
+    let args = validate::CloneArgs {
+        flags: req.flags.bits(),
+        pidfd: slot(req.pidfd) as u64,
+        child_tid: slot(req.child_tid) as u64,
+        parent_tid: slot(req.parent_tid) as u64,
+        exit_signal: req.exit_signal,
+        stack,
+        stack_size,
+        tls: req.tls as u64,
+        set_tid: if req.set_tid.is_empty() {
+            0
+        } else {
+            req.set_tid.as_ptr() as usize as u64
+        },
+        set_tid_size: req.set_tid.len() as u64,
+        cgroup: req.cgroup,
+    };
+    // The validator reads exactly the bytes the kernel will get.
+    let bytes = CloneArgsBytes(args.to_bytes(ARCH));
+    precheck(validate::validate_clone3_bytes(
+        &bytes.0,
+        Some(req.set_tid),
+        &precheck_policy(),
+    ))?;
+    shared_stack(req.flags, req.stack)?;
+    Ok(Clone3Plan {
+        args: bytes,
+        child_sp,
+    })
+}
+
+/// Turns a raw kernel return into a tid or a [`SpawnError::Kernel`].
+pub(crate) fn decode(ret: isize) -> Result<u32, SpawnError> {
+    match u32::try_from(ret) {
+        Ok(tid) => Ok(tid),
+        Err(_) => Err(kernel_error(ret)),
+    }
+}
+
+fn kernel_error(ret: isize) -> SpawnError {
+    let raw = i32::try_from(ret.unsigned_abs()).unwrap_or(i32::MAX);
+    SpawnError::Kernel {
+        raw,
+        errno: Errno::from_raw_for(raw, ARCH),
+    }
+}
+
+/// Result of a raw syscall: the value, or the positive errno in this arch's numbering.
+fn result(ret: isize) -> Result<usize, i32> {
+    if (-4095..0).contains(&ret) {
+        Err(i32::try_from(-ret).unwrap_or(i32::MAX))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// The calling thread's id (`gettid`).
+#[must_use]
+pub fn gettid() -> u32 {
+    spawn::gettid()
+}
+
+/// The process id (`getpid`).
+#[must_use]
+pub fn getpid() -> u32 {
+    spawn::getpid()
+}
+
+/// Gives up the CPU (`sched_yield`).
+pub fn sched_yield() {
+    spawn::sched_yield();
+}
+
+/// Writes `bytes` to `fd` once (`write`); the count written or the raw errno.
+pub fn write(fd: i32, bytes: &[u8]) -> Result<usize, i32> {
+    result(spawn::write(fd, bytes))
+}
+
+/// Sleeps while `*word == expected` (`FUTEX_WAIT`, shared, no timeout). `Err(EAGAIN)` (raw
+/// errno) if the value already differed, `Err(EINTR)` on a signal; callers re-check and loop.
+///
+/// Shared (not `FUTEX_PRIVATE_FLAG`) because the kernel's `CLONE_CHILD_CLEARTID` wake-up is a
+/// shared `FUTEX_WAKE`.
+pub fn futex_wait(word: &AtomicU32, expected: u32) -> Result<(), i32> {
+    result(spawn::futex(word, FUTEX_WAIT, expected)).map(|_| ())
+}
+
+/// Wakes up to `count` waiters on `word` (`FUTEX_WAKE`, shared); how many were woken.
+pub fn futex_wake(word: &AtomicU32, count: u32) -> Result<usize, i32> {
+    result(spawn::futex(word, FUTEX_WAKE, count))
+}
+
+const FUTEX_WAIT: usize = 0;
+const FUTEX_WAKE: usize = 1;
+
+/// Ends the whole process (`exit_group`).
+pub fn exit_group(code: i32) -> ! {
+    crate::arch::exit_group(code)
+}
+
+/// The current stack pointer (sparc64: the biased `%sp`, as [`crate::stack`] reports it).
+#[inline(always)]
+#[must_use]
+pub fn current_sp() -> usize {
+    crate::arch::current_sp()
+}
+
+/// The thread pointer register, meaning per arch in the module docs.
+#[must_use]
+pub fn thread_pointer() -> usize {
+    crate::arch::thread_pointer()
+}
