@@ -649,6 +649,10 @@ impl Arch {
     /// | ia64 | Backwards3 layout (5.9–6.6) | own `sys_clone` in `entry.S`, see below |
     /// | microblaze | Backwards3 | `arch/microblaze/Kconfig` `select CLONE_BACKWARDS3` |
     ///
+    /// QEMU's linux-user emulation (`print_clone` in `linux-user/strace.c`) decodes the same
+    /// four layouts from its own `TARGET_CLONE_BACKWARDS*` defines, an independent check of the
+    /// register positions (not of which arch selects which).
+    ///
     /// **ia64** never used `CLONE_BACKWARDS*`; its `sys_clone` stub in `arch/ia64/kernel/entry.S`
     /// is documented as `sys_clone(flags, ustack_base, parent_tidptr, child_tidptr, tls)` and
     /// passes an implied stack size of 16. Up to Linux 5.8 the stub read the arguments in that
