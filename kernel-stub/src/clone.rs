@@ -10,9 +10,12 @@
 //!   `create_new_namespaces`/`create_user_ns` answer on a kernel built without them;
 //! * `CLONE_INTO_CGROUP`: the stub has no cgroup file descriptors, so every `cgroup` fd is
 //!   **EBADF** (`cgroup_css_set_fork`'s answer for a descriptor that is not open);
-//! * a new address space (no `CLONE_VM`): the stub has exactly one, like a no-MMU kernel,
-//!   whose `fork` is **EINVAL** (`kernel/fork.c`, `sys_fork` without `CONFIG_MMU`). The check
-//!   runs after Linux's own validation, so invalid requests still get Linux's errno first;
+//! * a new address space (no `CLONE_VM`): the stub has exactly one. A no-MMU Linux would
+//!   let the child run in the parent's memory (only its `fork` syscall is EINVAL), which breaks
+//!   any fork-style child that uses the parent's stack, so the stub refuses instead, with
+//!   **ENOSYS** ("not implemented": the conformance program turns it into a skip with the
+//!   reason). The check runs after Linux's own validation, so invalid requests still get
+//!   Linux's errno first;
 //! * task table full → **EAGAIN** (Linux's `max_threads` check). It runs after the whole
 //!   validator, so a request that is also invalid in a later Linux check (x86_64 TLS,
 //!   `set_tid`) gets that check's errno instead; Linux would say EAGAIN first.
@@ -28,7 +31,7 @@ use clone_core::validate::{self, Fault, KernelCloneArgs, UserMemory};
 use clone_core::{Errno, Policy};
 
 use crate::arch::{self, ARCH};
-use crate::syscall::{EINVAL, SysResult, errno};
+use crate::syscall::{EINVAL, ENOSYS, SysResult, errno};
 use crate::task::{Kernel, State, Task};
 use crate::{kprintln, uaccess};
 
@@ -97,7 +100,7 @@ pub fn sys_clone(k: &mut Kernel, i: usize, number: u64, args: [u64; 6]) -> SysRe
 fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
     let flags = a.flags;
     if !flags.contains(CloneFlags::VM) {
-        return Err(EINVAL);
+        return Err(ENOSYS);
     }
     if k.full() {
         return Err(EAGAIN);

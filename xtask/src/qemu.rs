@@ -1,19 +1,601 @@
-//! `cargo xtask qemu` (placeholder: being written).
+//! `cargo xtask qemu [--arch x86_64|aarch64|riscv64|all]` and `cargo xtask run`: build the
+//! conformance program for the stub's user region, embed it in the kernel stub, boot the stub
+//! in QEMU and report.
+//!
+//! Each boot is classified the way Asterinas's OSDK does it (style-anchors §2c), with a
+//! timeout that kills QEMU:
+//!
+//! * **passed**: exit status 33 (the stub wrote 0x10 / semihosting 33 / SBI pass) and no
+//!   `FAIL` line;
+//! * **failed**: status 65, or any `case ...: FAIL` line, or a kernel `PANIC`;
+//! * **did not boot**: no `kernel-stub: booted on` banner, or any other status (QEMU's own
+//!   errors are status 1), or the timeout.
+//!
+//! The console log is kept in `target/qemu-logs/<arch>.log`; on failure its tail is printed.
+//! The per-case results are shown side by side with Linux's answer for the same program
+//! (built without the stub's link address and run natively on an x86_64 host, or under
+//! qemu-user for the other arches, where qemu-user's own clone limits show as differences).
 
-/// Arguments (none yet).
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::build::{build_std_with, project_root, sh};
+
+/// The conformance crate and its binary (see `clone-core/conformance/Cargo.toml`).
+const CONFORMANCE_DIR: &str = "clone-core/conformance";
+const CONFORMANCE_BIN: &str = "clone-conformance";
+
+/// Options for `cargo xtask qemu`.
 #[derive(clap::Args)]
-pub struct Args {}
-
-/// Not written yet.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("cargo xtask qemu is not implemented yet")
+pub struct Args {
+    /// Which arch to boot: x86_64, aarch64, riscv64 or all.
+    #[arg(long, default_value = "all")]
+    pub arch: String,
+    /// Seconds before QEMU is killed.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Do not run the program on Linux for the side-by-side table.
+    #[arg(long)]
+    pub no_linux: bool,
+    /// Print the console live while QEMU runs.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
-/// Arguments of the quick-start demo (none yet).
+/// Options for `cargo xtask run`.
 #[derive(clap::Args)]
-pub struct RunArgs {}
+pub struct RunArgs {
+    /// Which arch to boot: x86_64, aarch64 or riscv64.
+    #[arg(long, default_value = "x86_64")]
+    pub arch: String,
+    /// Seconds before QEMU is killed.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+}
 
-/// Not written yet.
-pub fn run_demo(_args: RunArgs) -> anyhow::Result<()> {
-    anyhow::bail!("cargo xtask run is not implemented yet")
+/// An arch the kernel stub runs on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StubArch {
+    /// x86_64 (PVH boot, isa-debug-exit).
+    X86_64,
+    /// aarch64 (`virt`, semihosting exit).
+    Aarch64,
+    /// riscv64 (`virt`, OpenSBI, SBI/sifive_test exit).
+    Riscv64,
+}
+
+impl StubArch {
+    /// Every arch, in report order.
+    pub const ALL: [StubArch; 3] = [StubArch::X86_64, StubArch::Aarch64, StubArch::Riscv64];
+
+    /// The name used in target files, logs and `--arch`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StubArch::X86_64 => "x86_64",
+            StubArch::Aarch64 => "aarch64",
+            StubArch::Riscv64 => "riscv64",
+        }
+    }
+
+    fn parse_list(s: &str) -> Result<Vec<StubArch>> {
+        if s == "all" {
+            return Ok(Self::ALL.to_vec());
+        }
+        s.split(',')
+            .map(|a| {
+                Self::ALL
+                    .into_iter()
+                    .find(|x| x.name() == a.trim())
+                    .with_context(|| format!("unknown arch `{a}` (x86_64, aarch64, riscv64, all)"))
+            })
+            .collect()
+    }
+
+    /// The QEMU command line each arch module documents (`kernel-stub/src/arch/*/mod.rs`).
+    fn qemu(self, kernel: &Path) -> Command {
+        let mut c;
+        match self {
+            StubArch::X86_64 => {
+                c = Command::new("qemu-system-x86_64");
+                c.args(["-machine", "q35", "-m", "128M"]);
+                c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+            }
+            StubArch::Aarch64 => {
+                c = Command::new("qemu-system-aarch64");
+                c.args(["-machine", "virt", "-cpu", "cortex-a72", "-m", "512M"]);
+                c.arg("-semihosting");
+            }
+            StubArch::Riscv64 => {
+                c = Command::new("qemu-system-riscv64");
+                c.args(["-machine", "virt", "-m", "512M", "-bios", "default"]);
+            }
+        }
+        c.args(["-nographic", "-no-reboot", "-kernel"]).arg(kernel);
+        c
+    }
+
+    /// The stub's `USER_IMAGE_BASE` for this arch, read from its arch module so the xtask and
+    /// the kernel cannot disagree.
+    fn user_image_base(self) -> Result<u64> {
+        let path = project_root()
+            .join("kernel-stub/src/arch")
+            .join(self.name())
+            .join("mod.rs");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let value = const_value(&text, "USER_IMAGE_BASE")
+            .with_context(|| format!("no `USER_IMAGE_BASE` in {}", path.display()))?;
+        if let Some(v) = parse_int(&value) {
+            return Ok(v);
+        }
+        if value == "USER_REGION.start" {
+            let region = const_value(&text, "USER_REGION")
+                .with_context(|| format!("no `USER_REGION` in {}", path.display()))?;
+            let start = region.split("..").next().unwrap_or("");
+            if let Some(v) = parse_int(start) {
+                return Ok(v);
+            }
+        }
+        bail!(
+            "cannot read USER_IMAGE_BASE (`{value}`) from {}",
+            path.display()
+        )
+    }
+}
+
+/// The right-hand side of `pub const NAME: <type> = <value>;`.
+fn const_value(text: &str, name: &str) -> Option<String> {
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("pub const {name}:")))?;
+    let rhs = line.split_once('=')?.1;
+    Some(rhs.trim().trim_end_matches(';').trim().to_string())
+}
+
+fn parse_int(s: &str) -> Option<u64> {
+    let s = s.trim().replace('_', "");
+    match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// One case line of the conformance program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseResult {
+    /// `case <name>: pass`.
+    Pass,
+    /// `case <name>: FAIL <details>`.
+    Fail(String),
+    /// `case <name>: skip <reason>`.
+    Skip(String),
+}
+
+impl CaseResult {
+    fn short(&self) -> &'static str {
+        match self {
+            CaseResult::Pass => "pass",
+            CaseResult::Fail(_) => "FAIL",
+            CaseResult::Skip(_) => "skip",
+        }
+    }
+}
+
+/// Parses `case <name>: pass|FAIL ...|skip ...` lines, in order.
+pub fn parse_cases(log: &str) -> Vec<(String, CaseResult)> {
+    log.lines()
+        .filter_map(|l| {
+            let rest = l.trim_end().strip_prefix("case ")?;
+            let (name, verdict) = rest.split_once(": ")?;
+            let r = if verdict == "pass" || verdict.starts_with("pass ") {
+                CaseResult::Pass
+            } else if let Some(d) = verdict.strip_prefix("FAIL") {
+                CaseResult::Fail(d.trim().to_string())
+            } else if let Some(d) = verdict.strip_prefix("skip") {
+                CaseResult::Skip(d.trim().to_string())
+            } else {
+                return None;
+            };
+            Some((name.to_string(), r))
+        })
+        .collect()
+}
+
+/// How one boot ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Status 33 and no failing case.
+    Passed,
+    /// Status 65, a `FAIL` line or a kernel panic.
+    Failed(String),
+    /// No banner, QEMU error, unexpected status or timeout.
+    DidNotBoot(String),
+}
+
+/// The result of booting the stub on one arch.
+#[derive(Clone, Debug)]
+pub struct QemuReport {
+    /// Arch name.
+    pub arch: &'static str,
+    /// Classification.
+    pub outcome: Outcome,
+    /// Case lines from the console.
+    pub cases: Vec<(String, CaseResult)>,
+    /// The `kernel-stub: heap used ...` line, if printed.
+    pub heap_line: Option<String>,
+    /// Where the console log was saved.
+    pub log: PathBuf,
+}
+
+impl QemuReport {
+    /// Did this arch pass?
+    pub fn passed(&self) -> bool {
+        self.outcome == Outcome::Passed
+    }
+}
+
+/// Kills QEMU if the xtask unwinds or times out.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Builds the conformance program at the stub's link address, then the stub around it.
+fn build(arch: StubArch, trace: bool) -> Result<PathBuf> {
+    let sh = sh()?;
+    let base = arch.user_image_base()?;
+    let user_target = format!("{}-linux-user", arch.name());
+    let image_base = format!("-Clink-arg=--image-base={base:#x}");
+    let user = build_std_with(
+        &sh,
+        CONFORMANCE_DIR,
+        CONFORMANCE_BIN,
+        &user_target,
+        &[],
+        &[&image_base],
+        Some("stub"),
+    )?;
+    sh.set_var("KERNEL_STUB_USER_ELF", &user);
+    let features: &[&str] = if trace { &["trace"] } else { &[] };
+    let flavour = if trace { "kernel-trace" } else { "kernel" };
+    build_std_with(
+        &sh,
+        "kernel-stub",
+        "kernel-stub",
+        &format!("{}-kernel-stub", arch.name()),
+        features,
+        &[],
+        Some(flavour),
+    )
+}
+
+/// Boots `kernel`, collecting the console; `live` echoes it as it comes.
+fn boot(arch: StubArch, kernel: &Path, timeout: Duration, live: bool) -> Result<QemuReport> {
+    let mut cmd = arch.qemu(kernel);
+    eprintln!("$ {cmd:?}");
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = KillOnDrop(
+        cmd.spawn()
+            .with_context(|| format!("starting {:?}", cmd.get_program()))?,
+    );
+    let stdout = child.0.stdout.take().context("QEMU stdout")?;
+    let mut stderr = child.0.stderr.take().context("QEMU stderr")?;
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        let mut buf = Vec::new();
+        while matches!(r.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+            let line = String::from_utf8_lossy(&buf).into_owned();
+            buf.clear();
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+
+    let start = Instant::now();
+    let mut log = String::new();
+    let mut status = None;
+    let mut timed_out = false;
+    loop {
+        while let Ok(line) = rx.try_recv() {
+            if live {
+                print!("{}", printable(&line));
+            }
+            log.push_str(&line);
+        }
+        if let Some(s) = child.0.try_wait()? {
+            status = Some(s);
+            break;
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if timed_out {
+        let _ = child.0.kill();
+        let _ = child.0.wait();
+    }
+    let _ = reader.join();
+    while let Ok(line) = rx.try_recv() {
+        if live {
+            print!("{}", printable(&line));
+        }
+        log.push_str(&line);
+    }
+    let qemu_err = err_reader.join().unwrap_or_default();
+    if !qemu_err.is_empty() {
+        log.push_str("\n--- QEMU stderr ---\n");
+        log.push_str(&qemu_err);
+    }
+
+    let log_dir = project_root().join("target").join("qemu-logs");
+    std::fs::create_dir_all(&log_dir)?;
+    let log_path = log_dir.join(format!("{}.log", arch.name()));
+    std::fs::write(&log_path, &log)?;
+
+    let cases = parse_cases(&log);
+    let banner = log.contains("kernel-stub: booted on");
+    let code = status.and_then(|s| s.code());
+    let outcome = if timed_out {
+        Outcome::DidNotBoot(format!("timed out after {} s", timeout.as_secs()))
+    } else if !banner {
+        Outcome::DidNotBoot(format!("no boot banner (QEMU exit status {code:?})"))
+    } else if log.contains("kernel-stub: PANIC") {
+        Outcome::Failed("kernel panic".into())
+    } else if let Some((name, _)) = cases.iter().find(|(_, r)| matches!(r, CaseResult::Fail(_))) {
+        Outcome::Failed(format!("case {name} failed"))
+    } else {
+        match code {
+            Some(33) => Outcome::Passed,
+            Some(65) => Outcome::Failed("the stub reported failure (status 65)".into()),
+            other => Outcome::DidNotBoot(format!("unexpected QEMU exit status {other:?}")),
+        }
+    };
+    let heap_line = log
+        .lines()
+        .find(|l| l.starts_with("kernel-stub: heap used"))
+        .map(str::to_string);
+    Ok(QemuReport {
+        arch: arch.name(),
+        outcome,
+        cases,
+        heap_line,
+        log: log_path,
+    })
+}
+
+/// Strips the terminal control sequences SeaBIOS/OpenSBI print.
+fn printable(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                while let Some(&n) = chars.peek() {
+                    chars.next();
+                    if n.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c == '\r' {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Runs the same program (linked normally) on Linux: natively when the host is this arch,
+/// else under qemu-user. `None` when that is not possible here.
+fn linux_cases(arch: StubArch) -> Option<(String, Vec<(String, CaseResult)>)> {
+    let sh = sh().ok()?;
+    let target = format!("{}-linux-user", arch.name());
+    let exe = build_std_with(
+        &sh,
+        CONFORMANCE_DIR,
+        CONFORMANCE_BIN,
+        &target,
+        &[],
+        &[],
+        None,
+    )
+    .ok()?;
+    let native = std::env::consts::ARCH == arch.name();
+    let (how, out) = if native {
+        ("native Linux", Command::new(&exe).output().ok()?)
+    } else {
+        let runner = format!("qemu-{}-static", arch.name());
+        let out = Command::new(&runner).arg(&exe).output().ok()?;
+        ("Linux via qemu-user", out)
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some((how.to_string(), parse_cases(&text)))
+}
+
+/// Prints one arch's result and the side-by-side table.
+fn print_report(r: &QemuReport, linux: Option<&(String, Vec<(String, CaseResult)>)>) {
+    let verdict = match &r.outcome {
+        Outcome::Passed => "passed".to_string(),
+        Outcome::Failed(why) => format!("FAILED: {why}"),
+        Outcome::DidNotBoot(why) => format!("DID NOT BOOT: {why}"),
+    };
+    println!("\n== kernel-stub on {}: {verdict}", r.arch);
+    if let Some(h) = &r.heap_line {
+        println!("   {h}");
+    }
+    if !r.passed() {
+        let log = std::fs::read_to_string(&r.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        println!("   console log: {} (last 25 lines)", r.log.display());
+        for l in &lines[lines.len().saturating_sub(25)..] {
+            println!("   | {}", printable(l));
+        }
+    }
+    let stub: BTreeMap<&str, &CaseResult> = r.cases.iter().map(|(n, c)| (n.as_str(), c)).collect();
+    let linux_map: BTreeMap<&str, &CaseResult> = linux
+        .map(|(_, cs)| cs.iter().map(|(n, c)| (n.as_str(), c)).collect())
+        .unwrap_or_default();
+    let mut names: Vec<&str> = r.cases.iter().map(|(n, _)| n.as_str()).collect();
+    if let Some((_, cs)) = linux {
+        for (n, _) in cs {
+            if !stub.contains_key(n.as_str()) {
+                names.push(n);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(4).max(4);
+    let linux_head = linux.map_or("Linux (not run)", |(how, _)| how.as_str());
+    println!("   {:width$}  {:>6}  {:>6}", "case", "stub", "Linux");
+    let mut diffs = Vec::new();
+    for n in &names {
+        let s = stub.get(n).map_or("-", |c| c.short());
+        let l = linux_map.get(n).map_or("-", |c| c.short());
+        let mark = if linux.is_some() && s != l {
+            "  <- differs"
+        } else {
+            ""
+        };
+        println!("   {n:width$}  {s:>6}  {l:>6}{mark}");
+        if linux.is_some() && s != l {
+            let detail = |c: Option<&&CaseResult>| match c {
+                Some(CaseResult::Fail(d)) | Some(CaseResult::Skip(d)) => d.clone(),
+                _ => String::new(),
+            };
+            diffs.push(format!(
+                "{n}: stub {s} {} / Linux {l} {}",
+                detail(stub.get(n)),
+                detail(linux_map.get(n))
+            ));
+        }
+    }
+    println!("   (Linux column: {linux_head})");
+    if diffs.is_empty() {
+        if linux.is_some() {
+            println!("   no differences from Linux");
+        }
+    } else {
+        println!("   differences from Linux ({}):", diffs.len());
+        for d in diffs {
+            println!("     - {d}");
+        }
+    }
+}
+
+/// Builds and boots the given arches; prints everything; returns the reports.
+fn run_arches(
+    arches: &[StubArch],
+    timeout: Duration,
+    linux: bool,
+    live: bool,
+) -> Result<Vec<QemuReport>> {
+    let mut reports = Vec::new();
+    for &arch in arches {
+        let report = match build(arch, false) {
+            Ok(kernel) => boot(arch, &kernel, timeout, live)?,
+            Err(e) => QemuReport {
+                arch: arch.name(),
+                outcome: Outcome::DidNotBoot(format!("build failed: {e:#}")),
+                cases: Vec::new(),
+                heap_line: None,
+                log: PathBuf::new(),
+            },
+        };
+        let linux_result = if linux { linux_cases(arch) } else { None };
+        print_report(&report, linux_result.as_ref());
+        reports.push(report);
+    }
+    println!("\n== summary");
+    for r in &reports {
+        let v = match &r.outcome {
+            Outcome::Passed => "passed".to_string(),
+            Outcome::Failed(w) => format!("FAILED ({w})"),
+            Outcome::DidNotBoot(w) => format!("did not boot ({w})"),
+        };
+        let pass = r
+            .cases
+            .iter()
+            .filter(|(_, c)| *c == CaseResult::Pass)
+            .count();
+        println!("   {:8} {v}, {pass}/{} cases pass", r.arch, r.cases.len());
+    }
+    Ok(reports)
+}
+
+/// `cargo xtask qemu`.
+pub fn run(args: Args) -> Result<()> {
+    let arches = StubArch::parse_list(&args.arch)?;
+    let reports = run_arches(
+        &arches,
+        Duration::from_secs(args.timeout),
+        !args.no_linux,
+        args.verbose,
+    )?;
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| r.arch)
+        .collect();
+    if !failed.is_empty() {
+        bail!("kernel stub failed on: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+/// For `cargo xtask test`: every arch, no Linux comparison, no live console.
+pub fn run_all_for_test() -> Result<Vec<QemuReport>> {
+    run_arches(&StubArch::ALL, Duration::from_secs(60), false, false)
+}
+
+/// `cargo xtask run`: the quick-start demo. Boots the stub built with its `trace` feature,
+/// which prints one line per clone and per exit (tid, stack, TLS, futex wake), and shows the
+/// console live.
+pub fn run_demo(args: RunArgs) -> Result<()> {
+    let arches = StubArch::parse_list(&args.arch)?;
+    let [arch] = arches[..] else {
+        bail!("`cargo xtask run` boots one arch; use `cargo xtask qemu --arch all` for all");
+    };
+    println!(
+        "Building the conformance program and the kernel stub for {}...",
+        arch.name()
+    );
+    let kernel = build(arch, true)?;
+    println!(
+        "\nBooting the stub in QEMU. Every clone and exit is traced by the kernel:\n\
+         `clone: parent tid P -> child tid C` with the child's stack and TLS, and\n\
+         `exit:  tid C status S, futex wake N` when the child's CLONE_CHILD_CLEARTID slot\n\
+         is cleared and its joiner woken. `case ...` lines come from the user program.\n"
+    );
+    let report = boot(arch, &kernel, Duration::from_secs(args.timeout), true)?;
+    print_report(&report, None);
+    if !report.passed() {
+        bail!("the demo did not pass on {}", arch.name());
+    }
+    Ok(())
 }
