@@ -20,8 +20,9 @@
 //! * `-m 512M` (at least 384 MiB): RAM is 0x8000_0000..0xa000_0000 and [`USER_REGION`] is
 //!   0x8800_0000..0x9000_0000.
 //! * [`exit_qemu`] writes `virt`'s sifive_test device at 0x10_0000 (qemu-exit's RISCV64
-//!   backend); OpenSBI's PMP leaves it accessible from S-mode (checked under QEMU 10.0 with
-//!   its bundled OpenSBI).
+//!   backend). OpenSBI keeps it reachable from S-mode: QEMU 10.0's bundled OpenSBI v1.5 lists
+//!   `0x100000-0x100fff ... S/U: (R,W)` as Domain0 Region00 in its boot banner, and the stub's
+//!   pass/fail exits were checked to give host status 33/65 there.
 //!
 //! Memory model: Sv39 paging with an identity map (see `mmu.rs`) so that U-mode can reach
 //! only [`USER_REGION`]; with satp = bare, OpenSBI's PMP would let user code write the kernel.
