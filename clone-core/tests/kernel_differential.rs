@@ -900,8 +900,7 @@ mod imp {
         }
     }
 
-    /// Runs every phase in this (worker) process and returns the number of disagreements.
-    fn worker(privileged: bool, seed: u64, cg: u64) -> u64 {
+    fn block_signals() {
         // Exit signals of children are really delivered to the worker: block them all.
         // SAFETY: plain sigprocmask with a full set.
         unsafe {
@@ -909,34 +908,57 @@ mod imp {
             libc::sigfillset(&mut set);
             libc::sigprocmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
         }
-        let who = if privileged { "root" } else { "uid 65534" };
-        let w = Worker {
-            arena: Arena::new(),
-            policy: host_policy(privileged),
-        };
-        let a = w.arena;
+    }
+
+    fn print_policy(who: &str, p: &Policy) {
         println!(
             "  [{who}] policy: linux {} cap_sys_admin={} pid_ns_level={} pid_max={} \
-             pid_ns_init={} namespaces={}",
-            w.policy.linux,
-            w.policy.cap_sys_admin,
-            w.policy.pid_ns_level,
-            w.policy.pid_max,
-            w.policy.pid_ns_init,
-            w.policy.namespaces_configured
+             pid_ns_init={} pid_ns_for_children_differs={} namespaces={}",
+            p.linux,
+            p.cap_sys_admin,
+            p.pid_ns_level,
+            p.pid_max,
+            p.pid_ns_init,
+            p.pid_ns_for_children_differs,
+            p.namespaces_configured
         );
+    }
+
+    fn new_phase(name: &'static str) -> Phase {
+        Phase {
+            name,
+            ran: 0,
+            accepted: 0,
+            disagreements: 0,
+            details: Vec::new(),
+            rules: [0; Rule::ALL.len()],
+        }
+    }
+
+    fn print_rules(who: &str, hit: &[u64]) {
+        let mut line = String::new();
+        for (r, n) in Rule::ALL.iter().zip(hit) {
+            if *n > 0 {
+                let _ = write!(line, " {r}={n}");
+            }
+        }
+        println!("  [{who}] agreed refusals per rule:{line}");
+    }
+
+    /// Runs every phase in this (worker) process and returns the number of disagreements.
+    fn worker(who: &str, policy: Policy, seed: u64, cg: u64, full: bool) -> u64 {
+        block_signals();
+        let w = Worker {
+            arena: Arena::new(),
+            policy,
+        };
+        let a = w.arena;
+        print_policy(who, &w.policy);
         let mut total = 0;
         let mut hit = [0u64; Rule::ALL.len()];
         let mut run_phase = |name: &'static str, cases: &mut dyn Iterator<Item = Case>| {
             let start = std::time::Instant::now();
-            let mut p = Phase {
-                name,
-                ran: 0,
-                accepted: 0,
-                disagreements: 0,
-                details: Vec::new(),
-                rules: [0; Rule::ALL.len()],
-            };
+            let mut p = new_phase(name);
             for c in cases {
                 w.run(&c, &mut p);
             }
@@ -948,18 +970,29 @@ mod imp {
             }
         };
 
+        let dims: &[CloneFlags] = if full {
+            &LEGACY_DIMS
+        } else {
+            &LEGACY_DIMS[..12]
+        };
         run_phase(
             "legacy power set",
-            &mut power_set(&LEGACY_DIMS).map(|f| legacy(&a, f | 17)),
+            &mut power_set(dims).map(|f| legacy(&a, f | 17)),
         );
         let mut rng = Rng(seed);
+        let n_random = if full { 20_000 } else { 2_000 };
         run_phase(
             "legacy random words",
-            &mut (0..20_000).map(|_| random_legacy(&a, &mut rng)),
+            &mut (0..n_random).map(|_| random_legacy(&a, &mut rng)),
         );
+        let dims: &[CloneFlags] = if full {
+            &CLONE3_DIMS
+        } else {
+            &CLONE3_DIMS[..12]
+        };
         run_phase(
             "clone3 power set",
-            &mut power_set(&CLONE3_DIMS).flat_map(|f| {
+            &mut power_set(dims).flat_map(|f| {
                 [0u64, 17]
                     .into_iter()
                     .map(move |es| case3(c3(&a, f, es, cg)))
@@ -970,14 +1003,234 @@ mod imp {
         let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
         run_phase(
             "clone3 random structs",
-            &mut (0..20_000).map(|_| random_clone3(&a, &mut rng, cg, pid_max)),
+            &mut (0..n_random).map(|_| random_clone3(&a, &mut rng, cg, pid_max)),
         );
-        let mut line = String::new();
-        for (r, n) in Rule::ALL.iter().zip(hit) {
-            let _ = write!(line, " {r}={n}");
-        }
-        println!("  [{who}] agreed refusals per rule:{line}");
+        print_rules(who, &hit);
         total
+    }
+
+    /// Flags that take part in the pid-namespace rules, for the per-case phase.
+    const PIDNS_DIMS: [CloneFlags; 10] = [
+        C::VM,
+        C::FS,
+        C::SIGHAND,
+        C::THREAD,
+        C::PARENT,
+        C::PIDFD,
+        C::NEWPID,
+        C::NEWUSER,
+        C::NEWNS,
+        C::SETTLS,
+    ];
+
+    /// After `unshare(CLONE_NEWPID)` the first child becomes the new namespace's init, and once
+    /// it exits the namespace refuses new pids (ENOMEM), so every case gets a fresh process
+    /// that unshares and issues that one case.
+    fn after_unshare_worker(who: &str, seed: u64, cg: u64) -> u64 {
+        block_signals();
+        let arena = Arena::new();
+        let a = arena;
+        let pid_max = host_policy(true).pid_max;
+        let mut cases: Vec<Case> = power_set(&PIDNS_DIMS).map(|f| legacy(&a, f | 17)).collect();
+        cases.extend(
+            power_set(&PIDNS_DIMS).flat_map(|f| [0u64, 17].map(|es| case3(c3(&a, f, es, cg)))),
+        );
+        cases.extend(special_cases(&a, cg, pid_max));
+        let mut rng = Rng(seed ^ 0x5151);
+        cases.extend((0..1000).map(|_| random_clone3(&a, &mut rng, cg, pid_max)));
+        let mut p = new_phase("fresh pid ns per case");
+        let start = std::time::Instant::now();
+        for (i, c) in cases.iter().enumerate() {
+            let first = i == 0;
+            // SAFETY: fork; the child runs one case and _exits.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork");
+            if pid == 0 {
+                // SAFETY: unshare in the single-threaded child.
+                assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWPID) }, 0);
+                let w = Worker {
+                    arena,
+                    policy: host_policy(true),
+                };
+                if first {
+                    print_policy(who, &w.policy);
+                }
+                let mut one = new_phase("one");
+                w.run(c, &mut one);
+                for d in &one.details {
+                    println!("    DISAGREE {d}");
+                }
+                let code = if one.disagreements > 0 {
+                    2
+                } else if one.accepted > 0 {
+                    0
+                } else {
+                    10 + one.rules.iter().position(|&n| n > 0).unwrap_or(0) as i32
+                };
+                // SAFETY: leave the per-case child.
+                unsafe { libc::_exit(code) };
+            }
+            loop {
+                let mut st = 0;
+                // SAFETY: waitpid on our own children (the case process and any CLONE_PARENT
+                // child it made).
+                let r = unsafe { libc::waitpid(-1, &mut st, libc::__WALL) };
+                assert!(r > 0, "waitpid");
+                if r != pid {
+                    continue;
+                }
+                p.ran += 1;
+                match libc::WIFEXITED(st).then(|| libc::WEXITSTATUS(st)) {
+                    Some(0) => p.accepted += 1,
+                    Some(n) if n >= 10 => {
+                        if let Some(slot) = p.rules.get_mut(n as usize - 10) {
+                            *slot += 1;
+                        }
+                    }
+                    _ => p.disagreements += 1,
+                }
+                break;
+            }
+        }
+        // Drain CLONE_PARENT children still exiting.
+        // SAFETY: waitpid on our own children.
+        while unsafe { libc::waitpid(-1, core::ptr::null_mut(), libc::__WALL) } > 0 {}
+        print_phase(who, &p);
+        println!("      ({:.1}s)", start.elapsed().as_secs_f64());
+        print_rules(who, &p.rules);
+        p.disagreements
+    }
+
+    #[derive(Copy, Clone, PartialEq, Eq)]
+    enum Setup {
+        Root,
+        Unprivileged,
+        PidNsInit,
+        AfterUnsharePid,
+        Chrooted,
+        DeepestPidNs,
+    }
+
+    impl Setup {
+        fn who(self) -> &'static str {
+            match self {
+                Setup::Root => "root",
+                Setup::Unprivileged => "uid 65534",
+                Setup::PidNsInit => "root, pid-ns init",
+                Setup::AfterUnsharePid => "root, after unshare(NEWPID)",
+                Setup::Chrooted => "root, chrooted",
+                Setup::DeepestPidNs => "root, pid ns level 32",
+            }
+        }
+    }
+
+    /// Runs `f` in a forked child, reaps it (and any other child), returns 1 if it failed.
+    fn in_child(f: impl FnOnce() -> u64) -> u64 {
+        // SAFETY: fork in a single-threaded process.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            let bad = f();
+            // SAFETY: leave the child.
+            unsafe { libc::_exit(if bad == 0 { 0 } else { 1 }) };
+        }
+        let mut status = 1;
+        loop {
+            let mut st = 0;
+            // SAFETY: waitpid on our own children.
+            let r = unsafe { libc::waitpid(-1, &mut st, libc::__WALL) };
+            if r < 0 {
+                break;
+            }
+            if r == child {
+                status = st;
+            }
+        }
+        u64::from(!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0))
+    }
+
+    /// Runs `setup`'s cases in a child of this process (the child's own children made with
+    /// `CLONE_PARENT` are ours to reap); returns whether everything agreed.
+    fn run_setup(setup: Setup, seed: u64, cg: u64) -> bool {
+        let who = setup.who();
+        // SAFETY: fork in a single-threaded test binary (harness = false).
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork");
+        if pid == 0 {
+            let bad = match setup {
+                Setup::Root => worker(who, host_policy(true), seed, cg, true),
+                Setup::Unprivileged => {
+                    // SAFETY: dropping privileges in the child; results checked.
+                    unsafe {
+                        assert_eq!(libc::setgroups(0, core::ptr::null()), 0);
+                        assert_eq!(libc::setgid(65534), 0);
+                        assert_eq!(libc::setuid(65534), 0);
+                    }
+                    worker(who, host_policy(false), seed, cg, true)
+                }
+                Setup::PidNsInit => {
+                    // SAFETY: unshare, then fork: the grandchild is pid 1 of the new namespace.
+                    assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWPID) }, 0);
+                    // SAFETY: as above.
+                    in_child(|| worker(who, host_policy(true), seed, cg, true))
+                }
+                Setup::AfterUnsharePid => after_unshare_worker(who, seed, cg),
+                Setup::Chrooted => {
+                    // create_user_ns refuses a chrooted caller (current_chrooted) with EPERM,
+                    // root included. /proc is read before the chroot.
+                    let mut policy = host_policy(true);
+                    policy.user_ns_allowed = false;
+                    let dir = c"/tmp";
+                    // SAFETY: chroot in the worker child.
+                    assert_eq!(unsafe { libc::chroot(dir.as_ptr()) }, 0);
+                    worker(who, policy, seed, cg, false)
+                }
+                Setup::DeepestPidNs => {
+                    // Nest pid namespaces down to MAX_PID_NS_LEVEL (32): one more
+                    // CLONE_NEWPID is ENOSPC (create_pid_namespace).
+                    fn descend(who: &str, seed: u64, cg: u64) -> u64 {
+                        let policy = host_policy(true);
+                        if policy.pid_ns_level >= 32 {
+                            return worker(who, policy, seed, cg, false);
+                        }
+                        // SAFETY: unshare in a single-threaded process.
+                        assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWPID) }, 0);
+                        in_child(|| descend(who, seed, cg))
+                    }
+                    descend(who, seed, cg)
+                }
+            };
+            // SAFETY: leave the worker without running the parent's atexit handlers.
+            unsafe { libc::_exit(if bad == 0 { 0 } else { 1 }) };
+        }
+        // Reap the worker and everything re-parented to us (CLONE_PARENT children).
+        let mut worker_status = None;
+        let mut reaped_others = 0u64;
+        loop {
+            let mut st = 0;
+            // SAFETY: waitpid on our own children.
+            let r = unsafe { libc::waitpid(-1, &mut st, libc::__WALL) };
+            if r < 0 {
+                break;
+            }
+            if r == pid {
+                worker_status = Some(st);
+            } else {
+                reaped_others += 1;
+            }
+        }
+        println!("  [{who}] reaped {reaped_others} CLONE_PARENT children");
+        match worker_status {
+            Some(st) if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 => true,
+            Some(st) => {
+                println!("  [{who}] worker failed (status {st:#x})");
+                false
+            }
+            None => {
+                println!("  [{who}] worker vanished");
+                false
+            }
+        }
     }
 
     pub fn main() {
@@ -1012,52 +1265,15 @@ mod imp {
             "need a cgroup2 mount for CLONE_INTO_CGROUP cases"
         );
         let mut failed = false;
-        for privileged in [true, false] {
-            // SAFETY: fork in a single-threaded test binary (harness = false).
-            let pid = unsafe { libc::fork() };
-            assert!(pid >= 0, "fork");
-            if pid == 0 {
-                if !privileged {
-                    // SAFETY: dropping privileges in the child; results checked.
-                    unsafe {
-                        assert_eq!(libc::setgroups(0, core::ptr::null()), 0);
-                        assert_eq!(libc::setgid(65534), 0);
-                        assert_eq!(libc::setuid(65534), 0);
-                    }
-                }
-                let bad = worker(privileged, seed, cg as u64);
-                // SAFETY: leave the worker without running the parent's atexit handlers.
-                unsafe { libc::_exit(if bad == 0 { 0 } else { 1 }) };
-            }
-            // Reap the worker and everything re-parented to us (CLONE_PARENT children).
-            let mut worker_status = None;
-            let mut reaped_others = 0u64;
-            loop {
-                let mut st = 0;
-                // SAFETY: waitpid on our own children.
-                let r = unsafe { libc::waitpid(-1, &mut st, libc::__WALL) };
-                if r < 0 {
-                    break;
-                }
-                if r == pid {
-                    worker_status = Some(st);
-                } else {
-                    reaped_others += 1;
-                }
-            }
-            let who = if privileged { "root" } else { "uid 65534" };
-            println!("  [{who}] reaped {reaped_others} CLONE_PARENT children");
-            match worker_status {
-                Some(st) if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 => {}
-                Some(st) => {
-                    println!("  [{who}] worker failed (status {st:#x})");
-                    failed = true;
-                }
-                None => {
-                    println!("  [{who}] worker vanished");
-                    failed = true;
-                }
-            }
+        for setup in [
+            Setup::Root,
+            Setup::Unprivileged,
+            Setup::PidNsInit,
+            Setup::AfterUnsharePid,
+            Setup::Chrooted,
+            Setup::DeepestPidNs,
+        ] {
+            failed |= !run_setup(setup, seed, cg as u64);
         }
         if failed {
             println!("kernel_differential: FAILED (disagreements above)");
