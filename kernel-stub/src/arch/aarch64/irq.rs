@@ -9,7 +9,8 @@
 //! (IHI 0048B, 4.1.2 and 4.1.3). The kernel keeps PSTATE.I set, so the IRQ is only taken while
 //! EL0 runs (then `run_user` calls [`handle`]) or noticed after `wfi` in `idle`.
 
-use core::arch::asm;
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{CNTFRQ_EL0, CNTV_CTL_EL0, CNTV_TVAL_EL0, Readable, Writeable};
 
 const GICD: usize = 0x0800_0000;
 const GICC: usize = 0x0801_0000;
@@ -55,29 +56,14 @@ pub fn init() {
 
 /// Sets the virtual timer to fire one tick from now (CNTV_TVAL_EL0) and enables it unmasked.
 fn arm_timer() {
-    let freq: u64;
-    // SAFETY: CNTFRQ_EL0 is readable at EL1; CNTV_TVAL_EL0/CNTV_CTL_EL0 are the EL1 virtual
-    // timer's registers, writable at EL1 (no EL2 traps configured). Writing them only moves
-    // the timer's deadline and clears its interrupt condition.
-    unsafe {
-        asm!("mrs {}, cntfrq_el0", out(reg) freq, options(nomem, nostack, preserves_flags));
-        asm!(
-            "msr cntv_tval_el0, {tval}",
-            "msr cntv_ctl_el0, {ctl}",
-            "isb",
-            tval = in(reg) freq / TICK_HZ,
-            ctl = in(reg) 1u64, // ENABLE=1, IMASK=0.
-            options(nostack, preserves_flags),
-        );
-    }
+    CNTV_TVAL_EL0.set(CNTFRQ_EL0.get() / TICK_HZ);
+    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);
+    barrier::isb(barrier::SY);
 }
 
 /// Is the virtual timer's condition met (CNTV_CTL_EL0.ISTATUS)?
 pub fn timer_pending() -> bool {
-    let ctl: u64;
-    // SAFETY: reading CNTV_CTL_EL0 at EL1 has no side effects.
-    unsafe { asm!("mrs {}, cntv_ctl_el0", out(reg) ctl, options(nomem, nostack, preserves_flags)) };
-    ctl & (1 << 2) != 0
+    CNTV_CTL_EL0.is_set(CNTV_CTL_EL0::ISTATUS)
 }
 
 /// Acknowledges the pending interrupt, re-arms the tick if it was the timer, signals end of

@@ -36,10 +36,14 @@
 mod irq;
 mod mmu;
 
-use core::arch::{asm, global_asm};
+use core::arch::global_asm;
 use core::mem::offset_of;
 use core::ops::Range;
 
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{
+    CNTKCTL_EL1, CPACR_EL1, ESR_EL1, FAR_EL1, Readable, VBAR_EL1, Writeable,
+};
 use clone_core::{Arch, Errno};
 
 /// The architecture the kernel serves.
@@ -184,33 +188,18 @@ unsafe extern "C" {
     static __arch_vectors: u8;
 }
 
-/// CPACR_EL1.FPEN = 0b11: no FP/SIMD traps at EL0 or EL1 (user code uses NEON; the trap path
-/// saves q0..q31 with FP instructions).
-const CPACR_FPEN_ALL: u64 = 0b11 << 20;
-
-/// CNTKCTL_EL1.EL0VCTEN | EL0PCTEN: EL0 may read the counters, as on Linux (the vDSO does).
-const CNTKCTL_EL0_COUNTERS: u64 = 0b11;
-
 /// Sets up the MMU, exception vectors, FP access, console and the preemption timer.
 /// Called once by `kmain` before anything else.
 pub fn init() {
     // SAFETY: called once at boot on the only core, before any other memory user; the map
     // built by `mmu::enable` is the identity over everything the kernel touches.
     unsafe { mmu::enable() };
-    // SAFETY: `__arch_vectors` is the 2 KiB-aligned table in trap.s; writing VBAR_EL1,
-    // CPACR_EL1 and CNTKCTL_EL1 only changes how later exceptions and EL0 accesses behave.
-    unsafe {
-        asm!(
-            "msr vbar_el1, {vbar}",
-            "msr cpacr_el1, {cpacr}",
-            "msr cntkctl_el1, {cntkctl}",
-            "isb",
-            vbar = in(reg) &raw const __arch_vectors as u64,
-            cpacr = in(reg) CPACR_FPEN_ALL,
-            cntkctl = in(reg) CNTKCTL_EL0_COUNTERS,
-            options(nostack, preserves_flags),
-        );
-    }
+    VBAR_EL1.set(&raw const __arch_vectors as u64);
+    // No FP/SIMD traps at EL0 or EL1: user code uses NEON, and trap.s moves q0..q31.
+    CPACR_EL1.write(CPACR_EL1::FPEN::TrapNothing);
+    // EL0 may read the counters, as on Linux (the vDSO does); the timers stay EL1-only.
+    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::TrappedNone + CNTKCTL_EL1::EL0PCTEN::TrappedNone);
+    barrier::isb(barrier::SY);
     // SAFETY: UART_CR is the PL011 control register of QEMU `virt` (identity-mapped Device);
     // enabling the UART has no effect besides letting it transmit.
     unsafe { core::ptr::write_volatile(UART_CR as *mut u32, UART_CR_ENABLE) };
@@ -266,28 +255,23 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     }
 }
 
-/// Decodes ESR_EL1 after a synchronous exception from EL0 (ARM ARM D17.2.37, EC values).
+/// Decodes ESR_EL1.EC after a synchronous exception from EL0 (ARM ARM, ESR_EL1 EC values).
 fn classify_sync(frame: &TrapFrame) -> TrapCause {
-    let esr: u64;
-    let far: u64;
-    // SAFETY: reading ESR_EL1/FAR_EL1 has no side effects; they still describe the exception
-    // just taken because the kernel runs with interrupts masked.
-    unsafe {
-        asm!("mrs {}, esr_el1", out(reg) esr, options(nomem, nostack, preserves_flags));
-        asm!("mrs {}, far_el1", out(reg) far, options(nomem, nostack, preserves_flags));
-    }
+    use ESR_EL1::EC::Value as Ec;
+    // ESR_EL1/FAR_EL1 still describe the exception just taken: IRQs are masked in the kernel.
+    let far = FAR_EL1.get();
     let pc = frame.pc;
-    let (addr, what) = match esr >> 26 {
-        0x15 => return TrapCause::Syscall,
-        0x00 => (pc, "undefined instruction"),
-        0x0e => (pc, "illegal execution state"),
-        0x18 => (pc, "trapped system register access"),
-        0x20 => (far, "instruction abort"),
-        0x22 => (far, "pc alignment fault"),
-        0x24 => (far, "data abort"),
-        0x26 => (frame.sp, "sp alignment fault"),
-        0x2c => (pc, "floating-point exception"),
-        0x3c => (pc, "breakpoint (brk)"),
+    let (addr, what) = match ESR_EL1.read_as_enum(ESR_EL1::EC) {
+        Some(Ec::SVC64) => return TrapCause::Syscall,
+        Some(Ec::Unknown) => (pc, "undefined instruction"),
+        Some(Ec::IllegalExecutionState) => (pc, "illegal execution state"),
+        Some(Ec::TrappedMsrMrs) => (pc, "trapped system register access"),
+        Some(Ec::InstrAbortLowerEL) => (far, "instruction abort"),
+        Some(Ec::PCAlignmentFault) => (far, "pc alignment fault"),
+        Some(Ec::DataAbortLowerEL) => (far, "data abort"),
+        Some(Ec::SPAlignmentFault) => (frame.sp, "sp alignment fault"),
+        Some(Ec::TrappedFP64) => (pc, "floating-point exception"),
+        Some(Ec::Brk64) => (pc, "breakpoint (brk)"),
         _ => (pc, "unexpected synchronous exception"),
     };
     TrapCause::Fault { pc, addr, what }
@@ -296,9 +280,9 @@ fn classify_sync(frame: &TrapFrame) -> TrapCause {
 /// Waits for an interrupt (nothing runnable). The timer interrupt, if that is what woke the
 /// core, is acknowledged and re-armed here; IRQs stay masked in the kernel.
 pub fn idle() {
-    // SAFETY: `wfi` only waits; with PSTATE.I set the pending IRQ wakes the core without being
-    // taken, and `irq::handle` acknowledges it below.
-    unsafe { asm!("dsb sy", "wfi", options(nostack, preserves_flags)) };
+    // With PSTATE.I set, a pending IRQ wakes `wfi` without being taken; it is handled below.
+    barrier::dsb(barrier::SY);
+    aarch64_cpu::asm::wfi();
     if irq::timer_pending() {
         irq::handle();
     }

@@ -39,6 +39,7 @@ use core::mem::offset_of;
 use core::ops::Range;
 
 use clone_core::{Arch, Errno};
+use riscv::register::{scause, scounteren, sie, sip, sstatus, stval, stvec, time};
 
 /// The architecture the kernel serves.
 pub const ARCH: Arch = Arch::Riscv64;
@@ -180,19 +181,8 @@ unsafe extern "C" {
     static __arch_kernel_trap: u8;
 }
 
-/// sstatus.FS = Initial (bits 14:13 = 0b01): FP usable in S-mode (the trap path saves f-regs).
-const SSTATUS_FS_INITIAL: u64 = 1 << 13;
-/// sstatus.SUM: S-mode may load/store U pages (the kernel copies to and from user memory).
-const SSTATUS_SUM: u64 = 1 << 18;
-/// sie.STIE: supervisor timer interrupt enable.
-const SIE_STIE: u64 = 1 << 5;
-/// scounteren.TM only: U-mode may read `time` (`rdtime`) but not cycle/instret, the value Linux
-/// writes in `pmu_sbi_starting_cpu` (drivers/perf/riscv_pmu_sbi.c).
-const SCOUNTEREN_TM: u64 = 1 << 1;
-/// scause interrupt bit.
-const SCAUSE_INTERRUPT: u64 = 1 << 63;
 /// scause code of the supervisor timer interrupt.
-const IRQ_S_TIMER: u64 = 5;
+const IRQ_S_TIMER: usize = 5;
 
 /// `virt`'s timebase (the `timebase-frequency` of its device tree, QEMU `hw/riscv/virt.c`).
 const TIMEBASE_HZ: u64 = 10_000_000;
@@ -206,21 +196,20 @@ pub fn init() {
     // built by `mmu::enable` is the identity over everything the kernel touches.
     unsafe { mmu::enable() };
     // SAFETY: `__arch_kernel_trap` is the 4-byte aligned S-mode trap entry in trap.s (direct
-    // mode). FS and SUM only widen what S-mode may do; STIE only enables the timer source,
-    // which cannot fire in the kernel because sstatus.SIE stays 0; scounteren only lets U-mode
-    // read the `time` counter.
+    // mode). sstatus.FS = Initial makes FP usable in S-mode (trap.s saves the user's f-regs);
+    // SUM lets the kernel copy to and from U pages; STIE only enables the timer source, which
+    // cannot fire in the kernel because sstatus.SIE stays 0; scounteren.TM alone lets U-mode
+    // read `time` but not cycle/instret, the value Linux writes in `pmu_sbi_starting_cpu`
+    // (drivers/perf/riscv_pmu_sbi.c).
     unsafe {
-        asm!(
-            "csrw stvec, {stvec}",
-            "csrs sstatus, {sstatus}",
-            "csrs sie, {sie}",
-            "csrw scounteren, {scounteren}",
-            stvec = in(reg) &raw const __arch_kernel_trap as u64,
-            sstatus = in(reg) SSTATUS_FS_INITIAL | SSTATUS_SUM,
-            sie = in(reg) SIE_STIE,
-            scounteren = in(reg) SCOUNTEREN_TM,
-            options(nostack, preserves_flags),
-        );
+        stvec::write(stvec::Stvec::new(
+            &raw const __arch_kernel_trap as usize,
+            stvec::TrapMode::Direct,
+        ));
+        sstatus::set_fs(sstatus::FS::Initial);
+        sstatus::set_sum();
+        sie::set_stimer();
+        scounteren::set_tm();
     }
     arm_timer();
 }
@@ -251,17 +240,12 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     // cannot corrupt the kernel; `__arch_run_user` restores ra, sp, gp, tp and s0..s11 before
     // it returns.
     unsafe { __arch_run_user(frame) };
-    let scause: u64;
-    let stval: u64;
-    // SAFETY: reading scause/stval has no side effects; they still describe the trap just
-    // taken because sstatus.SIE is 0 in the kernel.
-    unsafe {
-        asm!("csrr {}, scause", out(reg) scause, options(nomem, nostack, preserves_flags));
-        asm!("csrr {}, stval", out(reg) stval, options(nomem, nostack, preserves_flags));
-    }
+    // scause/stval still describe the trap just taken: sstatus.SIE is 0 in the kernel.
+    let scause = scause::read();
+    let stval = stval::read() as u64;
     let pc = frame.pc;
-    if scause & SCAUSE_INTERRUPT != 0 {
-        if scause & !SCAUSE_INTERRUPT == IRQ_S_TIMER {
+    if scause.is_interrupt() {
+        if scause.code() == IRQ_S_TIMER {
             arm_timer();
             return TrapCause::Timer;
         }
@@ -272,7 +256,7 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
         };
     }
     // Exception codes: RISC-V privileged spec, Table "Supervisor cause register values".
-    let (addr, what) = match scause {
+    let (addr, what) = match scause.code() {
         8 => {
             // `ecall` is always 4 bytes (there is no compressed form).
             frame.pc = pc.wrapping_add(4);
@@ -296,10 +280,7 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
 
 /// Reads the `time` CSR (mcounteren.TM is set by OpenSBI).
 fn now() -> u64 {
-    let t: u64;
-    // SAFETY: reading `time` has no side effects.
-    unsafe { asm!("csrr {}, time", out(reg) t, options(nomem, nostack, preserves_flags)) };
-    t
+    time::read() as u64
 }
 
 /// Programs the next tick through SBI TIME `sbi_set_timer` (EID 0x54494D45, FID 0), which
@@ -320,20 +301,11 @@ fn arm_timer() {
     }
 }
 
-/// sip.STIP: a supervisor timer interrupt is pending.
-fn timer_pending() -> bool {
-    let sip: u64;
-    // SAFETY: reading sip has no side effects.
-    unsafe { asm!("csrr {}, sip", out(reg) sip, options(nomem, nostack, preserves_flags)) };
-    sip & SIE_STIE != 0
-}
-
 /// Waits for an interrupt (nothing runnable). A pending timer interrupt wakes `wfi` even with
 /// sstatus.SIE = 0; it is re-armed here so the next `idle` waits a full tick again.
 pub fn idle() {
-    // SAFETY: `wfi` only waits; interrupts stay globally disabled in S-mode.
-    unsafe { asm!("wfi", options(nomem, nostack, preserves_flags)) };
-    if timer_pending() {
+    riscv::asm::wfi();
+    if sip::read().stimer() {
         arm_timer();
     }
 }
