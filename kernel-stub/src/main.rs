@@ -33,6 +33,9 @@ use crate::task::Kernel;
 
 /// The user program, embedded at build time (`KERNEL_STUB_USER_ELF`, see `build.rs`).
 static USER_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_USER_ELF_PATH"));
+/// Optional second program, run after the first (`KERNEL_STUB_HOSTILE_ELF`): the stub-only
+/// hostile-input cases.
+static HOSTILE_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_HOSTILE_ELF_PATH"));
 
 /// Printable name of the arch this kernel was built for.
 pub fn arch_name() -> &'static str {
@@ -56,25 +59,32 @@ pub extern "C" fn kmain() -> ! {
         kprintln!("kernel-stub: no user program embedded (build with `cargo xtask qemu`)");
         arch::exit_qemu(false);
     }
-    let image = match elf::load(USER_ELF) {
-        Ok(image) => image,
-        Err(e) => {
-            kprintln!("kernel-stub: cannot load the user program: {e}");
-            arch::exit_qemu(false);
-        }
-    };
     // The table itself stays allocated; everything a task owns must come back.
     let mut kernel = Kernel::new();
     let before = heap::used();
-    let status = kernel.run(image);
+    let mut all_zero = true;
+    for (name, elf) in [("conformance", USER_ELF), ("hostile", HOSTILE_ELF)] {
+        if elf.is_empty() {
+            continue;
+        }
+        let image = match elf::load(elf) {
+            Ok(image) => image,
+            Err(e) => {
+                kprintln!("kernel-stub: cannot load the {name} program: {e}");
+                arch::exit_qemu(false);
+            }
+        };
+        let status = kernel.run(image);
+        kprintln!("kernel-stub: {name} program exited with status {status}");
+        all_zero &= status == 0;
+    }
     let after = heap::used();
     kprintln!(
         "kernel-stub: heap used before={before} after={after} peak={}",
         heap::peak()
     );
     drop(kernel);
-    kprintln!("kernel-stub: user program exited with status {status}");
-    arch::exit_qemu(status == 0 && before == after)
+    arch::exit_qemu(all_zero && before == after)
 }
 
 #[panic_handler]

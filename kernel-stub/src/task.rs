@@ -92,6 +92,8 @@ impl Kernel {
     /// Runs the program until every task has exited; returns thread group 1's exit status
     /// (or -1 if the kernel had to kill everything, e.g. on deadlock).
     pub fn run(&mut self, image: Image) -> i32 {
+        self.init_status = None;
+        self.next_tid = FIRST_PID;
         let tid = self.alloc_tid();
         self.tasks[0] = Some(Box::new(Task {
             tid,

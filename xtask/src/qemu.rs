@@ -30,6 +30,9 @@ use crate::build::{build_std_with, project_root, sh};
 /// The conformance crate and its binary (see `clone-core/conformance/Cargo.toml`).
 const CONFORMANCE_DIR: &str = "clone-core/conformance";
 const CONFORMANCE_BIN: &str = "clone-conformance";
+/// The stub-only hostile-input program, run by the stub after the conformance program.
+const HOSTILE_DIR: &str = "kernel-stub/hostile";
+const HOSTILE_BIN: &str = "kernel-stub-hostile";
 
 /// Options for `cargo xtask qemu`.
 #[derive(clap::Args)]
@@ -250,7 +253,8 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Builds the conformance program at the stub's link address, then the stub around it.
+/// Builds the conformance program at the stub's link address and the hostile-input program
+/// just above it, then the stub around both.
 fn build(arch: StubArch, trace: bool) -> Result<PathBuf> {
     let sh = sh()?;
     let base = arch.user_image_base()?;
@@ -265,7 +269,20 @@ fn build(arch: StubArch, trace: bool) -> Result<PathBuf> {
         &[&image_base],
         Some("stub"),
     )?;
+    // The hostile-input program sits 64 KiB higher so its stack-overflow case has user memory
+    // directly above the kernel's (see kernel-stub/hostile/src/main.rs).
+    let hostile_base = format!("-Clink-arg=--image-base={:#x}", base + 0x1_0000);
+    let hostile = build_std_with(
+        &sh,
+        HOSTILE_DIR,
+        HOSTILE_BIN,
+        &user_target,
+        &[],
+        &[&hostile_base],
+        Some("stub"),
+    )?;
     sh.set_var("KERNEL_STUB_USER_ELF", &user);
+    sh.set_var("KERNEL_STUB_HOSTILE_ELF", &hostile);
     let features: &[&str] = if trace { &["trace"] } else { &[] };
     let flavour = if trace { "kernel-trace" } else { "kernel" };
     build_std_with(
@@ -447,7 +464,7 @@ fn print_report(r: &QemuReport, linux: Option<&(String, Vec<(String, CaseResult)
     if let Some(h) = &r.heap_line {
         println!("   {h}");
     }
-    if !r.passed() {
+    if !r.passed() && !r.log.as_os_str().is_empty() {
         let log = std::fs::read_to_string(&r.log).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         println!("   console log: {} (last 25 lines)", r.log.display());

@@ -1,0 +1,580 @@
+//! kernel-stub-hostile: stub-only hostile-input cases, run by the kernel stub after the
+//! conformance program. Prints `case stub-<name>: pass|FAIL ...` lines like the conformance
+//! program and exits with `exit_group(0)` only if every case passed.
+//!
+//! What it checks (issue 4, "hostile input never takes the kernel down"):
+//!
+//! * kernel-space or unreadable pointers for the `clone3` struct, the `clone3` stack, the pidfd
+//!   slot, futex words and `write` buffers get Linux's errno (EFAULT, EINVAL);
+//! * kernel-space `CLONE_PARENT_SETTID`/`CHILD_SETTID`/`CHILD_CLEARTID` slots are ignored, as
+//!   Linux ignores a failed `put_user` there: the clone succeeds;
+//! * x86_64: a non-canonical or kernel-half `CLONE_SETTLS` value is EPERM;
+//! * a user fault and a child stack overflow kill only that thread (its tid slot is still
+//!   cleared, so the parent's join returns);
+//! * a full task table is EAGAIN, and everything started before it is joined;
+//! * 10,000 clone/exit cycles (the kernel prints its heap balance at the end).
+//!
+//! The program is linked 64 KiB above the bottom of the stub's user region (the xtask passes
+//! `--image-base=USER_IMAGE_BASE + 0x10000`), so `[__ehdr_start - 64 KiB, __ehdr_start)` is
+//! user memory nobody uses, directly above kernel memory: the stack-overflow case runs a
+//! thread there.
+//!
+//! Raw traps whose success would be a bug use [`raw_or_exit`]: if the kernel wrongly creates a
+//! child, the child exits in the same asm block without touching memory.
+#![no_std]
+#![no_main]
+
+use core::fmt::{self, Write as _};
+use core::hint::black_box;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+use clone_core::syscall::{CloneCall, LegacyCloneArgs, encode};
+use clone_core::user::{self, ARCH, CloneRequest, SpawnError};
+use clone_core::{CloneFlags, StackRegion};
+
+const EPERM: isize = 1;
+const EAGAIN: i32 = 11;
+const EFAULT: isize = 14;
+const EINVAL: isize = 22;
+const E2BIG: isize = 7;
+
+/// Kernel half of a 64-bit address space: no user access on Linux or the stub.
+const KERNEL_HIGH: usize = 0xffff_ffff_ffff_f000;
+/// The unmapped first page.
+const NULLISH: usize = 0x10;
+
+unsafe extern "C" {
+    /// Start of this program's image (lld defines it).
+    static __ehdr_start: u8;
+}
+
+/// Bottom of the stub's user region (64 KiB below the image, see the module docs).
+fn region_start() -> usize {
+    // SAFETY: only the address of the linker-defined symbol is taken.
+    (unsafe { core::ptr::addr_of!(__ehdr_start) }) as usize - 0x1_0000
+}
+
+/// Stub kernel memory: the page just below the user region.
+fn kernel_low() -> usize {
+    region_start() - 0x1000
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+struct Line {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+fn print(args: fmt::Arguments) {
+    let mut l = Line {
+        buf: [0; 256],
+        len: 0,
+    };
+    let _ = l.write_fmt(args);
+    let _ = l.write_str("\n");
+    let _ = user::write(1, &l.buf[..l.len]);
+}
+
+macro_rules! outln { ($($a:tt)*) => { print(format_args!($($a)*)) }; }
+
+/// A failed check: the detail printed after `FAIL`.
+struct Fail(Line);
+
+macro_rules! fail {
+    ($($a:tt)*) => {{
+        let mut l = Line { buf: [0; 256], len: 0 };
+        let _ = l.write_fmt(format_args!($($a)*));
+        return Err(Fail(l));
+    }};
+}
+
+type CaseResult = Result<(), Fail>;
+
+// ---------------------------------------------------------------------------------------------
+// Raw traps.
+
+/// Makes syscall `nr`; if it returns 0 (a child was wrongly created) the child calls `exit(0)`
+/// at once, in the same asm block, touching no memory.
+///
+/// # Safety
+///
+/// The arguments must not make the kernel write anywhere the program cares about.
+#[cfg(target_arch = "x86_64")]
+unsafe fn raw_or_exit(nr: usize, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: Linux x86_64 syscall ABI (rax number, rdi rsi rdx r10 r8 r9; rcx/r11 clobbered).
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov eax, 60",
+            "xor edi, edi",
+            "syscall",
+            "ud2",
+            "2:",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
+            in("r10") a[3], in("r8") a[4], in("r9") a[5],
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// See the x86_64 version.
+///
+/// # Safety
+///
+/// As for the x86_64 version.
+#[cfg(target_arch = "aarch64")]
+unsafe fn raw_or_exit(nr: usize, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: Linux aarch64 syscall ABI (x8 number, x0..x5 arguments, x0 result).
+    unsafe {
+        core::arch::asm!(
+            "svc #0",
+            "cbnz x0, 2f",
+            "mov x8, #93",
+            "mov x0, #0",
+            "svc #0",
+            "udf #0",
+            "2:",
+            inlateout("x0") a[0] => ret,
+            in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4], in("x5") a[5],
+            inlateout("x8") nr => _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// See the x86_64 version.
+///
+/// # Safety
+///
+/// As for the x86_64 version.
+#[cfg(target_arch = "riscv64")]
+unsafe fn raw_or_exit(nr: usize, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: Linux riscv64 syscall ABI (a7 number, a0..a5 arguments, a0 result).
+    unsafe {
+        core::arch::asm!(
+            "ecall",
+            "bnez a0, 2f",
+            "li a7, 93",
+            "li a0, 0",
+            "ecall",
+            "unimp",
+            "2:",
+            inlateout("a0") a[0] => ret,
+            in("a1") a[1], in("a2") a[2], in("a3") a[3], in("a4") a[4], in("a5") a[5],
+            inlateout("a7") nr => _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// Legacy `clone` with arguments by meaning, through clone-core's per-arch encoder.
+fn raw_clone(flags: CloneFlags, stack: usize, ptid: usize, ctid: usize, tls: usize) -> isize {
+    let call = CloneCall::Clone(LegacyCloneArgs {
+        word: flags.bits(),
+        stack: stack as u64,
+        parent_tid: ptid as u64,
+        child_tid: ctid as u64,
+        tls: tls as u64,
+        ..LegacyCloneArgs::default()
+    });
+    let Ok(raw) = encode(ARCH, &call) else {
+        return -(EINVAL);
+    };
+    let a = raw.args.map(|x| x as usize);
+    // SAFETY: the pointers are either kernel/unmapped (the point of the cases) or 0; a wrongly
+    // created child exits at once.
+    unsafe { raw_or_exit(raw.nr as usize, a) }
+}
+
+/// `clone3(args, size)`.
+fn raw_clone3(args: usize, size: usize) -> isize {
+    let Some(nr) = ARCH.syscalls().clone3 else {
+        return -38;
+    };
+    // SAFETY: as for `raw_clone`.
+    unsafe { raw_or_exit(nr as usize, [args, size, 0, 0, 0, 0]) }
+}
+
+/// `struct clone_args` (`CLONE_ARGS_SIZE_VER2`).
+#[repr(C, align(8))]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+fn thread_flags() -> CloneFlags {
+    CloneFlags::VM
+        | CloneFlags::FS
+        | CloneFlags::FILES
+        | CloneFlags::SIGHAND
+        | CloneFlags::THREAD
+        | CloneFlags::SYSVSEM
+}
+
+fn expect(what: &str, got: isize, errno: isize) -> CaseResult {
+    if got != -errno {
+        fail!("{what}: got {got}, expected -{errno}");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads.
+
+#[repr(C, align(16))]
+struct Stack<const N: usize>(core::cell::UnsafeCell<[u8; N]>);
+// SAFETY: each stack is handed to one thread at a time; the program joins before reuse.
+unsafe impl<const N: usize> Sync for Stack<N> {}
+impl<const N: usize> Stack<N> {
+    const fn new() -> Self {
+        Self(core::cell::UnsafeCell::new([0; N]))
+    }
+    fn region(&self) -> StackRegion {
+        StackRegion {
+            base: self.0.get() as usize as u64,
+            size: N as u64,
+        }
+    }
+}
+
+fn join(slot: &AtomicU32) {
+    loop {
+        let v = slot.load(Ordering::Acquire);
+        if v == 0 {
+            return;
+        }
+        let _ = user::futex_wait(slot, v);
+    }
+}
+
+/// Starts a thread on `stack` running `entry(arg)`, with its tid in `ctid` (cleared at exit).
+fn spawn(
+    stack: StackRegion,
+    ctid: &AtomicU32,
+    entry: extern "C" fn(usize) -> i32,
+    arg: usize,
+) -> Result<u32, SpawnError> {
+    ctid.store(u32::MAX, Ordering::Relaxed);
+    let req = CloneRequest {
+        stack: Some(stack),
+        child_tid: Some(ctid),
+        ..CloneRequest::new(
+            thread_flags() | CloneFlags::CHILD_SETTID | CloneFlags::CHILD_CLEARTID,
+            0,
+        )
+    };
+    // SAFETY: the stack is used by this child only until it is joined; `ctid` is a static.
+    unsafe { user::clone(&req, entry, arg) }
+}
+
+static STACK: Stack<16384> = Stack::new();
+static CTID: AtomicU32 = AtomicU32::new(0);
+
+// ---------------------------------------------------------------------------------------------
+// Cases.
+
+fn clone3_args_unreadable() -> CaseResult {
+    for addr in [NULLISH, kernel_low(), KERNEL_HIGH] {
+        expect("clone3(args unreadable)", raw_clone3(addr, 88), EFAULT)?;
+    }
+    Ok(())
+}
+
+fn clone3_size_limits() -> CaseResult {
+    let args = CloneArgs::default();
+    let p = &args as *const CloneArgs as usize;
+    expect("clone3(size 4097)", raw_clone3(p, 4097), E2BIG)?;
+    expect("clone3(size 63)", raw_clone3(p, 63), EINVAL)
+}
+
+fn clone3_stack_kernel() -> CaseResult {
+    let args = CloneArgs {
+        flags: thread_flags().bits(),
+        stack: 0xffff_ffff_ffff_0000,
+        stack_size: 0x1000,
+        ..CloneArgs::default()
+    };
+    expect(
+        "clone3(stack in the kernel half)",
+        raw_clone3(&args as *const CloneArgs as usize, 88),
+        EINVAL,
+    )
+}
+
+fn pidfd_slot_kernel() -> CaseResult {
+    for slot in [kernel_low(), KERNEL_HIGH] {
+        let args = CloneArgs {
+            flags: (CloneFlags::VM | CloneFlags::PIDFD).bits(),
+            pidfd: slot as u64,
+            ..CloneArgs::default()
+        };
+        expect(
+            "clone3(CLONE_PIDFD into kernel memory)",
+            raw_clone3(&args as *const CloneArgs as usize, 88),
+            EFAULT,
+        )?;
+    }
+    Ok(())
+}
+
+fn settls_kernel() -> CaseResult {
+    if !cfg!(target_arch = "x86_64") {
+        return Ok(());
+    }
+    for tls in [
+        0xffff_8000_0000_0000usize,
+        0x8000_0000_0000_0000,
+        0x7fff_ffff_f000,
+    ] {
+        expect(
+            "clone(CLONE_SETTLS at or above TASK_SIZE_MAX)",
+            raw_clone(CloneFlags::VM | CloneFlags::SETTLS, 0, 0, 0, tls),
+            EPERM,
+        )?;
+    }
+    Ok(())
+}
+
+fn tid_slots_kernel() -> CaseResult {
+    for slot in [kernel_low(), KERNEL_HIGH] {
+        let flags = CloneFlags::VM
+            | CloneFlags::PARENT_SETTID
+            | CloneFlags::CHILD_SETTID
+            | CloneFlags::CHILD_CLEARTID;
+        let tid = raw_clone(flags, 0, slot, slot, 0);
+        if tid <= 0 {
+            fail!(
+                "clone with tid slots at {slot:#x}: got {tid}, expected a tid (Linux ignores the failed writes)"
+            );
+        }
+        // Let the child (which exits at once) run and exit.
+        for _ in 0..4 {
+            user::sched_yield();
+        }
+    }
+    Ok(())
+}
+
+fn futex_bad() -> CaseResult {
+    let nr = ARCH.syscalls().futex as usize;
+    // SAFETY: FUTEX_WAIT on addresses the kernel must refuse; nothing is written.
+    let r = unsafe { user::syscall6(nr, kernel_low(), 0, 0, 0, 0, 0) };
+    expect("futex(WAIT, kernel address)", r, EFAULT)?;
+    let word = AtomicU32::new(0);
+    // SAFETY: as above; the address is inside `word` but misaligned.
+    let r = unsafe { user::syscall6(nr, word.as_ptr() as usize + 1, 0, 0, 0, 0, 0) };
+    expect("futex(WAIT, misaligned)", r, EINVAL)
+}
+
+fn write_bad() -> CaseResult {
+    let nr = ARCH.syscalls().write as usize;
+    for buf in [kernel_low(), KERNEL_HIGH] {
+        // SAFETY: the kernel only reads the buffer (and must refuse it).
+        let r = unsafe { user::syscall3(nr, 1, buf, 8) };
+        expect("write(1, kernel buffer)", r, EFAULT)?;
+    }
+    Ok(())
+}
+
+extern "C" fn touch_kernel(addr: usize) -> i32 {
+    // SAFETY: deliberately invalid: the read faults and the kernel kills this thread.
+    let v = unsafe { core::ptr::read_volatile(addr as *const u64) };
+    v as i32
+}
+
+fn fault_kills_only_thread() -> CaseResult {
+    match spawn(STACK.region(), &CTID, touch_kernel, kernel_low()) {
+        Ok(_) => join(&CTID),
+        Err(e) => fail!("clone failed: {e}"),
+    }
+    Ok(())
+}
+
+extern "C" fn recurse(depth: usize) -> i32 {
+    let frame = black_box([depth as u8; 512]);
+    if depth == usize::MAX {
+        return 0;
+    }
+    recurse(black_box(depth + 1)) + i32::from(frame[7])
+}
+
+fn stack_overflow_kills_only_thread() -> CaseResult {
+    let region = StackRegion {
+        base: region_start() as u64,
+        size: 0x8000,
+    };
+    match spawn(region, &CTID, recurse, 0) {
+        Ok(_) => join(&CTID),
+        Err(e) => fail!("clone failed: {e}"),
+    }
+    Ok(())
+}
+
+const POOL: usize = 96;
+static POOL_STACKS: [Stack<4096>; POOL] = [const { Stack::new() }; POOL];
+static POOL_CTID: [AtomicU32; POOL] = [const { AtomicU32::new(0) }; POOL];
+static GATE: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn wait_gate(_: usize) -> i32 {
+    while GATE.load(Ordering::Acquire) == 0 {
+        let _ = user::futex_wait(&GATE, 0);
+    }
+    0
+}
+
+fn task_table_full() -> CaseResult {
+    GATE.store(0, Ordering::Relaxed);
+    let mut started = 0;
+    let mut refused = None;
+    for i in 0..POOL {
+        match spawn(POOL_STACKS[i].region(), &POOL_CTID[i], wait_gate, i) {
+            Ok(_) => started += 1,
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    GATE.store(1, Ordering::Release);
+    let _ = user::futex_wake(&GATE, u32::MAX >> 1);
+    for c in &POOL_CTID[..started] {
+        join(c);
+    }
+    match refused {
+        Some(SpawnError::Kernel { raw: EAGAIN, .. }) if started > 0 => {
+            outln!("stub: task table full after {started} threads: EAGAIN");
+            Ok(())
+        }
+        Some(e) => fail!("after {started} threads: {e}, expected EAGAIN"),
+        None => fail!("{started} threads started, never EAGAIN"),
+    }
+}
+
+static RAN: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn count(_: usize) -> i32 {
+    RAN.fetch_add(1, Ordering::Relaxed);
+    0
+}
+
+fn ten_thousand_cycles() -> CaseResult {
+    const N: usize = 10_000;
+    RAN.store(0, Ordering::Relaxed);
+    for i in 0..N {
+        if let Err(e) = spawn(STACK.region(), &CTID, count, i) {
+            fail!("cycle {i}: clone failed: {e}");
+        }
+        join(&CTID);
+    }
+    let ran = RAN.load(Ordering::Relaxed);
+    if ran != N {
+        fail!("{ran} of {N} threads ran");
+    }
+    Ok(())
+}
+
+type Case = (&'static str, fn() -> CaseResult);
+
+static CASES: &[Case] = &[
+    ("stub-clone3-args-unreadable", clone3_args_unreadable),
+    ("stub-clone3-size-limits", clone3_size_limits),
+    ("stub-clone3-stack-kernel", clone3_stack_kernel),
+    ("stub-pidfd-slot-kernel", pidfd_slot_kernel),
+    ("stub-settls-kernel", settls_kernel),
+    ("stub-tid-slots-kernel-ignored", tid_slots_kernel),
+    ("stub-futex-bad-address", futex_bad),
+    ("stub-write-bad-buffer", write_bad),
+    ("stub-fault-kills-only-thread", fault_kills_only_thread),
+    (
+        "stub-stack-overflow-kills-only-thread",
+        stack_overflow_kills_only_thread,
+    ),
+    ("stub-task-table-full-eagain", task_table_full),
+    ("stub-10000-clone-exit-cycles", ten_thousand_cycles),
+];
+
+/// Entry from `_start` with the initial stack pointer (unused: the stub passes no arguments).
+#[unsafe(no_mangle)]
+extern "C" fn hostile_main(_sp: usize) -> ! {
+    let (mut passed, mut failed) = (0, 0);
+    for (name, run) in CASES {
+        match run() {
+            Ok(()) => {
+                passed += 1;
+                outln!("case {name}: pass");
+            }
+            Err(Fail(l)) => {
+                failed += 1;
+                let detail = core::str::from_utf8(&l.buf[..l.len]).unwrap_or("?");
+                outln!("case {name}: FAIL {detail}");
+            }
+        }
+    }
+    outln!("stub hostile cases: {passed} passed, {failed} failed");
+    user::exit_group(if failed == 0 { 0 } else { 1 })
+}
+
+#[cfg(target_arch = "x86_64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call hostile_main",
+    "ud2",
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov x0, sp",
+    "bl hostile_main",
+    "udf #0",
+);
+
+#[cfg(target_arch = "riscv64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "mv a0, sp",
+    "call hostile_main",
+    "unimp",
+);
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    outln!("case stub-panic: FAIL {info}");
+    user::exit_group(101)
+}
