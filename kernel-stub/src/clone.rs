@@ -87,7 +87,7 @@ pub fn sys_clone(k: &mut Kernel, i: usize, number: u64, args: [u64; 6]) -> SysRe
     let kargs = match kargs {
         Ok(kargs) => kargs,
         Err(e) => {
-            if cfg!(feature = "trace") {
+            if crate::trace::event() {
                 kprintln!("clone: tid {} refused: {e}", k.task(i).tid);
             }
             return Err(errno(e.errno));
@@ -170,7 +170,8 @@ fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
         // The validator proved the slot writable (else EFAULT), so this cannot fail.
         let _ = uaccess::write_u32(a.pidfd, fd);
     }
-    if cfg!(feature = "trace") {
+    k.clones += 1;
+    if crate::trace::event() {
         kprintln!(
             "clone: parent tid {parent_tid} -> child tid {tid}, flags {}, sp={:#x}, tls={:#x}",
             flags,

@@ -25,6 +25,7 @@ mod futex;
 mod heap;
 mod syscall;
 mod task;
+mod trace;
 mod uaccess;
 
 use clone_core::Arch;
@@ -75,7 +76,13 @@ pub extern "C" fn kmain() -> ! {
             }
         };
         let status = kernel.run(image);
-        kprintln!("kernel-stub: {name} program exited with status {status}");
+        kprintln!(
+            "kernel-stub: {name} program exited with status {status} ({} clones, {} exits, {} timer ticks)",
+            kernel.clones,
+            kernel.exits,
+            kernel.ticks
+        );
+        trace::reset();
         all_zero &= status == 0;
     }
     let after = heap::used();

@@ -69,6 +69,10 @@ pub struct Kernel {
     pub ticks: u64,
     /// Exit status of the program's thread group, once it has exited.
     init_status: Option<i32>,
+    /// Tasks that ended (exit, exit_group, killed), for the end-of-run summary.
+    pub exits: u64,
+    /// Clones that created a task.
+    pub clones: u64,
     /// Open pidfds (`fd = 3 + index`); the stub's only file descriptors besides the console.
     fds: [bool; MAX_FDS],
 }
@@ -86,6 +90,8 @@ impl Kernel {
             ticks: 0,
             init_status: None,
             fds: [false; MAX_FDS],
+            exits: 0,
+            clones: 0,
         }
     }
 
@@ -255,7 +261,8 @@ impl Kernel {
         if task.clear_child_tid != 0 && uaccess::write_u32(task.clear_child_tid, 0).is_ok() {
             woken = futex::wake(self, task.clear_child_tid, 1, u32::MAX);
         }
-        if cfg!(feature = "trace") {
+        self.exits += 1;
+        if crate::trace::event() {
             kprintln!(
                 "exit:  tid {} status {status}, futex wake {woken} at {:#x}",
                 task.tid,

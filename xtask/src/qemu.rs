@@ -30,6 +30,8 @@ use crate::build::{build_std_with, project_root, sh};
 /// The conformance crate and its binary (see `clone-core/conformance/Cargo.toml`).
 const CONFORMANCE_DIR: &str = "clone-core/conformance";
 const CONFORMANCE_BIN: &str = "clone-conformance";
+/// The first line the kernel prints (`kmain`).
+const BANNER: &str = "kernel-stub: booted on";
 /// The stub-only hostile-input program, run by the stub after the conformance program.
 const HOSTILE_DIR: &str = "kernel-stub/hostile";
 const HOSTILE_BIN: &str = "kernel-stub-hostile";
@@ -333,10 +335,13 @@ fn boot(arch: StubArch, kernel: &Path, timeout: Duration, live: bool) -> Result<
     let mut timed_out = false;
     loop {
         while let Ok(line) = rx.try_recv() {
-            if live {
-                print!("{}", printable(&line));
-            }
             log.push_str(&line);
+            // Firmware chatter (SeaBIOS, OpenSBI) stays in the log, not on the screen.
+            if live && log.contains(BANNER) {
+                // The banner may share its line with firmware output ("Booting from ROM..").
+                let shown = line.find(BANNER).map_or(line.as_str(), |i| &line[i..]);
+                print!("{}", printable(shown));
+            }
         }
         if let Some(s) = child.0.try_wait()? {
             status = Some(s);
@@ -354,10 +359,10 @@ fn boot(arch: StubArch, kernel: &Path, timeout: Duration, live: bool) -> Result<
     }
     let _ = reader.join();
     while let Ok(line) = rx.try_recv() {
-        if live {
+        log.push_str(&line);
+        if live && log.contains(BANNER) {
             print!("{}", printable(&line));
         }
-        log.push_str(&line);
     }
     let qemu_err = err_reader.join().unwrap_or_default();
     if !qemu_err.is_empty() {
@@ -371,7 +376,7 @@ fn boot(arch: StubArch, kernel: &Path, timeout: Duration, live: bool) -> Result<
     std::fs::write(&log_path, &log)?;
 
     let cases = parse_cases(&log);
-    let banner = log.contains("kernel-stub: booted on");
+    let banner = log.contains(BANNER);
     let code = status.and_then(|s| s.code());
     let outcome = if timed_out {
         Outcome::DidNotBoot(format!("timed out after {} s", timeout.as_secs()))
@@ -488,7 +493,15 @@ fn print_report(r: &QemuReport, linux: Option<&(String, Vec<(String, CaseResult)
         return;
     }
     let width = names.iter().map(|n| n.len()).max().unwrap_or(4).max(4);
-    let linux_head = linux.map_or("Linux (not run)", |(how, _)| how.as_str());
+    let linux_head = linux.map_or("", |(how, _)| how.as_str());
+    if linux.is_none() {
+        println!("   {:width$}  {:>6}", "case", "stub");
+        for n in &names {
+            let st = stub.get(n).map_or("-", |c| c.short());
+            println!("   {n:width$}  {st:>6}");
+        }
+        return;
+    }
     println!("   {:width$}  {:>6}  {:>6}", "case", "stub", "Linux");
     let mut diffs = Vec::new();
     for n in &names {
