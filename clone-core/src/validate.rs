@@ -979,9 +979,16 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> [Fix; 4] {
             n,
             n,
         ],
-        Rule::NamespaceNotConfigured | Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => {
-            [Fix::RemoveFlags(fl_.flags), n, n, n]
+        Rule::NamespaceNotConfigured => {
+            let all = crate::flags::NAMESPACE_FLAGS | C::NEWUSER;
+            [
+                Fix::RemoveFlags(f & all & !policy.namespaces_configured),
+                n,
+                n,
+                n,
+            ]
         }
+        Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => [Fix::RemoveFlags(fl_.flags), n, n, n],
         Rule::TlsOutOfRange => [Fix::ValidValue(Field::Tls), n, n, n],
         Rule::SetTidOutOfRange | Rule::SetTidNoReaper | Rule::SetTidInUse => {
             [Fix::ValidValue(Field::SetTid), n, n, n]

@@ -1,0 +1,136 @@
+//! Property tests: the validator never panics, whatever the word, bytes, size or policy, and
+//! its answers keep the invariants Linux guarantees (legacy ignores bits 32–63; a refusal's
+//! errno is its rule's; a proposed flag fix gets past the failed rule).
+#![allow(missing_docs)]
+
+use clone_core::error::{Fix, Rule};
+use clone_core::flags::CloneFlags;
+use clone_core::policy::LinuxVersion;
+use clone_core::validate::{
+    CloneArgs, SliceMemory, validate_clone_word, validate_clone3, validate_clone3_bytes,
+};
+use clone_core::{Arch, Errno, Policy};
+use proptest::prelude::*;
+
+const ARCHES: [Arch; 14] = [
+    Arch::X86_64,
+    Arch::I386,
+    Arch::Aarch64,
+    Arch::Arm,
+    Arch::Riscv64,
+    Arch::S390x,
+    Arch::Powerpc64,
+    Arch::Powerpc64le,
+    Arch::Mips64,
+    Arch::Loongarch64,
+    Arch::Sparc64,
+    Arch::Hppa,
+    Arch::Ia64,
+    Arch::Microblaze,
+];
+
+fn any_policy() -> impl Strategy<Value = Policy> {
+    (
+        (0usize..ARCHES.len(), 4u16..8, 0u16..20, any::<u64>()),
+        (
+            any::<u32>(),
+            any::<u32>(),
+            0u64..3,
+            any::<u64>(),
+            any::<u64>(),
+        ),
+    )
+        .prop_map(|((a, maj, min, bits), (level, pid_max, page, ns, tsm))| {
+            let mut p = Policy::linux(ARCHES[a], LinuxVersion::new(maj, min));
+            p.cap_sys_admin = bits & 1 != 0;
+            p.cap_checkpoint_restore = bits & 2 != 0;
+            p.user_ns_allowed = bits & 4 != 0;
+            p.pid_ns_init = bits & 8 != 0;
+            p.pid_ns_for_children_differs = bits & 16 != 0;
+            p.autoreap_parent = bits & 32 != 0;
+            if bits & 64 != 0 {
+                p.into_cgroup_error = Some(Errno::EBADF);
+            }
+            p.pid_ns_level = level % 40;
+            p.pid_max = pid_max;
+            p.page_size = [4096, 16384, 65536][page as usize];
+            p.namespaces_configured = CloneFlags::from_bits_retain(ns);
+            if bits & 128 != 0 {
+                p.task_size_max = tsm;
+            }
+            p
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn legacy_never_panics_and_ignores_high_bits(word in any::<u64>(), p in any_policy()) {
+        let full = validate_clone_word(word, &p);
+        let low = validate_clone_word(word & 0xffff_ffff, &p);
+        match (&full, &low) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            _ => prop_assert!(false, "high bits changed the answer"),
+        }
+        if let Ok(k) = full {
+            prop_assert_eq!(k.flags.bits(), word & 0xffff_ff00);
+            prop_assert_eq!(u64::from(k.exit_signal), word & 0xff);
+        }
+    }
+
+    #[test]
+    fn errno_is_the_rules(word in any::<u64>(), p in any_policy()) {
+        if let Err(e) = validate_clone_word(word, &p) {
+            if e.rule != Rule::IntoCgroupRejected {
+                prop_assert_eq!(e.errno, e.rule.errno());
+            }
+        }
+    }
+
+    #[test]
+    fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..5000),
+                             tids in proptest::collection::vec(any::<i32>(), 0..40),
+                             give_tids in any::<bool>(),
+                             p in any_policy()) {
+        let r = validate_clone3_bytes(&bytes, give_tids.then_some(&tids[..]), &p);
+        if p.has_clone3() {
+            if bytes.len() as u64 > p.page_size {
+                prop_assert_eq!(r.unwrap_err().errno, Errno::E2BIG);
+            } else if bytes.len() < 64 {
+                prop_assert_eq!(r.unwrap_err().errno, Errno::EINVAL);
+            }
+        } else {
+            prop_assert_eq!(r.unwrap_err().errno, Errno::ENOSYS);
+        }
+    }
+
+    #[test]
+    fn any_args_any_size_any_address(flags in any::<u64>(), es in any::<u64>(),
+                                     stack in any::<u64>(), ss in any::<u64>(),
+                                     set_tid in any::<u64>(), sts in 0u64..40,
+                                     cgroup in any::<u64>(), size in any::<u64>(),
+                                     base in any::<u64>(), p in any_policy()) {
+        let a = CloneArgs { flags, exit_signal: es, stack, stack_size: ss, set_tid,
+                            set_tid_size: sts, cgroup, ..CloneArgs::default() };
+        let bytes = a.to_bytes(p.arch);
+        let mem = SliceMemory { base, bytes: &bytes };
+        let _ = validate_clone3(base, size, &mem, &p);
+        let _ = validate_clone3(base, size % 128, &mem, &p);
+    }
+
+    #[test]
+    fn flag_fixes_get_past_the_rule(word in any::<u32>(), p in any_policy()) {
+        let word = u64::from(word);
+        let Err(e) = validate_clone_word(word, &p) else { return Ok(()) };
+        let fixed = match e.fix {
+            Fix::AddFlags(f) => word | f.bits(),
+            Fix::RemoveFlags(f) => word & !f.bits(),
+            _ => return Ok(()),
+        };
+        if let Err(e2) = validate_clone_word(fixed, &p) {
+            prop_assert_ne!(e2.rule, e.rule, "fix {} for {} did not help", e.fix, e);
+        }
+    }
+}
