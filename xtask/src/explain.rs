@@ -1,10 +1,418 @@
-//! `cargo xtask explain` (placeholder: being written).
+//! `cargo xtask explain`: Linux's answer to a `clone`/`clone3` request — accepted, or the errno
+//! with the rule, the flags involved and the smallest fix — from clone-core's validator.
+//!
+//! One query on the command line prints a few readable lines; `--batch` reads one query per
+//! line from stdin (the same syntax) and prints one machine-readable line per query:
+//!
+//! ```text
+//! ok
+//! EINVAL ThreadWithoutSighand CLONE_THREAD fix=add:CLONE_VM|CLONE_SIGHAND
+//! EPERM NamespaceWithoutCapSysAdmin CLONE_NEWNET fix=add:CLONE_NEWUSER
+//! E2BIG Clone3SizeAbovePage - fix=set:size=0x58
+//! error <message>
+//! ```
+//!
+//! Blank lines and lines starting with `#` are skipped (no output).
 
-/// Arguments (none yet).
-#[derive(clap::Args)]
-pub struct Args {}
+use std::fmt::Write as _;
+use std::io::BufRead as _;
 
-/// Not written yet.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("cargo xtask explain is not implemented yet")
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Parser;
+use clone_core::error::{CloneError, Fix};
+use clone_core::flags::{self, CloneFlags, LegacyWord};
+use clone_core::policy::LinuxVersion;
+use clone_core::validate::{
+    CloneArgs, KernelCloneArgs, LegacyCloneArgs, validate_clone, validate_clone3_bytes,
+};
+use clone_core::{Arch, Policy};
+
+/// A clone/clone3 request and the caller's situation.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct Args {
+    /// Flags: `CLONE_VM|CLONE_THREAD|SIGCHLD`, `VM|THREAD`, or a number. For `clone` a signal
+    /// here is the exit signal (the low byte); for `--clone3` it stays in `flags`, as Linux
+    /// would see it.
+    flags: Option<String>,
+    /// Ask about `clone3` instead of `clone`.
+    #[arg(long)]
+    clone3: bool,
+    /// `exit_signal` (number or name; for `clone` it replaces the low byte).
+    #[arg(long)]
+    exit_signal: Option<String>,
+    /// `clone3` size argument (default 88).
+    #[arg(long, value_parser = parse_u64)]
+    size: Option<u64>,
+    /// Stack address (`clone`: new SP; `clone3`: lowest address).
+    #[arg(long, value_parser = parse_u64)]
+    stack: Option<u64>,
+    /// `clone3` stack size.
+    #[arg(long, value_parser = parse_u64)]
+    stack_size: Option<u64>,
+    /// `tls` value.
+    #[arg(long, value_parser = parse_u64)]
+    tls: Option<u64>,
+    /// `set_tid` entries, comma separated (innermost pid namespace first).
+    #[arg(long, value_delimiter = ',')]
+    set_tid: Vec<i32>,
+    /// `set_tid_size` (default: the number of `--set-tid` entries; entries not given read as
+    /// pid 300, taken to be free).
+    #[arg(long, value_parser = parse_u64)]
+    set_tid_size: Option<u64>,
+    /// `cgroup` fd for `CLONE_INTO_CGROUP`.
+    #[arg(long, value_parser = parse_u64)]
+    cgroup: Option<u64>,
+    /// Architecture (`x86_64`, `aarch64`, `riscv64`, `s390x`, `sparc64`, `ia64`, …).
+    #[arg(long, default_value = "x86_64")]
+    arch: String,
+    /// Linux version: `6.1`, `6.12`, `6.18`, `mainline` (2026), or any `major.minor`.
+    #[arg(long, default_value = "6.18")]
+    linux: String,
+    /// The caller lacks CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE.
+    #[arg(long)]
+    unprivileged: bool,
+    /// The caller is the init of its pid namespace (SIGNAL_UNKILLABLE).
+    #[arg(long)]
+    pid_ns_init: bool,
+    /// The caller ran `unshare(CLONE_NEWPID)` (children go to a new pid namespace).
+    #[arg(long)]
+    after_unshare_pid: bool,
+    /// Read one query per line from stdin; print one machine-readable answer per line.
+    #[arg(long)]
+    batch: bool,
+}
+
+/// One batch line, parsed with the same options.
+#[derive(Parser)]
+#[command(name = "query", no_binary_name = true)]
+struct Line {
+    #[command(flatten)]
+    args: Args,
+}
+
+fn parse_u64(s: &str) -> Result<u64> {
+    let s = s.replace('_', "");
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    }
+    .map_err(|e| anyhow!("`{s}`: {e}"))
+}
+
+fn parse_signal(s: &str) -> Result<u64> {
+    if let Ok(n) = parse_u64(s) {
+        return Ok(n);
+    }
+    let up = s.to_ascii_uppercase();
+    flags::signal_number(&up)
+        .map(u64::from)
+        .ok_or_else(|| anyhow!("`{s}` is not a signal"))
+}
+
+fn parse_version(s: &str) -> Result<LinuxVersion> {
+    if matches!(s, "mainline" | "2026" | "mainline-2026") {
+        return Ok(LinuxVersion::MAINLINE_2026);
+    }
+    let (maj, min) = s
+        .split_once('.')
+        .ok_or_else(|| anyhow!("--linux `{s}`: expected major.minor or `mainline`"))?;
+    let min = min.split('.').next().unwrap_or(min);
+    Ok(LinuxVersion::new(
+        maj.parse().context("--linux major")?,
+        min.parse().context("--linux minor")?,
+    ))
+}
+
+/// The request, resolved: policy plus what to validate.
+struct Query {
+    policy: Policy,
+    call: Call,
+}
+
+enum Call {
+    Legacy(LegacyCloneArgs),
+    Clone3 {
+        bytes: Vec<u8>,
+        tids: Vec<i32>,
+        args: CloneArgs,
+    },
+}
+
+/// Placeholder user pointers for the pidfd and parent_tid slots (distinct, writable).
+const PIDFD_SLOT: u64 = 0x1000;
+const PTID_SLOT: u64 = 0x1008;
+const SET_TID_PTR: u64 = 0x2000;
+
+fn resolve(a: &Args) -> Result<Query> {
+    let arch = Arch::from_name(&a.arch).ok_or_else(|| anyhow!("unknown arch `{}`", a.arch))?;
+    let mut policy = Policy::linux(arch, parse_version(&a.linux)?);
+    if a.unprivileged {
+        policy = policy.unprivileged();
+    }
+    policy = policy
+        .with_pid_ns_init(a.pid_ns_init)
+        .with_pid_ns_for_children_differs(a.after_unshare_pid);
+    let text = a.flags.as_deref().unwrap_or("0");
+    let parsed = flags::parse(text).map_err(|e| anyhow!("{e}"))?;
+    let exit_signal = a.exit_signal.as_deref().map(parse_signal).transpose()?;
+    let call = if a.clone3 {
+        let flags = parsed.flags.bits() | parsed.signal.unwrap_or(0);
+        let set_tid_size = a.set_tid_size.unwrap_or(a.set_tid.len() as u64);
+        let mut tids = a.set_tid.clone();
+        tids.resize(tids.len().max(64), 300);
+        let args = CloneArgs {
+            flags,
+            pidfd: PIDFD_SLOT,
+            parent_tid: PTID_SLOT,
+            child_tid: PTID_SLOT + 8,
+            exit_signal: exit_signal.unwrap_or(0),
+            stack: a.stack.unwrap_or(0),
+            stack_size: a.stack_size.unwrap_or(0),
+            tls: a.tls.unwrap_or(0),
+            set_tid: if set_tid_size > 0 { SET_TID_PTR } else { 0 },
+            set_tid_size,
+            cgroup: a.cgroup.unwrap_or(0),
+        };
+        let size = a.size.unwrap_or(88);
+        if size > 1 << 20 {
+            bail!("--size {size}: too big to build (Linux refuses anything above a page anyway)");
+        }
+        let mut bytes = args.to_bytes(arch).to_vec();
+        bytes.resize(size as usize, 0);
+        Call::Clone3 { bytes, tids, args }
+    } else {
+        let mut word = parsed.legacy_word();
+        if let Some(sig) = exit_signal {
+            word = (word & !0xff) | (sig & 0xff);
+        }
+        Call::Legacy(LegacyCloneArgs {
+            word,
+            stack: a.stack.unwrap_or(0),
+            stack_size: a.stack_size.unwrap_or(0),
+            parent_tid: PTID_SLOT,
+            child_tid: PTID_SLOT + 8,
+            tls: a.tls.unwrap_or(0),
+            via_clone2: false,
+        })
+    };
+    Ok(Query { policy, call })
+}
+
+fn answer(q: &Query) -> Result<KernelCloneArgs, CloneError> {
+    match &q.call {
+        Call::Legacy(l) => validate_clone(l, &q.policy),
+        Call::Clone3 { bytes, tids, .. } => validate_clone3_bytes(bytes, Some(tids), &q.policy),
+    }
+}
+
+/// The one-line machine form of an answer.
+fn batch_line(r: &Result<KernelCloneArgs, CloneError>) -> String {
+    match r {
+        Ok(_) => "ok".to_string(),
+        Err(e) => {
+            let mut s = format!("{} {} ", e.errno, e.rule);
+            if e.flags.is_empty() {
+                s.push('-');
+            } else {
+                let _ = write!(s, "{}", e.flags);
+            }
+            s.push_str(" fix=");
+            let _ = e.fix.write_machine(&mut s);
+            s
+        }
+    }
+}
+
+/// Answers one batch line (`None` for blank/comment lines).
+fn batch_answer(line: &str) -> Option<String> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let parsed = Line::try_parse_from(line.split_whitespace());
+    Some(
+        match parsed
+            .map_err(|e| anyhow!("{e}"))
+            .and_then(|l| resolve(&l.args))
+        {
+            Ok(q) => batch_line(&answer(&q)),
+            Err(e) => {
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("bad query").trim();
+                format!("error {first}")
+            }
+        },
+    )
+}
+
+fn describe_request(a: &Args, q: &Query) -> String {
+    let who = if a.unprivileged {
+        "unprivileged"
+    } else {
+        "privileged"
+    };
+    let what = match &q.call {
+        Call::Legacy(l) => format!("clone({})", LegacyWord(l.word)),
+        Call::Clone3 { bytes, args, .. } => format!(
+            "clone3(flags={}, exit_signal={}, size={})",
+            CloneFlags::from_bits_retain(args.flags),
+            args.exit_signal,
+            bytes.len()
+        ),
+    };
+    format!(
+        "{what} on Linux {} {}, {who}{}",
+        q.policy.linux,
+        q.policy.arch.name(),
+        if a.pid_ns_init { ", pid-ns init" } else { "" }
+    )
+}
+
+/// Extra lines explaining a multi-flag fix: why adding only part of it is not enough.
+fn fix_notes(q: &Query, e: &CloneError) -> Vec<String> {
+    let Fix::AddFlags(add) = e.fix else {
+        return Vec::new();
+    };
+    if add.bits().count_ones() < 2 {
+        return Vec::new();
+    }
+    let mut notes = Vec::new();
+    for (_, one) in add.iter_names() {
+        let partial = match &q.call {
+            Call::Legacy(l) => {
+                let l2 = LegacyCloneArgs {
+                    word: l.word | one.bits(),
+                    ..*l
+                };
+                validate_clone(&l2, &q.policy)
+            }
+            Call::Clone3 { bytes, tids, args } => {
+                let a2 = CloneArgs {
+                    flags: args.flags | one.bits(),
+                    ..*args
+                };
+                let mut b = a2.to_bytes(q.policy.arch).to_vec();
+                b.resize(bytes.len(), 0);
+                validate_clone3_bytes(&b, Some(tids), &q.policy)
+            }
+        };
+        if let Err(e2) = partial
+            && e2.rule != e.rule
+        {
+            notes.push(format!(
+                "adding only {one} is not enough: {}",
+                e2.rule.description()
+            ));
+        }
+    }
+    notes
+}
+
+fn human(a: &Args, q: &Query) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}:", describe_request(a, q));
+    match answer(q) {
+        Ok(k) => {
+            let _ = writeln!(out, "  accepted: Linux would create the child");
+            let _ = writeln!(
+                out,
+                "  kernel_clone_args: flags {} exit_signal {} stack {:#x} tls {:#x}",
+                k.flags, k.exit_signal, k.stack, k.tls
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  {} — {}", e.errno, e.rule.description());
+            let _ = writeln!(out, "  rule:  {} ({})", e.rule, e.rule.kernel_function());
+            if !e.flags.is_empty() {
+                let _ = writeln!(out, "  flags: {}", e.flags);
+            }
+            let _ = writeln!(out, "  fix:   {}", e.fix);
+            for n in fix_notes(q, &e) {
+                let _ = writeln!(out, "         ({n})");
+            }
+        }
+    }
+    out
+}
+
+/// Entry point for `cargo xtask explain`.
+pub fn run(args: Args) -> Result<()> {
+    if args.batch {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            if let Some(ans) = batch_answer(&line?) {
+                println!("{ans}");
+            }
+        }
+        return Ok(());
+    }
+    if args.flags.is_none() {
+        bail!("give the flags to explain (e.g. `cargo xtask explain CLONE_THREAD`) or --batch");
+    }
+    let q = resolve(&args)?;
+    print!("{}", human(&args, &q));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_format() {
+        assert_eq!(
+            batch_answer("CLONE_THREAD").as_deref(),
+            Some("EINVAL ThreadWithoutSighand CLONE_THREAD fix=add:CLONE_VM|CLONE_SIGHAND")
+        );
+        assert_eq!(
+            batch_answer("CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|SIGCHLD").as_deref(),
+            Some("ok")
+        );
+        assert_eq!(
+            batch_answer("CLONE_VM|CLONE_THREAD --clone3 --exit-signal 17").as_deref(),
+            Some("EINVAL ThreadOrParentWithExitSignal CLONE_THREAD fix=exit-signal:0")
+        );
+        assert_eq!(
+            batch_answer("CLONE_NEWNET --unprivileged").as_deref(),
+            Some("EPERM NamespaceWithoutCapSysAdmin CLONE_NEWNET fix=add:CLONE_NEWUSER")
+        );
+        assert_eq!(
+            batch_answer("0 --clone3 --size 4097").as_deref(),
+            Some("E2BIG Clone3SizeAbovePage - fix=set:size=0x58")
+        );
+        assert_eq!(
+            batch_answer("CLONE_NEWTIME --clone3 --exit-signal SIGCHLD --linux 6.1").as_deref(),
+            Some("EINVAL Clone3DetachedOrSignalBits CLONE_NEWTIME fix=remove:CLONE_NEWTIME")
+        );
+        assert_eq!(batch_answer("  # comment"), None);
+        assert_eq!(batch_answer(""), None);
+        assert!(batch_answer("CLONE_BOGUS").unwrap().starts_with("error "));
+        assert!(
+            batch_answer("0 --no-such-option")
+                .unwrap()
+                .starts_with("error ")
+        );
+    }
+
+    #[test]
+    fn thread_explanation_mentions_the_chain() {
+        let a = Args {
+            flags: Some("CLONE_THREAD".into()),
+            arch: "x86_64".into(),
+            linux: "6.18".into(),
+            ..Args::default()
+        };
+        let text = human(&a, &resolve(&a).unwrap());
+        assert!(
+            text.contains("EINVAL — CLONE_THREAD requires CLONE_SIGHAND"),
+            "{text}"
+        );
+        assert!(text.contains("fix:   add CLONE_VM|CLONE_SIGHAND"), "{text}");
+        assert!(
+            text.contains(
+                "adding only CLONE_SIGHAND is not enough: CLONE_SIGHAND requires CLONE_VM"
+            ),
+            "{text}"
+        );
+    }
 }
