@@ -92,6 +92,38 @@ impl<'a> CloneRequest<'a> {
     }
 }
 
+/// i686 `struct user_desc` (`arch/x86/include/uapi/asm/ldt.h`): the `tls` value for
+/// `CLONE_SETTLS` on 32-bit x86 is the address of one of these.
+#[cfg(target_arch = "x86")]
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct UserDesc {
+    /// GDT TLS slot; for a new thread, the one the inherited `%gs` selects (`%gs >> 3`).
+    pub entry_number: u32,
+    /// Segment base: the new thread pointer.
+    pub base_addr: u32,
+    /// Segment limit.
+    pub limit: u32,
+    /// The bitfield word: `seg_32bit` (bit 0), `contents` (1–2), `read_exec_only` (3),
+    /// `limit_in_pages` (4), `seg_not_present` (5), `useable` (6).
+    pub flags: u32,
+}
+
+#[cfg(target_arch = "x86")]
+impl UserDesc {
+    /// A flat 4 GiB data segment based at `base` in GDT slot `entry_number`: limit 0xfffff in
+    /// pages, 32-bit, usable (flags 0x51, as musl's `__set_thread_area` builds it).
+    #[must_use]
+    pub const fn tls(entry_number: u32, base: u32) -> Self {
+        Self {
+            entry_number,
+            base_addr: base,
+            limit: 0xfffff,
+            flags: 0x51,
+        }
+    }
+}
+
 /// A `clone3` request (`struct clone_args`, `CLONE_ARGS_SIZE_VER2`).
 #[derive(Clone, Debug)]
 pub struct Clone3Request<'a> {
