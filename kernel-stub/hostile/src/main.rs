@@ -11,6 +11,7 @@
 //! * x86_64: a non-canonical or kernel-half `CLONE_SETTLS` value is EPERM;
 //! * a user fault and a child stack overflow kill only that thread (its tid slot is still
 //!   cleared, so the parent's join returns);
+//! * a busy-waiting thread is preempted by the timer (the child it waits for gets to run);
 //! * a full task table is EAGAIN, and everything started before it is joined;
 //! * 10,000 clone/exit cycles (the kernel prints its heap balance at the end).
 //!
@@ -481,6 +482,32 @@ fn task_table_full() -> CaseResult {
     }
 }
 
+static SPIN_FLAG: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn set_flag(_: usize) -> i32 {
+    SPIN_FLAG.store(1, Ordering::Release);
+    0
+}
+
+/// The parent busy-waits (no syscall) for a flag only the child sets: on one CPU this ends
+/// only if the timer preempts the parent.
+fn timer_preemption() -> CaseResult {
+    SPIN_FLAG.store(0, Ordering::Relaxed);
+    if let Err(e) = spawn(STACK.region(), &CTID, set_flag, 0) {
+        fail!("clone failed: {e}");
+    }
+    let mut spins: u64 = 0;
+    while SPIN_FLAG.load(Ordering::Acquire) == 0 {
+        core::hint::spin_loop();
+        spins += 1;
+        if spins > 20_000_000_000 {
+            fail!("the child never ran while the parent spun");
+        }
+    }
+    join(&CTID);
+    Ok(())
+}
+
 static RAN: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn count(_: usize) -> i32 {
@@ -515,6 +542,7 @@ static CASES: &[Case] = &[
     ("stub-tid-slots-kernel-ignored", tid_slots_kernel),
     ("stub-futex-bad-address", futex_bad),
     ("stub-write-bad-buffer", write_bad),
+    ("stub-timer-preemption", timer_preemption),
     ("stub-fault-kills-only-thread", fault_kills_only_thread),
     (
         "stub-stack-overflow-kills-only-thread",
