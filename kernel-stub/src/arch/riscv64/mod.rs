@@ -31,6 +31,9 @@
 //! FP: the user target (riscv64gc Linux) has F and D, so sstatus.FS is never Off while a task
 //! runs and `trap.s` saves f0..f31 and fcsr in every [`TrapFrame`]. The kernel target is
 //! lp64d as well, so FS stays enabled in S-mode too.
+//!
+//! Instruction fetch: the kernel writes user programs with ordinary stores, so every entry to
+//! U-mode executes `fence.i` (enough on a single hart; QEMU's TCG would not need it).
 
 mod mmu;
 

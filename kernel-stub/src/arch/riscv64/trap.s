@@ -17,7 +17,7 @@
 //!
 //! Calling convention of `__arch_run_user(frame: *mut TrapFrame)`: saves ra, gp, tp and
 //! s0..s11 of the kernel on the kernel stack and the kernel sp in `__arch_kernel_sp`, puts the
-//! frame address in sscratch and `__arch_user_trap` in stvec, and `sret`s to U-mode with
+//! frame address in sscratch and `__arch_user_trap` in stvec, and (after `fence.i`) `sret`s with
 //! sstatus.SPP = 0, SPIE = 1 (so the timer interrupts U-mode) and FS = Clean. The next trap
 //! from U swaps sp with sscratch, stores every register into the frame, points stvec back at
 //! `__arch_kernel_trap` and "returns" from `__arch_run_user`; scause/stval stay valid for the
@@ -120,6 +120,7 @@ __arch_run_user:
     ld      x30, 240(a0)
     ld      x31, 248(a0)
     ld      x10, 80(a0)                            // a0 last: it held the frame address.
+    fence.i                                         // User code the kernel just stored is visible.
     sret
 
     .balign 4
