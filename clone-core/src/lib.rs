@@ -14,7 +14,13 @@
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
-#![cfg_attr(feature = "experimental-asm", feature(asm_experimental_arch))]
+#![cfg_attr(
+    all(
+        feature = "experimental-asm",
+        any(target_arch = "mips64", target_arch = "sparc64")
+    ),
+    feature(asm_experimental_arch)
+)]
 
 #[cfg(test)]
 extern crate std;
