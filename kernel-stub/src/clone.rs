@@ -150,6 +150,7 @@ fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
         } else {
             0
         },
+        exit_signal: if thread { 0 } else { a.exit_signal },
     });
     let Some(tid) = spawned else {
         if let Some(fd) = pidfd {

@@ -9,7 +9,8 @@
 //!
 //! Module map: [`arch`] (per-arch boot, traps, console, exit), [`heap`] (global allocator),
 //! [`uaccess`] (user pointer checks), [`elf`] (user program loader), [`task`] (task table and
-//! scheduler), [`syscall`] (dispatch), [`futex`] (wait queues).
+//! scheduler), [`syscall`] (dispatch), [`futex`] (wait queues), [`wait`] (`wait4`/`waitid`),
+//! [`clone`] (clone/clone3 through clone-core), [`trace`] (demo output).
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -27,6 +28,7 @@ mod syscall;
 mod task;
 mod trace;
 mod uaccess;
+mod wait;
 
 use clone_core::Arch;
 

@@ -8,8 +8,8 @@ use clone_core::Errno;
 
 use crate::arch::{self, ARCH};
 use crate::futex::{self, Outcome};
-use crate::task::Kernel;
-use crate::{clone, kprintln, uaccess};
+use crate::task::{Death, Kernel, State};
+use crate::{clone, kprintln, uaccess, wait};
 
 /// A syscall's result: the return value, or a positive errno.
 pub type SysResult = Result<u64, i32>;
@@ -67,12 +67,27 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
             Ok(u64::from(t.tid))
         }
         n if n == nr.exit => {
-            k.exit_task(i, (a[0] & 0xff) as i32);
+            k.exit_task(i, Death::Exited(a[0] as u8));
             return;
         }
         n if n == nr.exit_group => {
-            k.exit_group(i, (a[0] & 0xff) as i32);
+            k.exit_group(i, Death::Exited(a[0] as u8));
             return;
+        }
+        n if Some(n) == nr.wait4 || n == nr.waitid => {
+            let req = if n == nr.waitid {
+                wait::waitid_request(a[0], a[1], a[2], a[3])
+            } else {
+                wait::wait4_request(a[0], a[1], a[2])
+            };
+            match req.map(|req| (req, wait::wait(k, i, req))) {
+                Err(e) => Err(e),
+                Ok((_, Some(r))) => r,
+                Ok((req, None)) => {
+                    k.task(i).state = State::WaitChild(req);
+                    return;
+                }
+            }
         }
         n if n == nr.futex => match futex::futex(k, a[0], a[1], a[2], a[3], a[5]) {
             Outcome::Done(r) => r,

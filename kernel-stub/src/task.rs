@@ -39,7 +39,48 @@ pub enum State {
     },
     /// A `CLONE_VFORK` parent waiting for child `child` to exit.
     VforkWait { child: u32 },
+    /// In `wait4`/`waitid` until a matching child exits.
+    WaitChild(WaitRequest),
+    /// Exited, waiting to be reaped by its parent's `wait4`/`waitid`.
+    Zombie(Death),
 }
+
+/// How a task ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Death {
+    /// `exit`/`exit_group` with this code (the low 8 bits count).
+    Exited(u8),
+    /// Killed by the kernel with this signal number (a fault: SIGSEGV).
+    Killed(u8),
+}
+
+impl Death {
+    /// The `wait4` status word (`WIFEXITED`/`WEXITSTATUS`, `WIFSIGNALED`/`WTERMSIG`).
+    pub fn wstatus(self) -> u32 {
+        match self {
+            Death::Exited(code) => u32::from(code) << 8,
+            Death::Killed(sig) => u32::from(sig),
+        }
+    }
+}
+
+/// A pending `wait4` or `waitid`, kept so a child's exit can complete it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WaitRequest {
+    /// Which child: a tid, or `None` for any.
+    pub pid: Option<u32>,
+    /// Linux wait option bits (`WNOHANG`, `__WCLONE`, `__WALL`, ...).
+    pub options: u64,
+    /// Where the result goes (0 = nowhere): a status word (`wait4`) or a `siginfo_t`
+    /// (`waitid`).
+    pub out: u64,
+    /// `waitid` (fills a `siginfo_t`, returns 0) rather than `wait4` (status word, returns the
+    /// pid).
+    pub waitid: bool,
+}
+
+/// SIGSEGV, what a faulting task dies of.
+const SIGSEGV: u8 = 11;
 
 /// One user thread.
 pub struct Task {
@@ -55,6 +96,16 @@ pub struct Task {
     pub state: State,
     /// `CLONE_CHILD_CLEARTID` / `set_tid_address` slot: written 0 and futex-woken at exit.
     pub clear_child_tid: u64,
+    /// Signal for the parent at exit (0..=64; only decides which `wait` flavour sees it: the
+    /// stub delivers no signals).
+    pub exit_signal: u8,
+}
+
+impl Task {
+    /// Has this task exited and is waiting to be reaped?
+    pub fn is_zombie(&self) -> bool {
+        matches!(self.state, State::Zombie(_))
+    }
 }
 
 /// The whole kernel state: tasks, time, and the exit status that decides pass or fail.
@@ -95,8 +146,9 @@ impl Kernel {
         }
     }
 
-    /// Runs the program until every task has exited; returns thread group 1's exit status
-    /// (or -1 if the kernel had to kill everything, e.g. on deadlock).
+    /// Runs the program until every task has exited (zombies left over are reaped, as init
+    /// would); returns the program's exit status (or -1 if it was killed, or the kernel had to
+    /// kill everything, e.g. on deadlock).
     pub fn run(&mut self, image: Image) -> i32 {
         self.init_status = None;
         self.next_tid = FIRST_PID;
@@ -108,10 +160,12 @@ impl Kernel {
             frame: TrapFrame::new_user(image.entry, image.sp),
             state: State::Runnable,
             clear_child_tid: 0,
+            exit_signal: crate::wait::SIGCHLD,
         }));
         self.current = 0;
         loop {
-            if self.tasks.iter().all(Option::is_none) {
+            if !self.tasks.iter().flatten().any(|t| !t.is_zombie()) {
+                self.kill_all();
                 break;
             }
             let Some(i) = self.pick() else {
@@ -144,7 +198,7 @@ impl Kernel {
                     // Linux would kill the whole thread group with a signal; the stub kills
                     // only the faulting thread and keeps going, so one hostile case cannot end
                     // the run. The exit status is what a SIGSEGV death reports.
-                    self.exit_task(i, 128 + 11);
+                    self.exit_task(i, Death::Killed(SIGSEGV));
                 }
             }
         }
@@ -252,9 +306,13 @@ impl Kernel {
     }
 
     /// Ends task `i`: the `clear_child_tid` protocol (write 0, wake one waiter; failures are
-    /// ignored like Linux's `mm_release`), wakes a vfork parent, frees the slot.
-    pub fn exit_task(&mut self, i: usize, status: i32) {
-        let Some(task) = self.tasks[i].take() else {
+    /// ignored like Linux's `mm_release`), wakes a vfork parent, then either frees the slot or,
+    /// for a process child whose parent is alive, leaves a zombie for `wait4`/`waitid`.
+    pub fn exit_task(&mut self, i: usize, death: Death) {
+        if self.tasks[i].as_ref().is_none_or(|t| t.is_zombie()) {
+            return;
+        }
+        let Some(mut task) = self.tasks[i].take() else {
             return;
         };
         let mut woken = 0;
@@ -263,8 +321,12 @@ impl Kernel {
         }
         self.exits += 1;
         if crate::trace::event() {
+            let how = match death {
+                Death::Exited(code) => alloc::format!("status {code}"),
+                Death::Killed(sig) => alloc::format!("killed by signal {sig}"),
+            };
             kprintln!(
-                "exit:  tid {} status {status}, futex wake {woken} at {:#x}",
+                "exit:  tid {} {how}, futex wake {woken} at {:#x}",
                 task.tid,
                 task.clear_child_tid
             );
@@ -274,21 +336,78 @@ impl Kernel {
                 t.state = State::Runnable;
             }
         }
-        if task.tgid == FIRST_PID && !self.tasks.iter().flatten().any(|t| t.tgid == FIRST_PID) {
-            self.init_status = Some(status);
+        let (tid, tgid, ppid) = (task.tid, task.tgid, task.ppid);
+        let group_gone = !self
+            .tasks
+            .iter()
+            .flatten()
+            .any(|t| t.tgid == tgid && !t.is_zombie());
+        if tgid == FIRST_PID && group_gone {
+            self.init_status = Some(match death {
+                Death::Exited(code) => i32::from(code),
+                Death::Killed(_) => -1,
+            });
         }
-        drop(task);
+        // A process child (its group's leader) of a live parent other than init stays as a
+        // zombie until waited for; threads and init's children are reaped at once.
+        let parent_alive = ppid != 1
+            && self
+                .tasks
+                .iter()
+                .flatten()
+                .any(|t| t.tgid == ppid && !t.is_zombie());
+        if tid == tgid && parent_alive {
+            task.state = State::Zombie(death);
+            self.tasks[i] = Some(task);
+            crate::wait::child_exited(self, ppid);
+        } else {
+            drop(task);
+        }
+        if group_gone {
+            // Init adopts the group's children: its zombies are reaped, the living ones will
+            // be reaped when they exit.
+            for slot in self.tasks.iter_mut() {
+                if let Some(t) = slot
+                    && t.ppid == tgid
+                    && t.tid != tid
+                {
+                    if t.is_zombie() {
+                        *slot = None;
+                    } else {
+                        t.ppid = 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Frees the slot of a reaped zombie.
+    pub fn reap(&mut self, i: usize) {
+        self.tasks[i] = None;
+    }
+
+    /// Slot index and record of every task, for `wait`.
+    pub fn slots(&self) -> impl Iterator<Item = (usize, &Task)> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.as_deref().map(|t| (i, t)))
+    }
+
+    /// Does slot `i` hold a task?
+    pub fn has_task(&self, i: usize) -> bool {
+        self.tasks[i].is_some()
     }
 
     /// `exit_group`: ends every thread of `i`'s group.
-    pub fn exit_group(&mut self, i: usize, status: i32) {
+    pub fn exit_group(&mut self, i: usize, death: Death) {
         let tgid = self.task(i).tgid;
         for j in 0..self.tasks.len() {
             if j != i && self.tasks[j].as_ref().is_some_and(|t| t.tgid == tgid) {
-                self.exit_task(j, status);
+                self.exit_task(j, death);
             }
         }
-        self.exit_task(i, status);
+        self.exit_task(i, death);
     }
 
     /// Every live task, for futex and vfork bookkeeping.
