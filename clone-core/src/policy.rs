@@ -123,6 +123,13 @@ impl LinuxVersion {
         self.at_least(Self::V5_9)
     }
 
+    /// Whether each pid namespace has its own `pid_max`, a new one starting at
+    /// `PID_MAX_LIMIT` (6.14 **[unverified version]**; behaviour observed on 6.18).
+    #[must_use]
+    pub const fn per_ns_pid_max(self) -> bool {
+        self.at_least(Self::new(6, 14))
+    }
+
     /// `self >= other`, usable in `const` context.
     #[must_use]
     pub const fn at_least(self, other: Self) -> bool {
@@ -201,8 +208,14 @@ pub struct Policy {
     /// `set_tid_size` to the target level + 1, and `create_pid_namespace` refuses a level
     /// above `MAX_PID_NS_LEVEL` (32) with **ENOSPC**.
     pub pid_ns_level: u32,
-    /// `pid_max` (of the target namespace on 6.14+): `set_tid` entries must be `< pid_max`.
+    /// `pid_max` of the caller's active pid namespace: `alloc_pid` refuses a `set_tid` entry
+    /// `>= pid_max` for that level. Since 6.14 each pid namespace has its own `pid_max` and a
+    /// new one starts at `PID_MAX_LIMIT` (4194304 on 64-bit; observed on 6.18), whatever its
+    /// parent's value; before, one global value applies to every level.
     pub pid_max: u32,
+    /// `pid_max` of the caller's ancestor pid namespaces (one value for all of them), for
+    /// `set_tid` entries beyond the caller's level. Only read on 6.14+.
+    pub ancestor_pid_max: u32,
     /// The namespace types the kernel was built with (`CONFIG_*_NS`, `CONFIG_CGROUPS`). A
     /// `CLONE_NEW*` outside this set is **EINVAL** (`create_new_namespaces`, or
     /// `create_user_ns`'s stub for `CLONE_NEWUSER`).
@@ -238,6 +251,7 @@ impl Policy {
             pid_ns_for_children_differs: false,
             pid_ns_level: 0,
             pid_max: 32768,
+            ancestor_pid_max: 32768,
             namespaces_configured: ALL_NAMESPACES,
             autoreap_parent: false,
             into_cgroup_error: None,
@@ -319,6 +333,12 @@ impl Policy {
         self.pid_max = v;
         self
     }
+    /// Sets [`Self::ancestor_pid_max`].
+    #[must_use]
+    pub const fn with_ancestor_pid_max(mut self, v: u32) -> Self {
+        self.ancestor_pid_max = v;
+        self
+    }
     /// Sets [`Self::namespaces_configured`].
     #[must_use]
     pub const fn with_namespaces_configured(mut self, v: CloneFlags) -> Self {
@@ -359,6 +379,27 @@ impl Policy {
     pub const fn checkpoint_restore_capable(&self) -> bool {
         self.cap_sys_admin
             || (self.cap_checkpoint_restore && self.linux.has_cap_checkpoint_restore())
+    }
+
+    /// `pid_max` for the `i`-th `set_tid` entry (0 = innermost), where `fresh` says the
+    /// innermost level is a pid namespace made by this call or by `unshare(CLONE_NEWPID)`.
+    #[must_use]
+    pub const fn set_tid_pid_max(&self, i: usize, fresh: bool) -> u32 {
+        if !self.linux.per_ns_pid_max() {
+            return self.pid_max;
+        }
+        match (fresh, i) {
+            (true, 0) => {
+                // PID_MAX_LIMIT: 4 Mi where long is 64-bit, PID_MAX_DEFAULT otherwise.
+                if self.arch.pointer_bits() == 64 {
+                    4 * 1024 * 1024
+                } else {
+                    32768
+                }
+            }
+            (true, 1) | (false, 0) => self.pid_max,
+            _ => self.ancestor_pid_max,
+        }
     }
 
     /// `SIGCHLD` on this arch.

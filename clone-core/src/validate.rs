@@ -605,7 +605,8 @@ fn check(
             if !mem.access_ok(req.stack, req.stack_size, policy) {
                 return Err(fail(Rule::StackNotAccessible, none));
             }
-            if policy.arch != Arch::Hppa {
+            // CONFIG_STACK_GROWSUP (parisc) keeps the lowest address as the SP.
+            if policy.arch.stack_growth() == crate::abi::StackGrowth::Down {
                 stack = req.stack.wrapping_add(req.stack_size);
             }
         }
@@ -772,7 +773,7 @@ fn check(
         }
         for (i, &tid) in set_tid.iter().enumerate().take(n as usize) {
             let is_fresh = fresh && i == 0;
-            if tid < 1 || i64::from(tid) >= i64::from(policy.pid_max) {
+            if tid < 1 || i64::from(tid) >= i64::from(policy.set_tid_pid_max(i, fresh)) {
                 return Err(fail(Rule::SetTidOutOfRange, none));
             }
             let has_reaper = !is_fresh;

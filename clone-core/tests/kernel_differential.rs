@@ -480,6 +480,13 @@ mod imp {
         let mut p = Policy::linux(Arch::X86_64, kernel_version());
         p.cap_sys_admin = privileged;
         p.cap_checkpoint_restore = privileged;
+        // A new pid namespace starts at PID_MAX_LIMIT on 6.14+; the harness read the initial
+        // namespace's value before any unshare.
+        p.ancestor_pid_max = if p.linux.per_ns_pid_max() && nspid_level() >= 2 {
+            4 * 1024 * 1024
+        } else {
+            INIT_PID_MAX.load(std::sync::atomic::Ordering::Relaxed)
+        };
         p.pid_max = read_trim("/proc/sys/kernel/pid_max")
             .parse()
             .expect("pid_max");
@@ -517,6 +524,17 @@ mod imp {
             Some(Errno::EACCES)
         };
         p
+    }
+
+    /// `pid_max` of the initial pid namespace, read by the harness before forking.
+    static INIT_PID_MAX: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+    fn nspid_level() -> usize {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("NSpid:"))
+            .map_or(0, |l| l.split_whitespace().count().saturating_sub(2))
     }
 
     /// A pid likely to be free (no /proc entry), near the top of the range.
@@ -772,6 +790,12 @@ mod imp {
             (newpid, vec![1, 1], None, None),
             (newpid, vec![1, 0], None, None),
             (newpid, vec![1, free, 1], None, None),
+            // Per-namespace pid_max (6.14+): a new namespace starts at 4194304.
+            (newpid, vec![40000], None, None),
+            (newpid, vec![1, 40000], None, None),
+            (0, vec![40000], None, None),
+            (0, vec![free, 40000], None, None),
+            (0, vec![4_194_304], None, None),
             (userpid, vec![1], None, None),
             (userpid, vec![1, free], None, None),
             (userpid, vec![free], None, None),
@@ -912,12 +936,13 @@ mod imp {
 
     fn print_policy(who: &str, p: &Policy) {
         println!(
-            "  [{who}] policy: linux {} cap_sys_admin={} pid_ns_level={} pid_max={} \
+            "  [{who}] policy: linux {} cap_sys_admin={} pid_ns_level={} pid_max={} ancestor_pid_max={} \
              pid_ns_init={} pid_ns_for_children_differs={} namespaces={}",
             p.linux,
             p.cap_sys_admin,
             p.pid_ns_level,
             p.pid_max,
+            p.ancestor_pid_max,
             p.pid_ns_init,
             p.pid_ns_for_children_differs,
             p.namespaces_configured
@@ -1263,6 +1288,12 @@ mod imp {
         assert!(
             cg >= 0 && is_cgroup2(cg),
             "need a cgroup2 mount for CLONE_INTO_CGROUP cases"
+        );
+        INIT_PID_MAX.store(
+            read_trim("/proc/sys/kernel/pid_max")
+                .parse()
+                .expect("pid_max"),
+            std::sync::atomic::Ordering::Relaxed,
         );
         let mut failed = false;
         for setup in [
