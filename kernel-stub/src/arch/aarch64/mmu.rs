@@ -99,7 +99,9 @@ pub unsafe fn enable() {
             };
         }
     }
-    const _: () = assert!(USER_REGION.start % BLOCK_2M == 0 && USER_REGION.end % BLOCK_2M == 0);
+    const _: () = assert!(
+        USER_REGION.start.is_multiple_of(BLOCK_2M) && USER_REGION.end.is_multiple_of(BLOCK_2M)
+    );
     const _: () =
         assert!(USER_REGION.start >= RAM_GIB_BASE && USER_REGION.end <= RAM_GIB_BASE + GIB);
 

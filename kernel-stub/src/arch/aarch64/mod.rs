@@ -87,8 +87,8 @@ const _: () = {
     assert!(offset_of!(TrapFrame, pc) == offset_of!(TrapFrame, sp) + 8);
     assert!(offset_of!(TrapFrame, tpidr) == offset_of!(TrapFrame, pstate) + 8);
     assert!(offset_of!(TrapFrame, fpsr) == offset_of!(TrapFrame, fpcr) + 8);
-    assert!(offset_of!(TrapFrame, q) % 16 == 0);
-    assert!(core::mem::size_of::<TrapFrame>() % 16 == 0);
+    assert!(offset_of!(TrapFrame, q).is_multiple_of(16));
+    assert!(core::mem::size_of::<TrapFrame>().is_multiple_of(16));
 };
 
 /// SPSR_EL1.M = EL0t with DAIF clear: user mode with interrupts on.

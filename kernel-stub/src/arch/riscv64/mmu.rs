@@ -55,7 +55,9 @@ const fn ppn(pa: u64) -> u64 {
 /// mapped ranges above, which holds for the kernel image, its stack and the `virt` MMIO it
 /// touches.
 pub unsafe fn enable() {
-    const _: () = assert!(USER_REGION.start % MEGAPAGE == 0 && USER_REGION.end % MEGAPAGE == 0);
+    const _: () = assert!(
+        USER_REGION.start.is_multiple_of(MEGAPAGE) && USER_REGION.end.is_multiple_of(MEGAPAGE)
+    );
     const _: () =
         assert!(USER_REGION.start >= RAM_GIB_BASE && USER_REGION.end <= RAM_GIB_BASE + GIB);
     let root = &raw mut ROOT;
