@@ -93,10 +93,10 @@ mod arch;
 pub mod user;
 
 pub use abi::Arch;
+pub use abi::{ArgOrder, ChildReturn, StackGrowth, SyscallNumbers};
 pub use errno::Errno;
 pub use error::CloneError;
 pub use flags::CloneFlags;
 pub use policy::Policy;
-pub use abi::{ArgOrder, ChildReturn, StackGrowth, SyscallNumbers};
 pub use stack::{ChildStack, StackError, StackLayout, StackRegion};
 pub use syscall::{CloneCall, LegacyCloneArgs, RawSyscall};

@@ -305,7 +305,8 @@ fn kselftest_clone3_set_tid() {
         set_tid_size: n,
         ..base(flags, SIGCHLD)
     };
-    let cases: &[(&str, C, &[i32], u64, Result<(), Errno>)] = &[
+    type SetTidRow<'a> = (&'a str, C, &'a [i32], u64, Result<(), Errno>);
+    let cases: &[SetTidRow] = &[
         (
             "set_tid_size > MAX_PID_NS_LEVEL",
             C::empty(),
