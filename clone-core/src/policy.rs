@@ -6,7 +6,7 @@
 //! `pid_ns_for_children`, `CONFIG_*_NS`, `PAGE_SIZE`, `TASK_SIZE_MAX`…) is a field here, named
 //! after the kernel rule it feeds. Version-dependent behaviour is derived from
 //! [`Policy::linux`] through the predicates on [`LinuxVersion`]; each threshold says where it
-//! comes from (`shared/reference/linux-clone-facts.md` §1.11, or **[unverified]**).
+//! comes from (`shared/reference/linux-clone-facts.md` §1.11, or **\[unverified\]**).
 
 use crate::flags::{CloneFlags, NAMESPACE_FLAGS};
 use crate::{Arch, Errno};
@@ -53,7 +53,7 @@ impl LinuxVersion {
     /// 6.18 (the kernel the differential test ran on).
     pub const V6_18: Self = Self::new(6, 18);
     /// Linux mainline as of 2026 (the K-new `fork.c` with `CLONE_AUTOREAP`, `CLONE_NNP` and
-    /// `CLONE_PIDFD_AUTOKILL`). The release number 7.1 is **[unverified]**: only the tree was
+    /// `CLONE_PIDFD_AUTOKILL`). The release number 7.1 is **\[unverified\]**: only the tree was
     /// read, not a tag.
     pub const MAINLINE_2026: Self = Self::new(7, 1);
 
@@ -97,7 +97,7 @@ impl LinuxVersion {
 
     /// Whether `clone3` accepts `CLONE_NEWTIME` (0x80) in `flags`: `clone3_args_valid` masks it
     /// out of `CSIGNAL` since the 2023 fix "Fixes: 769071ac9f20" (mainline 6.3
-    /// **[unverified]**; also backported to stable series, which a `(major, minor)` cannot say).
+    /// **\[unverified\]**; also backported to stable series, which a `(major, minor)` cannot say).
     #[must_use]
     pub const fn clone3_accepts_newtime(self) -> bool {
         self.at_least(Self::V6_3)
@@ -110,7 +110,7 @@ impl LinuxVersion {
     }
 
     /// Whether `CLONE_AUTOREAP`, `CLONE_NNP` and `CLONE_PIDFD_AUTOKILL` exist (2026 mainline;
-    /// threshold [`Self::MAINLINE_2026`] is **[unverified]**).
+    /// threshold [`Self::MAINLINE_2026`] is **\[unverified\]**).
     #[must_use]
     pub const fn has_autoreap(self) -> bool {
         self.at_least(Self::MAINLINE_2026)
@@ -148,7 +148,7 @@ impl core::fmt::Display for LinuxVersion {
 /// Per-arch first versions come from [`Arch::has_clone3`]. ia64 never wired syscall 435
 /// ("reserved for clone3"). sparc had it reserved, then defined
 /// `__ARCH_BROKEN_SYS_CLONE3`, until the January 2026 patch "sparc: Add architecture support
-/// for clone3"; its first release is taken as [`LinuxVersion::MAINLINE_2026`] **[unverified]**.
+/// for clone3"; its first release is taken as [`LinuxVersion::MAINLINE_2026`] **\[unverified\]**.
 #[must_use]
 pub const fn clone3_available(arch: Arch, linux: LinuxVersion) -> bool {
     if !linux.has_clone3() {

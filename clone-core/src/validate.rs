@@ -26,6 +26,24 @@
 //! [`Policy::into_cgroup_error`]. Writes whose failure Linux ignores (`CLONE_PARENT_SETTID`,
 //! `CLONE_CHILD_SETTID`) never produce an error.
 //!
+//! Arch-specific `copy_thread` errors other than x86_64's TLS range are not modelled either:
+//! i386's `CLONE_SETTLS` `struct user_desc` checks (EFAULT/EINVAL) and sparc's
+//! `clone_stackframe` copy (EFAULT).
+//!
+//! # Checked against the real kernel
+//!
+//! `tests/kernel_differential.rs` issues real `clone`/`clone3` syscalls on an x86_64 host and
+//! compares every errno with this module's answer: about 750,000 calls on Linux 6.18 (power
+//! sets of the rule-relevant flags, random words and structs, sizes, tails, exit signals,
+//! stacks, TLS values, pidfd slots, `set_tid` and `CLONE_INTO_CGROUP` cases), as root, as
+//! uid 65534, as a pid-namespace init, after `unshare(CLONE_NEWPID)`, chrooted, and 32 pid
+//! namespaces deep; 40 of the 52 rules are hit, with zero disagreements. Findings the facts
+//! file did not state: `access_ok` accepts a `clone3` stack ending exactly at `TASK_SIZE_MAX`;
+//! a new pid namespace starts with `pid_max` 4194304 whatever its parent's value, so `set_tid`
+//! entries are range-checked per level ([`Policy::ancestor_pid_max`]). The rules not reachable
+//! on that host are the pre-6.9 `PidfdWithThread`, the 2026 AUTOREAP family, ENOSYS, and an
+//! unconfigured namespace; they rest on the kernel source alone.
+//!
 //! # Fixes
 //!
 //! Each [`CloneError`] carries the smallest [`Fix`]: candidate fixes for the failed rule are
