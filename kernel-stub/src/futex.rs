@@ -44,7 +44,7 @@ pub fn futex(k: &mut Kernel, uaddr: u64, op: u64, val: u64, timeout: u64, val3: 
     };
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if uaddr % 4 != 0 {
+            if !uaddr.is_multiple_of(4) {
                 return Outcome::Done(Err(EINVAL));
             }
             let deadline = if timeout == 0 {
@@ -81,7 +81,7 @@ pub fn futex(k: &mut Kernel, uaddr: u64, op: u64, val: u64, timeout: u64, val3: 
             }
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
-            if uaddr % 4 != 0 {
+            if !uaddr.is_multiple_of(4) {
                 return Outcome::Done(Err(EINVAL));
             }
             let n = (val as u32).min(i32::MAX as u32);
