@@ -18,7 +18,7 @@ struct Report {
 }
 
 extern "C" fn record(arg: usize) -> i32 {
-    // SAFETY (test): `arg` is the address of a `Report` the parent keeps alive until the child
+    // SAFETY: `arg` is the address of a `Report` the parent keeps alive until the child
     // has exited (it joins before dropping it).
     let report = unsafe { &*(arg as *const Report) };
     report.sp.store(user::current_sp(), Ordering::SeqCst);
@@ -68,7 +68,7 @@ fn thread_runs_on_its_stack_and_is_joined() {
         ..CloneRequest::new(THREAD, 0)
     };
     let arg = &report as *const Report as usize;
-    // SAFETY (test): the stack, the report and ctid outlive the child (joined below); `record`
+    // SAFETY: the stack, the report and ctid outlive the child (joined below); `record`
     // only touches atomics, no TLS.
     let tid = unsafe { user::clone(&req, record, arg) }.expect("clone");
     // PARENT_SETTID wrote the tid before clone returned; the kernel may not have stored
@@ -101,7 +101,7 @@ fn clone3_thread_is_joined() {
         ..Clone3Request::new(THREAD, 0)
     };
     let arg = &report as *const Report as usize;
-    // SAFETY (test): as in the legacy test.
+    // SAFETY: as in the legacy test.
     let tid = unsafe { user::clone3(&req, record, arg) }.expect("clone3");
     assert_eq!(ptid.load(Ordering::SeqCst), tid);
     join(&ctid);
@@ -117,7 +117,7 @@ extern "C" fn exit_with_arg(arg: usize) -> i32 {
 /// `wait4(pid, &status, 0, NULL)` through the raw syscall; returns the exit code.
 fn wait_exit_code(pid: u32) -> i32 {
     let mut status: i32 = 0;
-    // SAFETY (test): wait4 writes one int at `status`.
+    // SAFETY: wait4 writes one int at `status`.
     let r = unsafe {
         user::syscall4(
             61, // __NR_wait4 on x86_64
@@ -136,13 +136,13 @@ fn wait_exit_code(pid: u32) -> i32 {
 fn fork_like_child_exit_status_is_entry_result() {
     // No CLONE_VM, no stack: the child runs on a copy of this stack.
     let req = CloneRequest::new(CloneFlags::empty(), 17 /* SIGCHLD */);
-    // SAFETY (test): the child only returns a value; it runs on a private copy of memory.
+    // SAFETY: the child only returns a value; it runs on a private copy of memory.
     let pid = unsafe { user::clone(&req, exit_with_arg, 7) }.expect("clone");
     assert_eq!(wait_exit_code(pid), 7);
 }
 
 extern "C" fn set_flag(arg: usize) -> i32 {
-    // SAFETY (test): `arg` points at an AtomicU32 on the suspended parent's stack.
+    // SAFETY: `arg` points at an AtomicU32 on the suspended parent's stack.
     let flag = unsafe { &*(arg as *const AtomicU32) };
     flag.store(0x5eed, Ordering::SeqCst);
     3
@@ -153,7 +153,7 @@ fn vfork_like_child_runs_on_parents_stack_while_parent_waits() {
     let flag = AtomicU32::new(0);
     let canary = std::hint::black_box([0xa5u8; 64]);
     let req = CloneRequest::new(CloneFlags::VM | CloneFlags::VFORK, 17);
-    // SAFETY (test): CLONE_VFORK suspends this thread until the child exits; the child only
+    // SAFETY: CLONE_VFORK suspends this thread until the child exits; the child only
     // pushes below this frame and writes `flag`.
     let pid =
         unsafe { user::clone(&req, set_flag, &flag as *const AtomicU32 as usize) }.expect("clone");
@@ -166,11 +166,11 @@ fn vfork_like_child_runs_on_parents_stack_while_parent_waits() {
 #[test]
 fn shared_stack_without_vfork_is_refused_before_the_trap() {
     let req = CloneRequest::new(THREAD, 0);
-    // SAFETY (test): refused before any trap.
+    // SAFETY: refused before any trap.
     let r = unsafe { user::clone(&req, record, 0) };
     assert_eq!(r, Err(SpawnError::UnsafeSharedStack));
     let req3 = Clone3Request::new(THREAD, 0);
-    // SAFETY (test): refused before any trap.
+    // SAFETY: refused before any trap.
     let r3 = unsafe { user::clone3(&req3, record, 0) };
     assert_eq!(r3, Err(SpawnError::UnsafeSharedStack));
 }
@@ -185,7 +185,7 @@ fn kernel_errors_come_back_with_their_name() {
         set_tid: &tids,
         ..Clone3Request::new(CloneFlags::empty(), 17)
     };
-    // SAFETY (test): if the kernel did create a child, it would only return a value.
+    // SAFETY: if the kernel did create a child, it would only return a value.
     let r = unsafe { user::clone3(&req, exit_with_arg, 0) };
     let expected = if is_root() { 17 } else { 1 };
     match r {
@@ -198,7 +198,7 @@ fn kernel_errors_come_back_with_their_name() {
 }
 
 fn is_root() -> bool {
-    // SAFETY (test): geteuid has no arguments.
+    // SAFETY: geteuid has no arguments.
     unsafe { user::syscall0(107) == 0 } // __NR_geteuid on x86_64
 }
 
@@ -208,7 +208,7 @@ fn pure_argument_rules_are_refused_before_the_trap() {
     use clone_core::error::Rule;
     // copy_process: CLONE_SIGHAND without CLONE_VM is EINVAL on every kernel.
     let req = CloneRequest::new(CloneFlags::SIGHAND, 17);
-    // SAFETY (test): refused before any trap.
+    // SAFETY: refused before any trap.
     match unsafe { user::clone(&req, exit_with_arg, 0) } {
         Err(SpawnError::Rejected(e)) => {
             assert_eq!(e.rule, Rule::SighandWithoutVm);
@@ -222,7 +222,7 @@ fn pure_argument_rules_are_refused_before_the_trap() {
         stack: Some(region(&mut stack)),
         ..Clone3Request::new(THREAD, 17)
     };
-    // SAFETY (test): refused before any trap.
+    // SAFETY: refused before any trap.
     match unsafe { user::clone3(&req3, exit_with_arg, 0) } {
         Err(SpawnError::Rejected(e)) => {
             assert_eq!(e.rule, Rule::ThreadOrParentWithExitSignal);
@@ -237,7 +237,7 @@ fn privilege_and_state_rules_are_left_to_the_kernel() {
     // CLONE_NEWIPC|CLONE_SYSVSEM is EINVAL only after the CAP_SYS_ADMIN check (EPERM
     // unprivileged), so it must reach the kernel, whose answer depends on who runs the test.
     let req = CloneRequest::new(CloneFlags::NEWIPC | CloneFlags::SYSVSEM, 17);
-    // SAFETY (test): if a child were created it would only return a value.
+    // SAFETY: if a child were created it would only return a value.
     match unsafe { user::clone(&req, exit_with_arg, 0) } {
         Err(SpawnError::Kernel { raw, .. }) => {
             assert_eq!(raw, if is_root() { 22 } else { 1 });
