@@ -609,7 +609,9 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// For `cargo xtask test`: every arch, no Linux comparison, no live console.
+/// For in-process callers (`cargo xtask test` currently runs `cargo xtask qemu --arch all` as
+/// a child process instead): every arch, no Linux comparison, no live console.
+#[allow(dead_code)]
 pub fn run_all_for_test() -> Result<Vec<QemuReport>> {
     run_arches(&StubArch::ALL, Duration::from_secs(60), false, false)
 }
@@ -639,4 +641,66 @@ pub fn run_demo(args: RunArgs) -> Result<()> {
         bail!("the demo did not pass on {}", arch.name());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_lines_are_parsed_and_other_lines_ignored() {
+        let log = "kernel-stub: booted on x86_64\n\
+                   case a-b: pass\n\
+                   case c: FAIL got 3, expected 4\r\n\
+                   case d: skip no clone3 here\n\
+                   clone: parent tid 2 -> child tid 3\n\
+                   case e: maybe\n\
+                   conformance x86_64: 1 passed, 1 failed, 1 skipped\n";
+        assert_eq!(
+            parse_cases(log),
+            vec![
+                ("a-b".to_string(), CaseResult::Pass),
+                (
+                    "c".to_string(),
+                    CaseResult::Fail("got 3, expected 4".into())
+                ),
+                ("d".to_string(), CaseResult::Skip("no clone3 here".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn image_base_literal_and_region_start() {
+        let lit = "pub const USER_IMAGE_BASE: u64 = 0x0200_0000;\n";
+        assert_eq!(
+            const_value(lit, "USER_IMAGE_BASE").as_deref(),
+            Some("0x0200_0000")
+        );
+        assert_eq!(parse_int("0x0200_0000"), Some(0x200_0000));
+        assert_eq!(parse_int("4096"), Some(4096));
+        assert_eq!(parse_int("USER_REGION.start"), None);
+    }
+
+    #[test]
+    fn image_base_of_every_stub_arch() {
+        // Expected values copied by hand from kernel-stub/src/arch/*/mod.rs.
+        assert_eq!(StubArch::X86_64.user_image_base().unwrap(), 0x0200_0000);
+        assert_eq!(StubArch::Aarch64.user_image_base().unwrap(), 0x4800_0000);
+        assert_eq!(StubArch::Riscv64.user_image_base().unwrap(), 0x8800_0000);
+    }
+
+    #[test]
+    fn arch_lists() {
+        assert_eq!(StubArch::parse_list("all").unwrap(), StubArch::ALL.to_vec());
+        assert_eq!(
+            StubArch::parse_list("riscv64,x86_64").unwrap(),
+            vec![StubArch::Riscv64, StubArch::X86_64]
+        );
+        assert!(StubArch::parse_list("sparc64").is_err());
+    }
+
+    #[test]
+    fn firmware_escapes_are_stripped() {
+        assert_eq!(printable("\u{1b}[2J\u{1b}[0mSeaBIOS\r\n"), "SeaBIOS\n");
+    }
 }
