@@ -6,6 +6,7 @@
 
 mod build;
 mod explain;
+mod hppa;
 mod linux;
 mod qemu;
 mod targets;
