@@ -9,6 +9,8 @@
 //! * kernel-space `CLONE_PARENT_SETTID`/`CHILD_SETTID`/`CHILD_CLEARTID` slots are ignored, as
 //!   Linux ignores a failed `put_user` there: the clone succeeds;
 //! * x86_64: a non-canonical or kernel-half `CLONE_SETTLS` value is EPERM;
+//! * a child started with a kernel-space or non-canonical stack pointer does not hurt the
+//!   kernel, and dies alone if it uses the stack;
 //! * a user fault and a child stack overflow kill only that thread (its tid slot is still
 //!   cleared, so the parent's join returns);
 //! * a busy-waiting thread is preempted by the timer (the child it waits for gets to run);
@@ -176,6 +178,93 @@ unsafe fn raw_or_exit(nr: usize, a: [usize; 6]) -> isize {
         core::arch::asm!(
             "ecall",
             "bnez a0, 2f",
+            "li a7, 93",
+            "li a0, 0",
+            "ecall",
+            "unimp",
+            "2:",
+            inlateout("a0") a[0] => ret,
+            in("a1") a[1], in("a2") a[2], in("a3") a[3], in("a4") a[4], in("a5") a[5],
+            inlateout("a7") nr => _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// Like [`raw_or_exit`], but a child created by the call first stores one word on its stack
+/// (which faults when the kernel gave it a bad stack pointer), then calls `exit(0)`.
+///
+/// # Safety
+///
+/// As for [`raw_or_exit`]; the child's store goes wherever its stack pointer points.
+#[cfg(target_arch = "x86_64")]
+unsafe fn raw_child_pushes(nr: usize, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: as for `raw_or_exit`; the `push` runs only in the child.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "push rax",
+            "mov eax, 60",
+            "xor edi, edi",
+            "syscall",
+            "ud2",
+            "2:",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
+            in("r10") a[3], in("r8") a[4], in("r9") a[5],
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// See the x86_64 version.
+///
+/// # Safety
+///
+/// As for the x86_64 version.
+#[cfg(target_arch = "aarch64")]
+unsafe fn raw_child_pushes(nr: usize, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: as for `raw_or_exit`; the store runs only in the child.
+    unsafe {
+        core::arch::asm!(
+            "svc #0",
+            "cbnz x0, 2f",
+            "str x0, [sp, #-16]!",
+            "mov x8, #93",
+            "mov x0, #0",
+            "svc #0",
+            "udf #0",
+            "2:",
+            inlateout("x0") a[0] => ret,
+            in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4], in("x5") a[5],
+            inlateout("x8") nr => _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// See the x86_64 version.
+///
+/// # Safety
+///
+/// As for the x86_64 version.
+#[cfg(target_arch = "riscv64")]
+unsafe fn raw_child_pushes(nr: usize, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: as for `raw_or_exit`; the store runs only in the child.
+    unsafe {
+        core::arch::asm!(
+            "ecall",
+            "bnez a0, 2f",
+            "sd a0, -8(sp)",
             "li a7, 93",
             "li a0, 0",
             "ecall",
@@ -409,6 +498,51 @@ fn write_bad() -> CaseResult {
     Ok(())
 }
 
+/// Legacy `clone` of a thread whose stack pointer is in kernel memory, in the kernel half or
+/// (x86_64) non-canonical. Linux accepts any `newsp`; entering user mode with it must not
+/// hurt the kernel. A child that never touches its stack exits normally; one that does is
+/// killed alone. Either way its `CLONE_CHILD_CLEARTID` slot is cleared, so the join returns.
+fn bad_child_stack() -> CaseResult {
+    let flags = thread_flags() | CloneFlags::CHILD_CLEARTID;
+    let mut sps = [
+        kernel_low() + 0x800,
+        KERNEL_HIGH - 0x1000,
+        0x8000_0000_0000_0000,
+    ];
+    if !cfg!(target_arch = "x86_64") {
+        sps[2] = KERNEL_HIGH - 0x10_0000;
+    }
+    for sp in sps {
+        for touch in [false, true] {
+            CTID.store(1, Ordering::Relaxed);
+            let call = CloneCall::Clone(LegacyCloneArgs {
+                word: flags.bits(),
+                stack: sp as u64,
+                child_tid: CTID.as_ptr() as usize as u64,
+                ..LegacyCloneArgs::default()
+            });
+            let Ok(raw) = encode(ARCH, &call) else {
+                fail!("clone-core cannot encode a legacy clone");
+            };
+            let a = raw.args.map(|x| x as usize);
+            // SAFETY: the child either exits at once or makes one store through its (bad)
+            // stack pointer; `CTID` is a static the kernel clears when the child ends.
+            let tid = unsafe {
+                if touch {
+                    raw_child_pushes(raw.nr as usize, a)
+                } else {
+                    raw_or_exit(raw.nr as usize, a)
+                }
+            };
+            if tid <= 0 {
+                fail!("clone with sp={sp:#x}: got {tid}, expected a tid (Linux accepts any newsp)");
+            }
+            join(&CTID);
+        }
+    }
+    Ok(())
+}
+
 extern "C" fn touch_kernel(addr: usize) -> i32 {
     // SAFETY: deliberately invalid: the read faults and the kernel kills this thread.
     let v = unsafe { core::ptr::read_volatile(addr as *const u64) };
@@ -544,6 +678,7 @@ static CASES: &[Case] = &[
     ("stub-futex-bad-address", futex_bad),
     ("stub-write-bad-buffer", write_bad),
     ("stub-timer-preemption", timer_preemption),
+    ("stub-bad-child-stack", bad_child_stack),
     ("stub-fault-kills-only-thread", fault_kills_only_thread),
     (
         "stub-stack-overflow-kills-only-thread",
