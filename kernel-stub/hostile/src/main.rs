@@ -488,6 +488,35 @@ fn futex_bad() -> CaseResult {
     expect("futex(WAIT, misaligned)", r, EINVAL)
 }
 
+/// `FUTEX_WAIT` with a timeout nobody beats: the only task sleeps, the kernel idles until
+/// the timer expires it with ETIMEDOUT; a malformed timeout is EINVAL.
+fn futex_timeout() -> CaseResult {
+    const ETIMEDOUT: isize = 110;
+    let nr = ARCH.syscalls().futex as usize;
+    let word = AtomicU32::new(7);
+    let ts: [i64; 2] = [0, 30_000_000];
+    // SAFETY: FUTEX_WAIT reads `word` and the timespec; nothing is written.
+    let r = unsafe { user::syscall6(nr, word.as_ptr() as usize, 0, 7, ts.as_ptr() as usize, 0, 0) };
+    expect("futex(WAIT, 30 ms timeout)", r, ETIMEDOUT)?;
+    let bad: [i64; 2] = [0, 1_000_000_000];
+    // SAFETY: as above.
+    let r = unsafe {
+        user::syscall6(
+            nr,
+            word.as_ptr() as usize,
+            0,
+            7,
+            bad.as_ptr() as usize,
+            0,
+            0,
+        )
+    };
+    expect("futex(WAIT, tv_nsec = 1e9)", r, EINVAL)?;
+    // SAFETY: as above; the value differs, so the kernel returns at once.
+    let r = unsafe { user::syscall6(nr, word.as_ptr() as usize, 0, 8, 0, 0, 0) };
+    expect("futex(WAIT, stale value)", r, 11)
+}
+
 fn write_bad() -> CaseResult {
     let nr = ARCH.syscalls().write as usize;
     for buf in [kernel_low(), KERNEL_HIGH] {
@@ -676,6 +705,7 @@ static CASES: &[Case] = &[
     ("stub-settls-kernel", settls_kernel),
     ("stub-tid-slots-kernel-ignored", tid_slots_kernel),
     ("stub-futex-bad-address", futex_bad),
+    ("stub-futex-timeout", futex_timeout),
     ("stub-write-bad-buffer", write_bad),
     ("stub-timer-preemption", timer_preemption),
     ("stub-bad-child-stack", bad_child_stack),
