@@ -56,8 +56,9 @@ pub type ChildEntry = extern "C" fn(arg: usize) -> i32;
 /// A legacy `clone` request.
 #[derive(Clone, Debug)]
 pub struct CloneRequest<'a> {
-    /// `CLONE_*` flags. Bits above 31 cannot travel through legacy `clone`; the kernel drops
-    /// them (`lower_32_bits`), and so does this crate, after the validator has seen them.
+    /// `CLONE_*` flags. Only bits 8–31 can travel through legacy `clone`: bits above 31 are
+    /// dropped (the kernel's `lower_32_bits` would drop them too), and `CLONE_NEWTIME` (0x80,
+    /// inside the exit-signal byte) cannot be expressed here — use [`clone3`].
     pub flags: CloneFlags,
     /// Signal sent to the parent when the child exits (the low byte of the flags word; 0 =
     /// none). Linux does not check it.
@@ -353,17 +354,17 @@ pub(crate) fn plan_clone(req: &CloneRequest<'_>) -> Result<LegacyPlan, SpawnErro
     };
     let word = crate::flags::join_legacy(req.flags, req.exit_signal);
     let plan = LegacyPlan {
-        word: usize::try_from(word).map_err(|_| SpawnError::Stack(StackError::Overflow))?,
+        // join_legacy keeps only the low 32 bits, which fit a register on every arch.
+        word: word as usize,
         newsp,
         parent_tid: slot(req.parent_tid),
         child_tid: slot(req.child_tid),
         tls: req.tls,
         child_sp,
     };
-    // The validator sees the flags as given (bits above 31 included): it drops them exactly
-    // where the kernel does.
+    // The validator sees exactly the word the kernel will get.
     let args = LegacyCloneArgs {
-        word: req.flags.bits() | u64::from(req.exit_signal),
+        word,
         stack: newsp as u64,
         stack_size: 0,
         parent_tid: plan.parent_tid as u64,
@@ -499,4 +500,99 @@ pub fn current_sp() -> usize {
 #[must_use]
 pub fn thread_pointer() -> usize {
     crate::arch::thread_pointer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THREAD: CloneFlags = CloneFlags::VM
+        .union(CloneFlags::FS)
+        .union(CloneFlags::FILES)
+        .union(CloneFlags::SIGHAND)
+        .union(CloneFlags::THREAD)
+        .union(CloneFlags::SYSVSEM);
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn legacy_plan_uses_the_stack_module_values() {
+        // x86_64: top = end rounded down to 16, nothing reserved (stack.rs table).
+        let req = CloneRequest {
+            stack: Some(StackRegion {
+                base: 0x1_0000,
+                size: 0x1008,
+            }),
+            ..CloneRequest::new(THREAD, 0)
+        };
+        let p = plan_clone(&req).unwrap();
+        assert_eq!(p.newsp, 0x1_1000);
+        assert_eq!(p.child_sp, 0x1_1000);
+        assert_eq!(p.word, 0x0005_0f00);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn clone3_plan_bytes_are_what_the_kernel_reads() {
+        let req = Clone3Request {
+            stack: Some(StackRegion {
+                base: 0x1_0000,
+                size: 0x1000,
+            }),
+            tls: 0x7777,
+            ..Clone3Request::new(THREAD, 0)
+        };
+        let p = plan_clone3(&req).unwrap();
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&p.args.0[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(b)
+        };
+        assert_eq!(word(0), 0x0005_0f00); // flags
+        assert_eq!(word(4), 0); // exit_signal
+        assert_eq!(word(5), 0x1_0000); // stack: the region's base
+        assert_eq!(word(6), 0x1000); // stack_size: kernel SP = base + size = top
+        assert_eq!(word(7), 0x7777); // tls
+        assert_eq!(p.child_sp, 0x1_1000);
+    }
+
+    #[test]
+    fn prechecked_rules_are_all_einval() {
+        for r in PRECHECKED_RULES {
+            assert_eq!(r.errno(), Errno::EINVAL, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn privilege_and_state_questions_pass_the_precheck() {
+        // EPERM for an unprivileged caller comes before the EINVAL rule: the kernel decides.
+        let req = CloneRequest::new(CloneFlags::NEWIPC | CloneFlags::SYSVSEM, 17);
+        assert!(plan_clone(&req).is_ok());
+        // A TLS value only a 5-level-paging x86_64 accepts: TASK_SIZE is the kernel's.
+        let req = CloneRequest {
+            tls: 1 << 50,
+            ..CloneRequest::new(CloneFlags::SETTLS, 17)
+        };
+        assert!(plan_clone(&req).is_ok());
+    }
+
+    #[test]
+    fn order_stack_then_rules_then_shared_stack() {
+        let bad_stack = Some(StackRegion { base: 0, size: 64 });
+        let req = CloneRequest {
+            stack: bad_stack,
+            ..CloneRequest::new(CloneFlags::SIGHAND, 0)
+        };
+        assert_eq!(
+            plan_clone(&req).err(),
+            Some(SpawnError::Stack(StackError::NullBase))
+        );
+        // CLONE_SIGHAND without CLONE_VM, no stack: the kernel rule wins.
+        let req = CloneRequest::new(CloneFlags::SIGHAND | CloneFlags::THREAD, 0);
+        match plan_clone(&req) {
+            Err(SpawnError::Rejected(e)) => assert_eq!(e.rule, Rule::SighandWithoutVm),
+            other => panic!("{:?}", other.err()),
+        }
+        let req = CloneRequest::new(THREAD, 0);
+        assert_eq!(plan_clone(&req).err(), Some(SpawnError::UnsafeSharedStack));
+    }
 }
