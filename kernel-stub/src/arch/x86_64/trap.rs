@@ -165,6 +165,7 @@ x86_trap_\n:
     .endr
 
 x86_trap_common:
+    cld                                /* Rust code assumes DF = 0; gates do not clear it */
     test qword ptr [rsp + 24], 3      /* saved cs: ring 3? */
     jz 5f
     push rax
