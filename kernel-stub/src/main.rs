@@ -93,6 +93,9 @@ pub extern "C" fn kmain() -> ! {
         heap::peak()
     );
     drop(kernel);
+    if before != after {
+        kprintln!("kernel-stub: FAIL: the heap did not return to its starting size");
+    }
     arch::exit_qemu(all_zero && before == after)
 }
 
