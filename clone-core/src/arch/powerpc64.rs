@@ -29,7 +29,8 @@
 //! [`crate::stack::layout`] computed (16-aligned, minimum frame reserved: 32 bytes on ELFv2 —
 //! back chain, CR, LR and TOC save words — and 112 on ELFv1, which adds the 64-byte parameter
 //! save area), writes a NULL back chain at `0(r1)`, clears `lr` and the frame pointer `r31`,
-//! and calls `entry` through `ctr`:
+//! and calls `entry` through `ctr` (without a stack it first steps 288 bytes below the
+//! inherited SP, past the ABI's red zone, then aligns and allocates the minimum frame):
 //!
 //! * ELFv2: `r12` = `entry` (its global entry point derives the TOC from `r12`);
 //! * ELFv1: `entry` is a **function descriptor** `{ address, TOC, environment }`: the child
@@ -379,6 +380,7 @@ macro_rules! child_path {
             "mr 1, 16\n",            // exactly layout's SP (its minimum frame is reserved)
             "b 4f\n",                // frame ready
             "3:\n",                  // inherited SP:
+            "addi 1, 1, -288\n",     // step over the 288-byte red zone the parent may use
             "clrrdi 1, 1, 4\n",      // 16-aligned (quadword)
             "addi 1, 1, -{frame}\n", // allocate the ABI's minimum frame
             "4:\n",                  // both cases continue here

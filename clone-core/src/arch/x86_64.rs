@@ -22,9 +22,10 @@
 //!
 //! The trampoline carries `entry`, `arg` and the child SP through the trap in `r12`, `r13`,
 //! `r14` (preserved by the kernel and copied into the child). The child moves `rsp` to the SP
-//! [`crate::stack::layout`] computed (16-aligned), zeroes `rbp` so frame-pointer unwinding
+//! [`crate::stack::layout`] computed (16-aligned; without a stack it steps 128 bytes below the
+//! inherited SP, past the red zone, and aligns), zeroes `rbp` so frame-pointer unwinding
 //! stops here, and `call`s `entry`, so `entry` starts with `(rsp + 8) % 16 == 0` as the psABI
-//! requires. The 128-byte red zone lies below `rsp` and needs no reservation. `entry`'s return
+//! requires. `entry`'s own red zone lies below its `rsp`, inside the region. `entry`'s return
 //! value goes to the raw `exit` syscall (this thread only, not `exit_group`).
 #![allow(unsafe_code)]
 
@@ -247,10 +248,13 @@ macro_rules! child_path {
     () => {
         concat!(
             "test r14, r14\n",   // was a child SP given?
-            "jz 3f\n",           // no: keep the inherited (copied or vfork-shared) SP
+            "jz 3f\n",           // no: build a frame on the inherited SP
             "mov rsp, r14\n",    // yes: exactly the SP crate::stack::layout computed
-            "3:\n",              // both cases continue here
-            "and rsp, -16\n",    // 16-aligned at the call (no-op for a computed SP)
+            "jmp 4f\n",          // (16-aligned already)
+            "3:\n",              // inherited (copied or vfork-shared) SP:
+            "sub rsp, 128\n",    // step over the psABI red zone the parent may be using
+            "and rsp, -16\n",    // 16-aligned at the call
+            "4:\n",              // both cases continue here
             "xor ebp, ebp\n",    // zero frame pointer: the outermost frame
             "mov rdi, r13\n",    // entry's argument
             "call r12\n",        // entry(arg); inside, (rsp + 8) % 16 == 0
