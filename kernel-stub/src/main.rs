@@ -77,6 +77,12 @@ pub extern "C" fn kmain() -> ! {
                 arch::exit_qemu(false);
             }
         };
+        kprintln!(
+            "kernel-stub: running the {name} program ({} bytes, entry {:#x}) as pid {}",
+            elf.len(),
+            image.entry,
+            task::FIRST_PID
+        );
         let status = kernel.run(image);
         kprintln!(
             "kernel-stub: {name} program exited with status {status} ({} clones, {} exits, {} timer ticks)",

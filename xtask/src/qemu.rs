@@ -432,7 +432,8 @@ fn printable(line: &str) -> String {
 }
 
 /// Runs the same program (linked normally) on Linux: natively when the host is this arch,
-/// else under qemu-user. `None` when that is not possible here.
+/// else under qemu-user, with `crate::linux`'s timeout runner. `None` when that is not
+/// possible here. The label says how it ran and whether it stopped before its summary line.
 fn linux_cases(arch: StubArch) -> Option<(String, Vec<(String, CaseResult)>)> {
     let sh = sh().ok()?;
     let target = format!("{}-linux-user", arch.name());
@@ -446,16 +447,26 @@ fn linux_cases(arch: StubArch) -> Option<(String, Vec<(String, CaseResult)>)> {
         None,
     )
     .ok()?;
+    let exe = exe.to_string_lossy().into_owned();
     let native = std::env::consts::ARCH == arch.name();
+    let timeout = Duration::from_secs(60);
     let (how, out) = if native {
-        ("native Linux", Command::new(&exe).output().ok()?)
+        (
+            "native Linux",
+            crate::linux::run_with_timeout(&exe, &[], &[], timeout).ok()?,
+        )
     } else {
         let runner = format!("qemu-{}-static", arch.name());
-        let out = Command::new(&runner).arg(&exe).output().ok()?;
+        let out = crate::linux::run_with_timeout(&runner, &[exe], &[], timeout).ok()?;
         ("Linux via qemu-user", out)
     };
-    let text = String::from_utf8_lossy(&out.stdout);
-    Some((how.to_string(), parse_cases(&text)))
+    let finished = out.stdout.lines().any(|l| l.starts_with("conformance "));
+    let label = if finished {
+        how.to_string()
+    } else {
+        format!("{how}, which stopped before its summary line")
+    };
+    Some((label, parse_cases(&out.stdout)))
 }
 
 /// Prints one arch's result and the side-by-side table.
