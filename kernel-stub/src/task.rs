@@ -1,9 +1,11 @@
 //! Task table and scheduler: a fixed number of slots, round robin, and the kernel's main loop.
 //!
 //! A task is one user thread: its saved registers ([`arch::TrapFrame`]), its ids, and whether it
-//! may run. Task records live on the heap and are freed the moment a task exits (no zombies:
-//! the stub has no `wait4`, and threads are never waited for on Linux either), which is what
-//! lets the kernel show a balanced heap after thousands of clone/exit cycles.
+//! may run. Task records live on the heap. A thread's record is freed the moment it exits (as
+//! on Linux, nobody waits for threads); a process child of a live parent stays as a zombie
+//! until `wait4`/`waitid` reaps it, and init (the kernel) reaps what is left when a program
+//! ends. That is what lets the kernel show a balanced heap after thousands of clone/exit
+//! cycles.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -16,8 +18,10 @@ use crate::{futex, kprintln, syscall, uaccess};
 /// `nr_threads >= max_threads` check in `copy_process`.
 pub const MAX_TASKS: usize = 64;
 
-/// Largest tid handed out before wrapping back to 2 (Linux's default `pid_max`).
+/// Linux's default `pid_max`: tids are below it.
 const PID_MAX: u32 = 32768;
+/// Where Linux's pid allocation wraps to (`RESERVED_PIDS`, `kernel/pid.c`).
+const RESERVED_PIDS: u32 = 300;
 
 /// The program's pid. Pid 1 is a notional init that is never scheduled (see `clone.rs`).
 pub const FIRST_PID: u32 = 2;
@@ -152,6 +156,7 @@ impl Kernel {
     pub fn run(&mut self, image: Image) -> i32 {
         self.init_status = None;
         self.next_tid = FIRST_PID;
+        self.fds = [false; MAX_FDS];
         let tid = self.alloc_tid();
         self.tasks[0] = Some(Box::new(Task {
             tid,
@@ -249,11 +254,16 @@ impl Kernel {
         }
     }
 
-    /// A free tid (Linux hands out increasing pids and wraps at `pid_max`).
+    /// A free tid (Linux hands out increasing pids below `pid_max`, then wraps to
+    /// `RESERVED_PIDS`).
     fn alloc_tid(&mut self) -> u32 {
         loop {
             let tid = self.next_tid;
-            self.next_tid = if tid >= PID_MAX { 2 } else { tid + 1 };
+            self.next_tid = if tid + 1 >= PID_MAX {
+                RESERVED_PIDS
+            } else {
+                tid + 1
+            };
             if !self.tasks.iter().flatten().any(|t| t.tid == tid) {
                 return tid;
             }
