@@ -20,7 +20,7 @@
 //! | Arch | `tls` with `CLONE_SETTLS` | [`thread_pointer`] reads |
 //! |---|---|---|
 //! | x86_64 | new FS base | FS base (`arch_prctl(ARCH_GET_FS)`) |
-//! | i686 | address of a `struct user_desc` ([`UserDesc`]) for `set_thread_area` | base of the `%gs` segment (`get_thread_area`) |
+//! | i686 | address of a `struct user_desc` (`UserDesc`, built on i686 only) for `set_thread_area` | base of the `%gs` segment (`get_thread_area`) |
 //! | aarch64 | `tpidr_el0` | `tpidr_el0` |
 //! | arm | the TLS register (TPIDRURO, as `set_tls`) | TPIDRURO (`mrc p15, 0, r, c13, c0, 3`) |
 //! | riscv64 | `tp` | `tp` |
@@ -30,7 +30,7 @@
 //! | mips64 | UserLocal (what `rdhwr $29` returns) | `rdhwr $3, $29` |
 //! | sparc64 | `%g7` | `%g7` |
 //!
-//! The small raw syscall helpers here ([`gettid`], [`futex_wait`], [`write`], …) are what the
+//! The small raw syscall helpers here ([`gettid`], [`futex_wait`], [`write()`], …) are what the
 //! conformance program and the kernel stub's user programs need; they use the numbers in
 //! `src/arch/<arch>.rs`, which are checked against [`crate::abi`] at compile time.
 
