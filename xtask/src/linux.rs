@@ -154,8 +154,8 @@ impl Summary {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:<13} {:<19} {:>6} {:>6} {:>7}  {}",
-            "arch", "ran as", "passed", "failed", "skipped", "verdict"
+            "{:<13} {:<19} {:>6} {:>6} {:>7}  verdict",
+            "arch", "ran as", "passed", "failed", "skipped"
         );
         for r in &self.rows {
             let verdict = match (&r.error, r.ok(), r.required) {

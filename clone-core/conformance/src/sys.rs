@@ -113,6 +113,25 @@ pub fn getppid() -> Result<u32, i32> {
     result(unsafe { user::syscall0(ARCH.syscalls().getppid as usize) }).map(|v| v as u32)
 }
 
+/// `FUTEX_WAIT` on `word` while it holds `expected`, for at most one second (a relative
+/// `struct timespec`; `futex` takes the time32 layout on 32-bit arches, `long` fields
+/// everywhere). `Err(errno)`: EAGAIN (value differs), ETIMEDOUT, EINTR, or ENOSYS.
+pub fn futex_wait_1s(word: &core::sync::atomic::AtomicU32, expected: u32) -> Result<(), i32> {
+    const FUTEX_WAIT: usize = 0;
+    let timeout: [usize; 2] = [1, 0];
+    // SAFETY: the kernel reads the aligned u32 behind the reference and the timespec.
+    let ret = unsafe {
+        user::syscall4(
+            ARCH.syscalls().futex as usize,
+            word.as_ptr() as usize,
+            FUTEX_WAIT,
+            expected as usize,
+            timeout.as_ptr() as usize,
+        )
+    };
+    result(ret).map(|_| ())
+}
+
 /// How a waited-for child ended.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Exit {
