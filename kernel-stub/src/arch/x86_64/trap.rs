@@ -10,6 +10,10 @@
 //! `x86_enter_user` by restoring `X86_KERNEL_RSP`, with a cause code in `rax`:
 //! `vector | error_code << 32` (vector 256 = `syscall`).
 //!
+//! Every return to ring 3 uses `iretq`, also after a `syscall`: one exit path for all three
+//! kinds of entry, and none of `sysretq`'s hazards (a non-canonical `rcx` faults in ring 0 on
+//! Intel CPUs). `IA32_STAR` is still set up with the selector layout `sysretq` would need.
+//!
 //! Register map:
 //! * `syscall` (Linux x86_64 ABI, `arch/x86/entry/entry_64.S`): `rax` number, args in `rdi`,
 //!   `rsi`, `rdx`, `r10`, `r8`, `r9`; the CPU puts the user `rip` in `rcx` and `rflags` in
