@@ -14,7 +14,7 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use clone_core::error::Rule;
 use clone_core::stack;
 use clone_core::user::{self, ARCH, Clone3Request, CloneRequest, SpawnError};
-use clone_core::{CloneFlags, Errno, StackRegion};
+use clone_core::{CloneFlags, Errno, StackError, StackRegion};
 
 use crate::msg;
 use crate::out::Msg;
@@ -95,6 +95,11 @@ pub static CASES: &[Case] = &[
         name: "rejected-before-trap",
         needs: &[],
         run: rejected_before_trap,
+    },
+    Case {
+        name: "user-face-refusals",
+        needs: &[],
+        run: user_face_refusals,
     },
     Case {
         name: "kernel-agrees-on-errno",
@@ -883,6 +888,57 @@ fn rejected_before_trap() -> Outcome {
             Ok(tid) => {
                 let _ = sys::wait_child(tid);
                 fail!("{}: a child was started (tid {tid})", b.name)
+            }
+        }
+    }
+    Outcome::Pass
+}
+
+/// The user face's own refusals, also made before any trap: a `CLONE_VM` child without a stack
+/// and without `CLONE_VFORK` would run on the parent's live stack; a region with no room or at
+/// address 0 is no stack.
+fn user_face_refusals() -> Outcome {
+    let shared = thread_flags();
+    let tiny = StackRegion {
+        base: THREAD_STACK.region().base,
+        size: 64,
+    };
+    let null = StackRegion {
+        base: 0,
+        size: STACK as u64,
+    };
+    let tries: [(&str, CloneRequest<'_>); 3] = [
+        ("CLONE_VM without a stack", CloneRequest::new(shared, 0)),
+        (
+            "64-byte region",
+            CloneRequest {
+                stack: Some(tiny),
+                ..CloneRequest::new(shared, 0)
+            },
+        ),
+        (
+            "region at address 0",
+            CloneRequest {
+                stack: Some(null),
+                ..CloneRequest::new(shared, 0)
+            },
+        ),
+    ];
+    for (i, (what, req)) in tries.iter().enumerate() {
+        // SAFETY: every request here is refused before the trap (that is what is checked); if
+        // one were not, the child would run `never_child` on the parent's stack or in the
+        // 64 bytes given, which the case then reports.
+        let r = unsafe { user::clone(req, never_child, 0) };
+        let ok = matches!(
+            (i, &r),
+            (0, Err(SpawnError::UnsafeSharedStack))
+                | (1, Err(SpawnError::Stack(StackError::TooSmall { .. })))
+                | (2, Err(SpawnError::Stack(StackError::NullBase)))
+        );
+        if !ok {
+            match r {
+                Ok(tid) => fail!("{what}: a child was started (tid {tid})"),
+                Err(e) => fail!("{what}: refused with the wrong reason: {e}"),
             }
         }
     }
