@@ -2,7 +2,8 @@
 //! stub run exactly the same checks.
 //!
 //! Thread cases only use write, exit, exit_group, clone, clone3, futex, gettid, getpid,
-//! sched_yield (what the kernel stub implements). Cases that need more (wait4/waitid for
+//! sched_yield (what the kernel stub implements), plus how `user::thread_pointer` reads the TLS
+//! register (`arch_prctl(ARCH_GET_FS)` on x86_64; a register read elsewhere). Cases that need more (wait4/waitid for
 //! process children, the kernel as an errno oracle) say so in [`Case::needs`] and turn an
 //! `ENOSYS` into a skip with the reason, never a failure. Expected values are written here by
 //! hand from the facts file and LTP (clone01, 03, 05, 07, 08, 10, clone302), never computed by
@@ -45,7 +46,8 @@ pub enum Outcome {
 pub struct Case {
     /// Printed as `case <name>: …`.
     pub name: &'static str,
-    /// What it needs beyond the thread syscalls (documentation; the case checks at run time).
+    /// What it needs beyond the thread syscalls: `Clone3` and `ErrnoOracle` are judged before
+    /// the case runs ([`unmet`]); `Wait` is found out at run time (ENOSYS turns into a skip).
     pub needs: &'static [Capability],
     /// Runs the case.
     pub run: fn() -> Outcome,
