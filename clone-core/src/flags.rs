@@ -9,7 +9,7 @@
 //!   for `CLONE_NEWTIME` (0x80), which lives inside `CSIGNAL` and so can only be asked for here.
 //!
 //! [`CloneFlags`] holds flags only (never a signal); [`split_legacy`] and [`join_legacy`]
-//! convert between a legacy word and `(flags, exit signal)`. [`parse`] and [`Display`] give the
+//! convert between a legacy word and `(flags, exit signal)`. [`parse`] and the `Display` impls give the
 //! `CLONE_VM|CLONE_FS|SIGCHLD` text form people and tools use.
 
 use core::fmt;

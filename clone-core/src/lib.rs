@@ -36,61 +36,51 @@ pub mod validate;
 
 // The user face: one file per arch in src/arch/, same item names in each (origin's layout).
 // Only Linux userland; arches whose asm needs `asm_experimental_arch` (or is unproven) sit
-// behind the `experimental-asm` feature.
-#[cfg(all(
-    target_os = "linux",
-    any(
-        all(target_arch = "x86_64", target_pointer_width = "64"),
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "s390x",
-        all(target_arch = "powerpc64", target_abi = "elfv2"),
-        target_arch = "loongarch64",
-        all(
-            feature = "experimental-asm",
-            any(
-                all(target_arch = "mips64", target_pointer_width = "64"),
-                all(target_arch = "powerpc64", target_abi = "elfv1"),
-                target_arch = "sparc64",
-            )
-        ),
-    )
-))]
-#[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
-#[cfg_attr(target_arch = "x86", path = "arch/x86.rs")]
-#[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
-#[cfg_attr(target_arch = "arm", path = "arch/arm.rs")]
-#[cfg_attr(target_arch = "riscv64", path = "arch/riscv64.rs")]
-#[cfg_attr(target_arch = "s390x", path = "arch/s390x.rs")]
-#[cfg_attr(target_arch = "powerpc64", path = "arch/powerpc64.rs")]
-#[cfg_attr(target_arch = "loongarch64", path = "arch/loongarch64.rs")]
-#[cfg_attr(target_arch = "mips64", path = "arch/mips64.rs")]
-#[cfg_attr(target_arch = "sparc64", path = "arch/sparc64.rs")]
-mod arch;
-#[cfg(all(
-    target_os = "linux",
-    any(
-        all(target_arch = "x86_64", target_pointer_width = "64"),
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "s390x",
-        all(target_arch = "powerpc64", target_abi = "elfv2"),
-        target_arch = "loongarch64",
-        all(
-            feature = "experimental-asm",
-            any(
-                all(target_arch = "mips64", target_pointer_width = "64"),
-                all(target_arch = "powerpc64", target_abi = "elfv1"),
-                target_arch = "sparc64",
-            )
-        ),
-    )
-))]
-pub mod user;
+// behind the `experimental-asm` feature. One macro carries the condition so the arch module
+// and the public API cannot be enabled for different sets of targets.
+macro_rules! with_user_face {
+    ($($item:item)*) => {
+        $(
+            #[cfg(all(
+                target_os = "linux",
+                any(
+                    all(target_arch = "x86_64", target_pointer_width = "64"),
+                    target_arch = "x86",
+                    target_arch = "aarch64",
+                    target_arch = "arm",
+                    target_arch = "riscv64",
+                    target_arch = "s390x",
+                    all(target_arch = "powerpc64", target_abi = "elfv2"),
+                    target_arch = "loongarch64",
+                    all(
+                        feature = "experimental-asm",
+                        any(
+                            all(target_arch = "mips64", target_pointer_width = "64"),
+                            all(target_arch = "powerpc64", target_abi = "elfv1"),
+                            target_arch = "sparc64",
+                        )
+                    ),
+                )
+            ))]
+            $item
+        )*
+    };
+}
+
+with_user_face! {
+    #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
+    #[cfg_attr(target_arch = "x86", path = "arch/x86.rs")]
+    #[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
+    #[cfg_attr(target_arch = "arm", path = "arch/arm.rs")]
+    #[cfg_attr(target_arch = "riscv64", path = "arch/riscv64.rs")]
+    #[cfg_attr(target_arch = "s390x", path = "arch/s390x.rs")]
+    #[cfg_attr(target_arch = "powerpc64", path = "arch/powerpc64.rs")]
+    #[cfg_attr(target_arch = "loongarch64", path = "arch/loongarch64.rs")]
+    #[cfg_attr(target_arch = "mips64", path = "arch/mips64.rs")]
+    #[cfg_attr(target_arch = "sparc64", path = "arch/sparc64.rs")]
+    mod arch;
+    pub mod user;
+}
 
 pub use abi::Arch;
 pub use abi::{ArgOrder, ChildReturn, StackGrowth, SyscallNumbers};
