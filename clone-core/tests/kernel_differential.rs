@@ -8,6 +8,11 @@
 //! children). The validator's [`Policy`] describes the worker (kernel version from `uname`,
 //! capabilities from the uid, pid namespace and configured namespaces from `/proc`).
 //!
+//! The root and uid 65534 runs then repeat smaller phases through the i386 compat entry: the
+//! same 64-bit process issues `int 0x80` with i386 numbers, its registers laid out by
+//! clone-core's own [`clone_core::syscall::encode`] for [`Arch::I386`] (so the
+//! `CLONE_BACKWARDS` order is checked by the kernel), against the validator for `Arch::I386`.
+//!
 //! Set `SEED=<n>` to replay the random phases.
 #![allow(missing_docs)]
 
@@ -29,6 +34,7 @@ mod imp {
     use clone_core::error::Rule;
     use clone_core::flags::CloneFlags as C;
     use clone_core::policy::LinuxVersion;
+    use clone_core::syscall::{CloneCall, encode};
     use clone_core::validate::{
         CloneArgs, Fault, KernelCloneArgs, LegacyCloneArgs, UserMemory, validate_clone_in,
         validate_clone3,
@@ -104,6 +110,57 @@ mod imp {
         ret
     }
 
+    /// An i386 syscall through the compat `int 0x80` entry of this 64-bit process, with the
+    /// i386 register map (`arch/x86/entry/syscalls/syscall_32.tbl` convention): eax = number,
+    /// ebx ecx edx esi edi = arguments 0..4, result in eax. A clone child comes back from the
+    /// trap at the next instruction, still in 64-bit mode, with eax == 0, and runs the i386
+    /// `exit(0)` (eax = 1, ebx = 0) without touching the stack or memory.
+    ///
+    /// # Safety
+    /// As for [`raw_clone`]; every pointer argument is a 32-bit address.
+    unsafe fn raw_int80(nr: u32, a: [u32; 5]) -> i32 {
+        let ret: i32;
+        // SAFETY: as in raw_clone. LLVM reserves rbx, so the first argument goes through a
+        // scratch register and is swapped in and out around the trap; the parent path restores
+        // rbx. r8-r11 are declared clobbered because old kernels zeroed them on int 0x80.
+        unsafe {
+            asm!(
+                "xchg rbx, {b}",
+                "int 0x80",
+                "test eax, eax",
+                "jnz 2f",
+                "mov eax, 1",
+                "xor ebx, ebx",
+                "int 0x80",
+                "ud2",
+                "2:",
+                "xchg rbx, {b}",
+                b = inout(reg) u64::from(a[0]) => _,
+                inlateout("eax") nr => ret,
+                in("ecx") a[1],
+                in("edx") a[2],
+                in("esi") a[3],
+                in("edi") a[4],
+                lateout("r8") _,
+                lateout("r9") _,
+                lateout("r10") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        ret
+    }
+
+    /// Issues `call` through `int 0x80` with the registers [`encode`] gives for i386.
+    fn i386_trap(call: &CloneCall) -> i64 {
+        let raw = encode(Arch::I386, call).expect("i386 cases use 32-bit values only");
+        let r32 = |v: u64| u32::try_from(v).expect("encode keeps i386 registers to 32 bits");
+        let [a0, a1, a2, a3, a4, _] = raw.args;
+        // SAFETY: pointers are low arena slots or deliberately invalid; the child exits at once.
+        let ret = unsafe { raw_int80(r32(raw.nr), [a0, a1, a2, a3, a4].map(r32)) };
+        i64::from(ret)
+    }
+
     /// The worker's memory: the arena is readable and writable, everything else faults. All
     /// invalid pointers the cases use (NULL, the guard page, kernel addresses) are really
     /// unmapped for the kernel too.
@@ -114,6 +171,15 @@ mod imp {
 
     impl Arena {
         fn new() -> Self {
+            Self::with_flags(0)
+        }
+        /// An arena below 2 GiB (`MAP_32BIT`), for the i386 compat phases.
+        fn new_low() -> Self {
+            let a = Self::with_flags(libc::MAP_32BIT);
+            assert!(a.end() + PAGE <= 1 << 32, "MAP_32BIT arena above 4 GiB");
+            a
+        }
+        fn with_flags(extra: i32) -> Self {
             let len = (ARENA_PAGES + 1) * PAGE;
             // SAFETY: anonymous private mapping; the result is checked.
             let p = unsafe {
@@ -121,7 +187,7 @@ mod imp {
                     core::ptr::null_mut(),
                     len as usize,
                     libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | extra,
                     -1,
                     0,
                 )
@@ -352,6 +418,15 @@ mod imp {
             a.zero();
             a.write_i32(a.ptid(), -1);
             a.write_i32(a.pidfd(), -1);
+            let i386 = self.policy.arch == Arch::I386;
+            if i386 {
+                // A valid `struct user_desc` for CLONE_SETTLS: entry_number 12
+                // (GDT_ENTRY_TLS_MIN on x86_64), everything else zero ("LDT_zero", accepted
+                // by tls_desc_okay as "no segment"). The ctid slot stays all-zero, which
+                // do_set_thread_area refuses (entry 0, EINVAL): a tls/ctid mix-up in the
+                // register order shows as disagreements.
+                a.write_i32(a.tls(), 12);
+            }
             let mut policy = self.policy;
             if let Some(e) = c.cgroup_error {
                 policy.into_cgroup_error = e;
@@ -359,13 +434,16 @@ mod imp {
             let (expected, ret, flags, pidfd_slot) = match &c.kind {
                 Kind::Legacy(l) => {
                     let expected = validate_clone_in(l, &a, &policy);
-                    // SAFETY: pointers are arena slots or deliberately invalid.
-                    let ret =
-                        unsafe { raw_clone(l.word, l.stack, l.parent_tid, l.child_tid, l.tls) };
+                    let ret = if i386 {
+                        i386_trap(&CloneCall::Clone(*l))
+                    } else {
+                        // SAFETY: pointers are arena slots or deliberately invalid.
+                        unsafe { raw_clone(l.word, l.stack, l.parent_tid, l.child_tid, l.tls) }
+                    };
                     (expected, ret, l.word & 0xffff_ff00, l.parent_tid)
                 }
                 Kind::Clone3(k) => {
-                    let bytes = k.args.to_bytes(Arch::X86_64);
+                    let bytes = k.args.to_bytes(policy.arch);
                     if a.contains(k.at, 1) {
                         let room = a.end() - k.at;
                         let n = k.size.min(88).min(room) as usize;
@@ -381,9 +459,16 @@ mod imp {
                         a.write(a.set_tid(), &raw);
                     }
                     let expected = validate_clone3(k.at, k.size, &a, &policy);
-                    // SAFETY: the struct and its pointers are arena memory or deliberately
-                    // invalid.
-                    let ret = unsafe { raw_clone3(k.at, k.size) };
+                    let ret = if i386 {
+                        i386_trap(&CloneCall::Clone3 {
+                            args: k.at,
+                            size: k.size,
+                        })
+                    } else {
+                        // SAFETY: the struct and its pointers are arena memory or deliberately
+                        // invalid.
+                        unsafe { raw_clone3(k.at, k.size) }
+                    };
                     (expected, ret, k.args.flags, k.args.pidfd)
                 }
             };
@@ -1048,6 +1133,201 @@ mod imp {
         total
     }
 
+    /// The validator's view of this process calling through the i386 compat entry.
+    fn compat_policy(privileged: bool) -> Policy {
+        let mut p = host_policy(privileged);
+        p.arch = Arch::I386;
+        // Kept from the x86_64 policy on purpose: a compat syscall runs in the 64-bit kernel,
+        // whose access_ok() compares against the 64-bit TASK_SIZE_MAX for every task (the
+        // "stack pairs" specials near 3 GiB, 4 GiB and 2^47 check this on the host).
+        p.task_size_max = host_policy(privileged).task_size_max;
+        p
+    }
+
+    /// Why a case cannot be issued through `int 0x80` as it stands.
+    struct I386Filter {
+        /// Dropped: a legacy argument or the clone3 `uargs`/`size` wider than 32 bits
+        /// (i386 registers cannot carry them; `encode` refuses them).
+        too_wide: u64,
+        /// `CLONE_SETTLS` cases whose `tls` was pointed at the valid `struct user_desc`.
+        settls: u64,
+    }
+
+    /// Adapts an x86_64 case to the i386 entry: 32-bit registers only, and `CLONE_SETTLS`
+    /// always pointing at the valid `struct user_desc` (the validator does not model i386's
+    /// `copy_thread` user_desc checks; see validate.rs).
+    fn to_i386(a: &Arena, mut c: Case, f: &mut I386Filter) -> Option<Case> {
+        let settls = |flags: u64| flags & C::SETTLS.bits() != 0;
+        match &mut c.kind {
+            Kind::Legacy(l) => {
+                let wide = [l.word, l.stack, l.parent_tid, l.child_tid, l.tls]
+                    .iter()
+                    .any(|&v| v > u64::from(u32::MAX));
+                if wide {
+                    f.too_wide += 1;
+                    return None;
+                }
+                if settls(l.word) {
+                    l.tls = a.tls();
+                    f.settls += 1;
+                }
+            }
+            Kind::Clone3(k) => {
+                if k.at > u64::from(u32::MAX) || k.size > u64::from(u32::MAX) {
+                    f.too_wide += 1;
+                    return None;
+                }
+                if settls(k.args.flags) {
+                    k.args.tls = a.tls();
+                    f.settls += 1;
+                }
+            }
+        }
+        Some(c)
+    }
+
+    /// i386-only specials: addresses around the 3 GiB / 4 GiB marks and clone3 pointer fields
+    /// with high bits (a compat task's `struct clone_args` fields are 64-bit and not
+    /// truncated; a native i386 kernel would truncate them to `unsigned long`).
+    fn i386_special_cases(a: &Arena, cg: u64) -> Vec<Case> {
+        let mut v = Vec::new();
+        let sig = 17;
+        let hi = 1u64 << 32;
+        for (stack, size) in [
+            (0xbfff_f000, 0x1000),
+            (0xc000_0000, 0x1000),
+            (0xffff_e000, 0x1000),
+            (0xffff_f000, 0x1000),
+            (0xffff_ffff, 1),
+            (0xffff_ffff, 2),
+            (hi, 0x1000),
+            (a.args() | hi, 0x1000),
+            (a.args(), hi),
+        ] {
+            for flags in [0, C::VM.bits()] {
+                let mut k = c3(a, flags, sig, cg);
+                k.args.stack = stack;
+                k.args.stack_size = size;
+                v.push(case3(k));
+            }
+        }
+        for at in [0xffff_f000u64, 0xffff_ffa8, 0xc000_0000, 0xbfff_fff0] {
+            let mut k = c3(a, 0, sig, cg);
+            k.at = at;
+            v.push(case3(k));
+        }
+        // pidfd and parent_tid equal only in their low halves: different pointers here.
+        for (pidfd, ptid, flags) in [
+            (a.pidfd() | hi, a.pidfd(), C::PIDFD | C::PARENT_SETTID),
+            (a.pidfd(), a.pidfd() | hi, C::PIDFD | C::PARENT_SETTID),
+            (a.pidfd() | hi, a.ptid(), C::PIDFD),
+            (0xffff_f000, a.ptid(), C::PIDFD),
+        ] {
+            let mut k = c3(a, flags.bits(), sig, cg);
+            k.args.pidfd = pidfd;
+            k.args.parent_tid = ptid;
+            v.push(case3(k));
+        }
+        for ptid in [0xffff_f000u64, 0xc000_0000, 0xffff_fffc] {
+            for flags in [C::PIDFD, C::PIDFD | C::PARENT_SETTID, C::PARENT_SETTID] {
+                let mut l = legacy(a, flags.bits() | 17);
+                if let Kind::Legacy(x) = &mut l.kind {
+                    x.parent_tid = ptid;
+                }
+                v.push(l);
+            }
+        }
+        // set_tid pointer with high bits: EFAULT on compat (no truncation).
+        let mut k = c3(a, 0, sig, cg);
+        k.args.set_tid = a.set_tid() | hi;
+        k.args.set_tid_size = 1;
+        k.set_tid = vec![1];
+        v.push(case3(k));
+        // Legacy newsp (ecx): the kernel takes any value; the child never uses its stack.
+        for sp in [a.end(), 0xffff_fff0, 1] {
+            let mut l = legacy(a, C::VM.bits() | 17);
+            if let Kind::Legacy(x) = &mut l.kind {
+                x.stack = sp;
+            }
+            v.push(l);
+        }
+        v
+    }
+
+    /// The i386 compat phases (smaller power sets: the x86_64 phases already cover the
+    /// arch-independent rules; these check the compat entry, the register order and the
+    /// i386 policy).
+    fn worker_i386(who: &str, policy: Policy, seed: u64, cg: u64, full: bool) -> u64 {
+        block_signals();
+        let w = Worker {
+            arena: Arena::new_low(),
+            policy,
+        };
+        let a = w.arena;
+        print_policy(who, &w.policy);
+        println!(
+            "  [{who}] arena at {:#x} (MAP_32BIT), task_size_max={:#x}",
+            a.base, w.policy.task_size_max
+        );
+        let mut f = I386Filter {
+            too_wide: 0,
+            settls: 0,
+        };
+        let mut total = 0;
+        let mut hit = [0u64; Rule::ALL.len()];
+        let mut run_phase = |name: &'static str, cases: Vec<Case>| {
+            let start = std::time::Instant::now();
+            let mut p = new_phase(name);
+            for c in &cases {
+                w.run(c, &mut p);
+            }
+            print_phase(who, &p);
+            println!("      ({:.1}s)", start.elapsed().as_secs_f64());
+            total += p.disagreements;
+            for (h, n) in hit.iter_mut().zip(p.rules) {
+                *h += n;
+            }
+        };
+        let mut conv = |cases: &mut dyn Iterator<Item = Case>| -> Vec<Case> {
+            cases.filter_map(|c| to_i386(&a, c, &mut f)).collect()
+        };
+        let n_dims = if full { 14 } else { 12 };
+        let n_random = if full { 8_000 } else { 2_000 };
+        let legacy_set = conv(&mut power_set(&LEGACY_DIMS[..n_dims]).map(|x| legacy(&a, x | 17)));
+        let mut rng = Rng(seed ^ 0x1386);
+        let legacy_random = conv(&mut (0..n_random).map(|_| {
+            let mut c = random_legacy(&a, &mut rng);
+            if let Kind::Legacy(l) = &mut c.kind {
+                l.word &= u64::from(u32::MAX);
+            }
+            c
+        }));
+        let clone3_set = conv(&mut power_set(&CLONE3_DIMS[..n_dims]).flat_map(|x| {
+            [0u64, 17]
+                .into_iter()
+                .map(move |es| case3(c3(&a, x, es, cg)))
+        }));
+        let pid_max = w.policy.pid_max;
+        let mut specials = conv(&mut special_cases(&a, cg, pid_max).into_iter());
+        specials.extend(i386_special_cases(&a, cg));
+        let mut rng = Rng(seed ^ 0x1386_0003);
+        let clone3_random =
+            conv(&mut (0..n_random).map(|_| random_clone3(&a, &mut rng, cg, pid_max)));
+        println!(
+            "  [{who}] not issued: {} cases with a value wider than 32 bits in a register; \
+             {} CLONE_SETTLS cases given a valid struct user_desc (i386 copy_thread's \
+             user_desc checks are not modelled)",
+            f.too_wide, f.settls
+        );
+        run_phase("legacy power set", legacy_set);
+        run_phase("legacy random words", legacy_random);
+        run_phase("clone3 power set", clone3_set);
+        run_phase("specials", specials);
+        run_phase("clone3 random structs", clone3_random);
+        print_rules(who, &hit);
+        total
+    }
+
     /// Flags that take part in the pid-namespace rules, for the per-case phase.
     const PIDNS_DIMS: [CloneFlags; 10] = [
         C::VM,
@@ -1197,7 +1477,10 @@ mod imp {
         assert!(pid >= 0, "fork");
         if pid == 0 {
             let bad = match setup {
-                Setup::Root => worker(who, host_policy(true), seed, cg, true),
+                Setup::Root => {
+                    worker(who, host_policy(true), seed, cg, true)
+                        + worker_i386("i386 compat, root", compat_policy(true), seed, cg, true)
+                }
                 Setup::Unprivileged => {
                     // SAFETY: dropping privileges in the child; results checked.
                     unsafe {
@@ -1206,6 +1489,13 @@ mod imp {
                         assert_eq!(libc::setuid(65534), 0);
                     }
                     worker(who, host_policy(false), seed, cg, true)
+                        + worker_i386(
+                            "i386 compat, uid 65534",
+                            compat_policy(false),
+                            seed,
+                            cg,
+                            false,
+                        )
                 }
                 Setup::PidNsInit => {
                     // SAFETY: unshare, then fork: the grandchild is pid 1 of the new namespace.
