@@ -183,6 +183,12 @@ pub struct Policy {
     pub page_size: u64,
     /// `TASK_SIZE_MAX`: `access_ok(stack, stack_size)` in `clone3_stack_valid` and, on
     /// x86_64, `CLONE_SETTLS` with `tls >= TASK_SIZE_MAX` (**EPERM**, `do_arch_prctl_64`).
+    ///
+    /// For an i386 caller on an x86_64 kernel (compat) this is the 64-bit kernel's value
+    /// (`0x7fff_ffff_f000`), not i386's [`Arch::user_address_limit`]: x86_64's `access_ok`
+    /// does not depend on the caller's ABI. Observed on Linux 6.18 by the differential test
+    /// (`clone3` through `int 0x80` accepts stacks at 3 GiB, at 4 GiB and ending at
+    /// `0x7fff_ffff_f000`, and refuses one byte more).
     pub task_size_max: u64,
     /// `ns_capable(current_user_ns(), CAP_SYS_ADMIN)`: needed by `copy_namespaces` for any
     /// `CLONE_NEW*` except `CLONE_NEWUSER` (unless `CLONE_NEWUSER` is also given: then the
