@@ -231,24 +231,38 @@ impl From<StackError> for SpawnError {
 pub const ARCH: Arch = arch_consts::ARCH;
 
 mod arch_consts {
-    //! Compile-time proof that the numbers the asm uses are the ones in [`crate::abi`].
+    //! Compile-time proof that the trampolines' `clone3` support matches [`crate::abi`].
     use crate::arch;
     pub(super) const ARCH: crate::Arch = arch::ARCH;
-    const NR: crate::abi::SyscallNumbers = ARCH.syscalls();
-    const _: () = {
-        assert!(arch::SYS_CLONE as u64 == NR.clone);
-        assert!(arch::SYS_EXIT as u64 == NR.exit);
-        assert!(arch::SYS_EXIT_GROUP as u64 == NR.exit_group);
-        assert!(arch::SYS_GETTID as u64 == NR.gettid);
-        assert!(arch::SYS_GETPID as u64 == NR.getpid);
-        assert!(arch::SYS_FUTEX as u64 == NR.futex);
-        assert!(arch::SYS_SCHED_YIELD as u64 == NR.sched_yield);
-        assert!(arch::SYS_WRITE as u64 == NR.write);
-        match NR.clone3 {
-            Some(n) => assert!(arch::HAS_CLONE3 && arch::SYS_CLONE3 as u64 == n),
-            None => assert!(!arch::HAS_CLONE3),
-        }
+    const _: () = assert!(arch::HAS_CLONE3 == ARCH.syscalls().clone3.is_some());
+}
+
+/// The syscall numbers the per-arch asm uses, taken from the [`crate::abi`] table of the arch
+/// the user face runs on (itself checked against `linux-raw-sys` and the kernel's tables).
+pub(crate) mod nr {
+    const NR: crate::abi::SyscallNumbers = super::ARCH.syscalls();
+    /// `__NR_clone`.
+    pub(crate) const SYS_CLONE: usize = NR.clone as usize;
+    /// `__NR_clone3` (0 where the arch has none, and then no trampoline uses it).
+    #[cfg_attr(target_arch = "sparc64", allow(dead_code))]
+    pub(crate) const SYS_CLONE3: usize = match NR.clone3 {
+        Some(n) => n as usize,
+        None => 0,
     };
+    /// `__NR_exit` (thread exit, not `exit_group`).
+    pub(crate) const SYS_EXIT: usize = NR.exit as usize;
+    /// `__NR_exit_group`.
+    pub(crate) const SYS_EXIT_GROUP: usize = NR.exit_group as usize;
+    /// `__NR_gettid`.
+    pub(crate) const SYS_GETTID: usize = NR.gettid as usize;
+    /// `__NR_getpid`.
+    pub(crate) const SYS_GETPID: usize = NR.getpid as usize;
+    /// `__NR_futex` (on 32-bit arches the time32 one; a NULL timeout makes that moot).
+    pub(crate) const SYS_FUTEX: usize = NR.futex as usize;
+    /// `__NR_sched_yield`.
+    pub(crate) const SYS_SCHED_YIELD: usize = NR.sched_yield as usize;
+    /// `__NR_write`.
+    pub(crate) const SYS_WRITE: usize = NR.write as usize;
 }
 
 /// Register values for one legacy `clone` trap.

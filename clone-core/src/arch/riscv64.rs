@@ -33,24 +33,11 @@ use crate::user::ChildEntry;
 /// The arch this file implements.
 pub(crate) const ARCH: Arch = Arch::Riscv64;
 
-/// `__NR_clone` (`include/uapi/asm-generic/unistd.h`).
-pub(crate) const SYS_CLONE: usize = 220;
-/// `__NR_clone3`.
-pub(crate) const SYS_CLONE3: usize = 435;
-/// `__NR_exit`.
-pub(crate) const SYS_EXIT: usize = 93;
-/// `__NR_exit_group`.
-pub(crate) const SYS_EXIT_GROUP: usize = 94;
-/// `__NR_gettid`.
-pub(crate) const SYS_GETTID: usize = 178;
-/// `__NR_getpid`.
-pub(crate) const SYS_GETPID: usize = 172;
-/// `__NR_futex`.
-pub(crate) const SYS_FUTEX: usize = 98;
-/// `__NR_sched_yield`.
-pub(crate) const SYS_SCHED_YIELD: usize = 124;
-/// `__NR_write`.
-pub(crate) const SYS_WRITE: usize = 64;
+// Syscall numbers come from `crate::abi` (one table for the asm and the kernel face).
+pub(crate) use crate::user::nr::{
+    SYS_CLONE, SYS_CLONE3, SYS_EXIT, SYS_EXIT_GROUP, SYS_FUTEX, SYS_GETPID, SYS_GETTID,
+    SYS_SCHED_YIELD, SYS_WRITE,
+};
 
 /// Whether this arch has a `clone3` trampoline.
 pub(crate) const HAS_CLONE3: bool = true;

@@ -48,24 +48,12 @@ use crate::user::ChildEntry;
 /// The arch this file implements.
 pub(crate) const ARCH: Arch = Arch::Sparc64;
 
-/// `__NR_clone` (`arch/sparc/kernel/syscalls/syscall.tbl`).
-pub(crate) const SYS_CLONE: usize = 217;
-/// `__NR_clone3`: not wired up on sparc in any release (see the module docs); unused.
-pub(crate) const SYS_CLONE3: usize = 435;
-/// `__NR_exit`.
-pub(crate) const SYS_EXIT: usize = 1;
-/// `__NR_exit_group`.
-pub(crate) const SYS_EXIT_GROUP: usize = 188;
-/// `__NR_gettid`.
-pub(crate) const SYS_GETTID: usize = 143;
-/// `__NR_getpid`.
-pub(crate) const SYS_GETPID: usize = 20;
-/// `__NR_futex`.
-pub(crate) const SYS_FUTEX: usize = 142;
-/// `__NR_sched_yield`.
-pub(crate) const SYS_SCHED_YIELD: usize = 245;
-/// `__NR_write`.
-pub(crate) const SYS_WRITE: usize = 4;
+// Syscall numbers come from `crate::abi` (one table for the asm and the kernel face).
+// No SYS_CLONE3: no sparc release wires clone3 (see the module docs).
+pub(crate) use crate::user::nr::{
+    SYS_CLONE, SYS_EXIT, SYS_EXIT_GROUP, SYS_FUTEX, SYS_GETPID, SYS_GETTID, SYS_SCHED_YIELD,
+    SYS_WRITE,
+};
 
 /// Whether this arch has a `clone3` trampoline.
 pub(crate) const HAS_CLONE3: bool = false;

@@ -46,24 +46,11 @@ use crate::user::ChildEntry;
 /// The arch this file implements.
 pub(crate) const ARCH: Arch = Arch::I386;
 
-/// `__NR_clone` (`arch/x86/entry/syscalls/syscall_32.tbl`).
-pub(crate) const SYS_CLONE: usize = 120;
-/// `__NR_clone3`.
-pub(crate) const SYS_CLONE3: usize = 435;
-/// `__NR_exit`.
-pub(crate) const SYS_EXIT: usize = 1;
-/// `__NR_exit_group`.
-pub(crate) const SYS_EXIT_GROUP: usize = 252;
-/// `__NR_gettid`.
-pub(crate) const SYS_GETTID: usize = 224;
-/// `__NR_getpid`.
-pub(crate) const SYS_GETPID: usize = 20;
-/// `__NR_futex` (the time32 one; a NULL timeout makes the difference moot).
-pub(crate) const SYS_FUTEX: usize = 240;
-/// `__NR_sched_yield`.
-pub(crate) const SYS_SCHED_YIELD: usize = 158;
-/// `__NR_write`.
-pub(crate) const SYS_WRITE: usize = 4;
+// Syscall numbers come from `crate::abi` (one table for the asm and the kernel face).
+pub(crate) use crate::user::nr::{
+    SYS_CLONE, SYS_CLONE3, SYS_EXIT, SYS_EXIT_GROUP, SYS_FUTEX, SYS_GETPID, SYS_GETTID,
+    SYS_SCHED_YIELD, SYS_WRITE,
+};
 /// `__NR_get_thread_area`, for [`thread_pointer`].
 const SYS_GET_THREAD_AREA: usize = 244;
 

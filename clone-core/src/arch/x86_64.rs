@@ -37,24 +37,11 @@ use crate::user::ChildEntry;
 /// The arch this file implements.
 pub(crate) const ARCH: Arch = Arch::X86_64;
 
-/// `__NR_clone` (`arch/x86/entry/syscalls/syscall_64.tbl`).
-pub(crate) const SYS_CLONE: usize = 56;
-/// `__NR_clone3`.
-pub(crate) const SYS_CLONE3: usize = 435;
-/// `__NR_exit`.
-pub(crate) const SYS_EXIT: usize = 60;
-/// `__NR_exit_group`.
-pub(crate) const SYS_EXIT_GROUP: usize = 231;
-/// `__NR_gettid`.
-pub(crate) const SYS_GETTID: usize = 186;
-/// `__NR_getpid`.
-pub(crate) const SYS_GETPID: usize = 39;
-/// `__NR_futex`.
-pub(crate) const SYS_FUTEX: usize = 202;
-/// `__NR_sched_yield`.
-pub(crate) const SYS_SCHED_YIELD: usize = 24;
-/// `__NR_write`.
-pub(crate) const SYS_WRITE: usize = 1;
+// Syscall numbers come from `crate::abi` (one table for the asm and the kernel face).
+pub(crate) use crate::user::nr::{
+    SYS_CLONE, SYS_CLONE3, SYS_EXIT, SYS_EXIT_GROUP, SYS_FUTEX, SYS_GETPID, SYS_GETTID,
+    SYS_SCHED_YIELD, SYS_WRITE,
+};
 /// `__NR_arch_prctl`, for [`thread_pointer`].
 const SYS_ARCH_PRCTL: usize = 158;
 /// `ARCH_GET_FS` (`arch/x86/include/uapi/asm/prctl.h`).
