@@ -13,8 +13,10 @@
 //! clone-core's own [`clone_core::syscall::encode`] for [`Arch::I386`] (so the
 //! `CLONE_BACKWARDS` order is checked by the kernel), against the validator for `Arch::I386`.
 //! Findings there: a compat task's `access_ok` uses the 64-bit `TASK_SIZE_MAX` (a `clone3`
-//! stack at 3 GiB, 4 GiB or up to 2^47 is accepted), so the i386 policy keeps the x86_64 value;
-//! `struct clone_args` pointer fields are not truncated to 32 bits on the compat path; and
+//! stack at 3 GiB, at 4 GiB or ending at `TASK_SIZE_MAX` is accepted), so the i386 policy keeps
+//! the x86_64 value; `struct clone_args` pointer fields are not truncated to 32 bits on the
+//! compat path (a pidfd pointer differing from `parent_tid` only above bit 31 is EFAULT, not
+//! the same-slot EINVAL a truncating native i386 kernel would give); and
 //! `CLONE_SETTLS` takes a `struct user_desc *` whose checks the validator does not model, so
 //! those cases get a valid one and a separate kernel-only phase pins the checks down.
 //!
@@ -127,7 +129,7 @@ mod imp {
         let ret: i32;
         // SAFETY: as in raw_clone. LLVM reserves rbx, so the first argument goes through a
         // scratch register and is swapped in and out around the trap; the parent path restores
-        // rbx. r8-r11 are declared clobbered because old kernels zeroed them on int 0x80.
+        // rbx. r8-r11 are declared clobbered because older kernels zeroed them on int 0x80.
         unsafe {
             asm!(
                 "xchg rbx, {b}",
@@ -1144,7 +1146,8 @@ mod imp {
         p.arch = Arch::I386;
         // Kept from the x86_64 policy on purpose: a compat syscall runs in the 64-bit kernel,
         // whose access_ok() compares against the 64-bit TASK_SIZE_MAX for every task (the
-        // "stack pairs" specials near 3 GiB, 4 GiB and 2^47 check this on the host).
+        // stack specials at 3 GiB, at 4 GiB and ending at TASK_SIZE_MAX check this; with
+        // i386's native 0xc000_0000 they disagree).
         p.task_size_max = host_policy(privileged).task_size_max;
         p
     }
