@@ -30,8 +30,6 @@ mod trace;
 mod uaccess;
 mod wait;
 
-use clone_core::Arch;
-
 use crate::task::Kernel;
 
 /// The user program, embedded at build time (`KERNEL_STUB_USER_ELF`, see `build.rs`).
@@ -40,22 +38,12 @@ static USER_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_USER_ELF_PATH"));
 /// hostile-input cases.
 static HOSTILE_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_HOSTILE_ELF_PATH"));
 
-/// Printable name of the arch this kernel was built for.
-pub fn arch_name() -> &'static str {
-    match arch::ARCH {
-        Arch::X86_64 => "x86_64",
-        Arch::Aarch64 => "aarch64",
-        Arch::Riscv64 => "riscv64",
-        _ => "unknown",
-    }
-}
-
 /// Generic kernel entry, called once by each arch's boot code with a valid stack and `.bss`
 /// zeroed. Never returns: ends by exiting QEMU.
 #[unsafe(no_mangle)]
 pub extern "C" fn kmain() -> ! {
     arch::init();
-    kprintln!("kernel-stub: booted on {}", arch_name());
+    kprintln!("kernel-stub: booted on {}", arch::ARCH.name());
     heap::init();
 
     if USER_ELF.is_empty() {
