@@ -788,6 +788,17 @@ impl Arch {
         }
     }
 
+    /// `_NSIG`, the highest signal number `valid_signal()` accepts (so `clone3` takes an
+    /// `exit_signal` of `0..=nsig`): 128 on mips (`arch/mips/include/uapi/asm/signal.h`), 64
+    /// everywhere else here (asm-generic and the parisc, sparc, ia64, x86, powerpc, s390 and
+    /// arm headers).
+    pub const fn nsig(self) -> u64 {
+        match self {
+            Arch::Mips64 => 128,
+            _ => 64,
+        }
+    }
+
     /// First Linux version whose syscall table wires `clone3` for this arch, if any.
     ///
     /// `clone3` appeared in 5.3 ("fork: add clone3", wired up by "arch: wire-up clone3()

@@ -34,7 +34,7 @@ pub enum Rule {
     /// `copy_clone_args_from_user`: `set_tid != 0` with `set_tid_size == 0`. **EINVAL**.
     SetTidSizeZeroWithPointer,
     /// `copy_clone_args_from_user`: `exit_signal` has bits above `CSIGNAL` or is above
-    /// `_NSIG` (64) (`valid_signal`). **EINVAL**.
+    /// `_NSIG` (`valid_signal`; 64, but 128 on mips: [`crate::Arch::nsig`]). **EINVAL**.
     Clone3BadExitSignal,
     /// `copy_clone_args_from_user`: `CLONE_INTO_CGROUP` with `cgroup > INT_MAX`. **EINVAL**.
     IntoCgroupBadFd,
@@ -331,7 +331,9 @@ impl Rule {
             Self::SetTidSizeAboveMax => "set_tid_size must not exceed 32 (MAX_PID_NS_LEVEL)",
             Self::SetTidNullWithSize => "set_tid_size needs a set_tid array",
             Self::SetTidSizeZeroWithPointer => "a set_tid array needs a non-zero set_tid_size",
-            Self::Clone3BadExitSignal => "exit_signal must be a valid signal (0..=64)",
+            Self::Clone3BadExitSignal => {
+                "exit_signal must be a valid signal (0..=64; 0..=128 on mips)"
+            }
             Self::IntoCgroupBadFd => "CLONE_INTO_CGROUP needs a cgroup fd <= INT_MAX",
             Self::IntoCgroupStructTooSmall => {
                 "CLONE_INTO_CGROUP needs size >= 88 (CLONE_ARGS_SIZE_VER2)"

@@ -130,7 +130,7 @@ impl UserDesc {
 pub struct Clone3Request<'a> {
     /// `clone_args.flags`: the full 64-bit flag word.
     pub flags: CloneFlags,
-    /// `clone_args.exit_signal` (the kernel wants `0..=64`).
+    /// `clone_args.exit_signal` (the kernel wants `0..=64`; `0..=128` on mips).
     pub exit_signal: u64,
     /// The child's stack (`clone_args.stack`/`stack_size` come from [`crate::stack::layout`]),
     /// or `None` to keep the parent's SP.

@@ -67,7 +67,8 @@ pub const CLONE_ARGS_SIZE_VER0: u64 = 64;
 pub const CLONE_ARGS_SIZE_VER1: u64 = 80;
 /// `CLONE_ARGS_SIZE_VER2`: up to `cgroup` (= `sizeof(struct clone_args)` since 5.7).
 pub const CLONE_ARGS_SIZE_VER2: u64 = 88;
-/// `_NSIG` on every arch clone-core knows (`valid_signal` accepts `0..=_NSIG`).
+/// `_NSIG` on every arch clone-core knows except mips (`valid_signal` accepts `0..=_NSIG`);
+/// the validator uses [`Arch::nsig`], which gives mips its 128.
 pub const NSIG: u64 = 64;
 
 pub use crate::syscall::LegacyCloneArgs;
@@ -159,7 +160,7 @@ pub struct KernelCloneArgs {
     pub via: Via,
     /// Flags (legacy: `lower_32_bits(word) & ~CSIGNAL`).
     pub flags: CloneFlags,
-    /// Exit signal (legacy: the low byte, 0..=255, unchecked; clone3: 0..=64). The child's
+    /// Exit signal (legacy: the low byte, 0..=255, unchecked; clone3: 0..=64, mips 0..=128). The child's
     /// real exit signal is decided later: -1 with `CLONE_THREAD`, the caller's own with
     /// `CLONE_PARENT`.
     pub exit_signal: u8,
@@ -554,7 +555,7 @@ fn check(
         if req.set_tid != 0 && req.set_tid_size == 0 {
             return Err(fail(Rule::SetTidSizeZeroWithPointer, none));
         }
-        if req.exit_signal & !CSIGNAL != 0 || req.exit_signal > NSIG {
+        if req.exit_signal & !CSIGNAL != 0 || req.exit_signal > policy.arch.nsig() {
             return Err(fail(Rule::Clone3BadExitSignal, none));
         }
         if has(CloneFlags::INTO_CGROUP) && v.at_least(crate::policy::LinuxVersion::V5_7) {

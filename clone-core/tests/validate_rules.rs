@@ -362,6 +362,32 @@ fn tail_is_checked_before_head() {
 }
 
 #[test]
+fn exit_signal_limit_is_the_arch_nsig() {
+    // valid_signal() accepts 0..=_NSIG; _NSIG is 64 in asm-generic and 128 in
+    // arch/mips/include/uapi/asm/signal.h, so mips takes exit signals 65..=128 from clone3.
+    let mips = Policy::linux(Arch::Mips64, LinuxVersion::V6_18);
+    let hppa = Policy::linux(Arch::Hppa, LinuxVersion::V6_18);
+    assert_eq!(clone3(args3(C::empty(), 64), &P), Ok(()));
+    expect(
+        clone3(args3(C::empty(), 65), &P),
+        Rule::Clone3BadExitSignal,
+        Errno::EINVAL,
+    );
+    expect(
+        clone3(args3(C::empty(), 65), &hppa),
+        Rule::Clone3BadExitSignal,
+        Errno::EINVAL,
+    );
+    assert_eq!(clone3(args3(C::empty(), 65), &mips), Ok(()));
+    assert_eq!(clone3(args3(C::empty(), 128), &mips), Ok(()));
+    expect(
+        clone3(args3(C::empty(), 129), &mips),
+        Rule::Clone3BadExitSignal,
+        Errno::EINVAL,
+    );
+}
+
+#[test]
 fn copy_stage_order() {
     // set_tid_size > 32 beats a bad exit signal and unknown flags.
     let mut a = args3(C::from_bits_retain(1 << 63), 65);
