@@ -2,8 +2,9 @@
 # Installs what clone-core's tests need on a fresh Debian 12 (bookworm) machine:
 # the pinned nightly from rust-toolchain.toml (with rust-src for -Zbuild-std), QEMU system
 # emulators and qemu-user-static from bookworm-backports (the same suite as the preinstalled
-# qemu-utils, so the packages agree), and the PA-RISC cross compiler for the hppa stack probe.
-# Idempotent: a second run only checks.
+# qemu-utils, so the packages agree), the PA-RISC cross compiler for the hppa stack probe, and
+# Debian's own Linux kernels for arm64, s390x, ppc64el and mips64el (booted by
+# `cargo xtask linux-vm`). Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,8 @@ RUST_BACKTRACE=0 rustup target add --toolchain stable \
     x86_64-unknown-none aarch64-unknown-none riscv64gc-unknown-none-elf
 
 need_apt=()
-for bin in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 \
+for bin in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-system-s390x \
+           qemu-system-ppc64 qemu-system-mips64el \
            qemu-aarch64-static qemu-riscv64-static qemu-s390x-static qemu-ppc64le-static \
            qemu-loongarch64-static qemu-arm-static qemu-hppa-static hppa-linux-gnu-gcc; do
     command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
@@ -37,7 +39,54 @@ SRC
     fi
     apt-get update -qq
     apt-get install -y -qq -t bookworm-backports --no-install-recommends \
-        qemu-system-x86 qemu-system-arm qemu-system-misc qemu-user-static >/dev/null
+        qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc qemu-system-mips \
+        qemu-user-static >/dev/null
     apt-get install -y -qq --no-install-recommends gcc-hppa-linux-gnu libc6-dev-hppa-cross >/dev/null
 fi
-echo "ci/install.sh: toolchain $toolchain and emulators ready"
+
+# Real Linux kernels for `cargo xtask linux-vm`: Debian bookworm's current kernel image per
+# arch, found through the meta package (linux-image-arm64 -> linux-image-6.1.0-N-arm64) so a
+# security update that retires an ABI number does not break this script. Only the kernel file is
+# kept, in $kernels/<debian arch>/kernel with its release in ./release; an arch already there is
+# not fetched again.
+#
+# Foreign-arch packages are fetched through a private apt state (lists, cache, an empty dpkg
+# status) under $kernels/.apt, with APT::Architectures naming only the foreign arches. The
+# machine's own apt is left exactly as it was: no `dpkg --add-architecture` to undo, no foreign
+# indexes in /var/lib/apt/lists. The private state is deleted afterwards.
+kernels=${CLONE_CORE_KERNELS:-/var/cache/clone-core/kernels}
+want_kernels=()
+for pair in arm64:arm64 s390x:s390x ppc64el:powerpc64le mips64el:5kc-malta; do
+    [ -s "$kernels/${pair%%:*}/kernel" ] && [ -s "$kernels/${pair%%:*}/release" ] \
+        || want_kernels+=("$pair")
+done
+if [ ${#want_kernels[@]} -gt 0 ]; then
+    echo "ci/install.sh: fetching Debian kernels for: ${want_kernels[*]%%:*}"
+    priv=$kernels/.apt
+    rm -rf "$priv"
+    mkdir -p "$priv/lists/partial" "$priv/archives/partial" "$priv/debs"
+    : >"$priv/status"
+    apt_priv=(-o "Dir::State::Lists=$priv/lists" -o "Dir::State::status=$priv/status"
+              -o "Dir::Cache=$priv" -o "Dir::Cache::archives=$priv/archives"
+              -o Acquire::Languages=none -o APT::Sandbox::User=root
+              -o "APT::Architecture=${want_kernels[0]%%:*}")
+    for pair in "${want_kernels[@]}"; do apt_priv+=(-o "APT::Architectures::=${pair%%:*}"); done
+    # A mirror caught mid-sync on one index (seen on bookworm-security) must not stop us: the
+    # kernels come from bookworm main, and the look-up below fails loudly if one is missing.
+    apt-get "${apt_priv[@]}" update -qq >/dev/null 2>&1 || true
+    for pair in "${want_kernels[@]}"; do
+        arch=${pair%%:*} flavour=${pair#*:}
+        pkg=$(apt-cache "${apt_priv[@]}" depends "linux-image-$flavour:$arch" 2>/dev/null |
+              sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p' | head -n1)
+        [ -n "$pkg" ] || { echo "ci/install.sh: no kernel package for $arch" >&2; exit 1; }
+        (cd "$priv/debs" && apt-get "${apt_priv[@]}" download -qq "$pkg:$arch" >/dev/null)
+        deb=$(ls "$priv/debs/${pkg}_"*"_$arch.deb")
+        mkdir -p "$priv/x" "$kernels/$arch"
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$priv/x" --wildcards './boot/vmlinu*'
+        mv "$priv/x/boot/"vmlinu* "$kernels/$arch/kernel"
+        echo "${pkg#linux-image-} $(dpkg-deb -f "$deb" Version)" >"$kernels/$arch/release"
+        rm -rf "$priv/x" "$deb"
+    done
+    rm -rf "$priv"
+fi
+echo "ci/install.sh: toolchain $toolchain, emulators and kernels ready"

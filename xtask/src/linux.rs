@@ -330,7 +330,8 @@ fn run_arch(a: &UserArch) -> ArchResult {
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-fn build(a: &UserArch) -> Result<PathBuf> {
+/// Builds the conformance ELF for `a` (also used by `crate::linux_vm`).
+pub(crate) fn build(a: &UserArch) -> Result<PathBuf> {
     let sh = sh()?;
     let features: &[&str] = if a.experimental {
         &["experimental-asm"]
@@ -465,7 +466,9 @@ fn skip_allowed(runner: Runner, reason: &str) -> bool {
     }
 }
 
-fn parse_into(row: &mut ArchResult, a: &UserArch, run: &RunOutput) {
+/// Fills `row` from a run's output: case lines, the summary line, the exit code and the skip
+/// policy of `a.runner` (also used by `crate::linux_vm`, whose rows are judged as native).
+pub(crate) fn parse_into(row: &mut ArchResult, a: &UserArch, run: &RunOutput) {
     let mut summary: Option<(u32, u32, u32)> = None;
     let (mut p, mut f, mut s) = (0u32, 0u32, 0u32);
     let prefix = format!("conformance {}: ", a.name);

@@ -8,6 +8,7 @@ mod build;
 mod explain;
 mod hppa;
 mod linux;
+mod linux_vm;
 mod qemu;
 mod targets;
 mod test;
@@ -35,6 +36,9 @@ enum Cmd {
     Targets(targets::Args),
     /// Build and run the libc-free conformance program natively and under qemu-user.
     Linux(linux::Args),
+    /// Run the conformance program as /init of real Debian kernels in qemu-system
+    /// (arm64 for aarch64 and armv7, s390x, ppc64el, mips64el).
+    LinuxVm(linux_vm::Args),
     /// Build and boot the kernel stub in QEMU, classify each run.
     Qemu(qemu::Args),
     /// Quick-start demo: boot the kernel stub and show threads being cloned and joined.
@@ -47,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Test(args) => test::run(args),
         Cmd::Targets(args) => targets::run(args),
         Cmd::Linux(args) => linux::run(args),
+        Cmd::LinuxVm(args) => linux_vm::run(args),
         Cmd::Qemu(args) => qemu::run(args),
         Cmd::Run(args) => qemu::run_demo(args),
     }
