@@ -861,6 +861,17 @@ impl Arch {
         }
     }
 
+    /// Whether the kernel selects `ALTERNATE_USER_ADDRESS_SPACE` (s390, parisc and sparc64 do,
+    /// in their `Kconfig`): user pointers live in an address space of their own, so
+    /// `access_ok()` is constant true (`include/asm-generic/access_ok.h`: "On architectures with
+    /// separate user address space (m68k, s390, parisc, sparc64) ... this should always return
+    /// true") and only the access itself can fault. [`Arch::user_address_limit`] then bounds
+    /// no range check. (Kernels before the 5.18 `access_ok` consolidation are
+    /// **\[unverified\]** here.)
+    pub const fn separate_user_address_space(self) -> bool {
+        matches!(self, Arch::S390x | Arch::Hppa | Arch::Sparc64)
+    }
+
     /// The instruction that enters the kernel (for documentation and disassembly checks).
     pub const fn syscall_instruction(self) -> &'static str {
         match self {

@@ -181,7 +181,8 @@ pub struct Policy {
     pub arch: Arch,
     /// `PAGE_SIZE`: `copy_clone_args_from_user` returns **E2BIG** for a bigger `size`.
     pub page_size: u64,
-    /// `TASK_SIZE_MAX`: `access_ok(stack, stack_size)` in `clone3_stack_valid` and, on
+    /// `TASK_SIZE_MAX`: `access_ok(stack, stack_size)` in `clone3_stack_valid` (not on s390x,
+    /// hppa and sparc64, where `access_ok` is constant true: [`Policy::access_ok`]) and, on
     /// x86_64, `CLONE_SETTLS` with `tls >= TASK_SIZE_MAX` (**EPERM**, `do_arch_prctl_64`).
     ///
     /// For an i386 caller on an x86_64 kernel (compat) this is the 64-bit kernel's value
@@ -371,9 +372,13 @@ impl Policy {
     }
 
     /// `access_ok(addr, len)` for a non-constant `len`: the range must not wrap and must end
-    /// at or below [`Self::task_size_max`].
+    /// at or below [`Self::task_size_max`]. Always true on s390x, hppa and sparc64, whose
+    /// kernels have a separate user address space ([`Arch::separate_user_address_space`]).
     #[must_use]
     pub const fn access_ok(&self, addr: u64, len: u64) -> bool {
+        if self.arch.separate_user_address_space() {
+            return true;
+        }
         match addr.checked_add(len) {
             Some(end) => end <= self.task_size_max,
             None => false,

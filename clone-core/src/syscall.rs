@@ -368,7 +368,8 @@ impl core::error::Error for KernelStackError {}
 ///   kernel does (it does not check the sum).
 /// * `clone3` (`clone3_stack_valid()`): `stack == 0` needs `stack_size == 0` → `None`; else
 ///   `stack_size != 0` and `access_ok(stack, stack_size)` (checked here only against the
-///   arch's address width), then on grows-down arches `sp = stack + stack_size`, on hppa
+///   arch's address width, and not at all on s390x, hppa and sparc64, where it is constant
+///   true: [`Arch::separate_user_address_space`]), then on grows-down arches `sp = stack + stack_size`, on hppa
 ///   `sp = stack` (then `ALIGN(sp, 4)` in `copy_thread`). On 32-bit arches this models the
 ///   arch's own (native 32-bit) kernel, where `copy_clone_args_from_user()` stores the u64
 ///   `stack`/`stack_size` in 32-bit `unsigned long`s, so the high halves are dropped first; a
@@ -435,17 +436,25 @@ pub fn kernel_child_sp(
             if stack_size == 0 {
                 return Err(KernelStackError::Clone3StackInvalid);
             }
-            // access_ok(): the whole range must lie below the top of the address space.
-            let end = stack
-                .checked_add(stack_size)
-                .ok_or(KernelStackError::Clone3StackOutOfRange)?;
-            // A 32-bit task's SP register cannot hold 2^32, and every 32-bit TASK_SIZE is
-            // below it, so access_ok() already fails there.
-            if end > arch.register_mask() {
-                return Err(KernelStackError::Clone3StackOutOfRange);
+            // access_ok(): the whole range must lie below the top of the address space --
+            // except where access_ok() is constant true (s390x, hppa, sparc64).
+            if !arch.separate_user_address_space() {
+                let end = stack
+                    .checked_add(stack_size)
+                    .ok_or(KernelStackError::Clone3StackOutOfRange)?;
+                // A 32-bit task's SP register cannot hold 2^32, and every 32-bit TASK_SIZE is
+                // below it, so access_ok() already fails there.
+                if end > mask {
+                    return Err(KernelStackError::Clone3StackOutOfRange);
+                }
             }
             Ok(match arch.stack_growth() {
-                StackGrowth::Down => plain(end),
+                // `stack += stack_size` in unsigned long. It can only wrap where access_ok()
+                // did not check (s390x), and copy_thread keeps the parent's SP for 0.
+                StackGrowth::Down => match stack.wrapping_add(stack_size) & mask {
+                    0 => None,
+                    sp => plain(sp),
+                },
                 StackGrowth::Up => match arch {
                     Arch::Hppa => hppa_align(stack).and_then(plain),
                     _ => plain(stack),
@@ -879,6 +888,21 @@ mod tests {
         assert_eq!(
             kernel_child_sp(Arch::Hppa, &c3(0x10002, 0x4000)),
             sp(0x10004)
+        );
+        // access_ok() is constant true on parisc and s390 (ALTERNATE_USER_ADDRESS_SPACE): a
+        // region ending at 2^32 is no error on hppa, which never adds the size, and s390x's
+        // `stack += stack_size` wraps like the kernel's unsigned long (0: parent's SP kept).
+        assert_eq!(
+            kernel_child_sp(Arch::Hppa, &c3(0xffff_0040, 0xffc0)),
+            sp(0xffff_0040)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::S390x, &c3(u64::MAX - 0xfff, 0x2000)),
+            sp(0x1000)
+        );
+        assert_eq!(
+            kernel_child_sp(Arch::S390x, &c3(u64::MAX - 0xfff, 0x1000)),
+            Ok(None)
         );
         assert_eq!(
             kernel_child_sp(Arch::Ia64, &c3(0x10000, 0x4000)),

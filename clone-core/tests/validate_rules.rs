@@ -794,6 +794,29 @@ fn access_ok_edge_from_the_differential_test() {
     expect(clone3(a, &P), Rule::StackNotAccessible, Errno::EINVAL);
 }
 
+#[test]
+fn no_stack_range_check_with_a_separate_user_address_space() {
+    // s390, parisc and sparc64 select ALTERNATE_USER_ADDRESS_SPACE, so the asm-generic
+    // access_ok() returns true for any range and clone3_stack_valid() never refuses a stack
+    // there; s390x then adds the size in unsigned long, wrapping.
+    let mut a = args3(C::empty(), 18);
+    a.stack = u64::MAX - 0xfff;
+    a.stack_size = 0x2000;
+    let s390 = P.with_arch(Arch::S390x);
+    let k = validate_clone3_bytes(&a.to_bytes(Arch::S390x), None, &s390).unwrap();
+    assert_eq!(k.stack, 0x1000);
+    let hppa = P.with_arch(Arch::Hppa);
+    let k = validate_clone3_bytes(&a.to_bytes(Arch::Hppa), None, &hppa).unwrap();
+    assert_eq!(k.stack, u64::MAX - 0xfff);
+    // The same stack on an arch whose access_ok() checks the range.
+    let mips = P.with_arch(Arch::Mips64);
+    expect(
+        validate_clone3_bytes(&a.to_bytes(Arch::Mips64), None, &mips).map(|_| ()),
+        Rule::StackNotAccessible,
+        Errno::EINVAL,
+    );
+}
+
 // ---- fixes ----
 
 #[test]
