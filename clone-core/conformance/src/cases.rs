@@ -851,7 +851,11 @@ const BAD: &[Bad] = &[
 /// `_NSIG + 1`, the lowest exit signal `clone3` refuses for being no signal (`valid_signal()`
 /// accepts `0..=_NSIG`): `_NSIG` is 128 on mips (`arch/mips/include/uapi/asm/signal.h`), 64
 /// elsewhere (`include/uapi/asm-generic/signal.h`). A real mips kernel accepts 65.
-const ABOVE_NSIG: u64 = if cfg!(target_arch = "mips64") { 129 } else { 65 };
+const ABOVE_NSIG: u64 = if cfg!(target_arch = "mips64") {
+    129
+} else {
+    65
+};
 
 static SET_TID: [i32; 33] = [0; 33];
 
