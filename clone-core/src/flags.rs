@@ -210,6 +210,8 @@ pub enum ParseError<'a> {
     BadNumber(&'a str),
     /// More than one exit signal was given.
     TwoSignals(&'a str),
+    /// A `SIG<n>` whose number does not fit the exit-signal byte (`CSIGNAL`, 0..=255).
+    SignalTooBig(&'a str),
 }
 
 impl fmt::Display for ParseError<'_> {
@@ -219,6 +221,9 @@ impl fmt::Display for ParseError<'_> {
             Self::UnknownName(n) => write!(f, "`{n}` is not a CLONE_* flag or signal name"),
             Self::BadNumber(n) => write!(f, "`{n}` is not a valid 64-bit number"),
             Self::TwoSignals(n) => write!(f, "`{n}` is a second exit signal"),
+            Self::SignalTooBig(n) => {
+                write!(f, "`{n}` does not fit the exit-signal byte (0..=255)")
+            }
         }
     }
 }
@@ -281,6 +286,10 @@ pub fn parse(text: &str) -> Result<ParsedFlags, ParseError<'_>> {
         if let Some(flag) = CloneFlags::from_name(name) {
             out.flags |= flag;
         } else if let Some(n) = name.strip_prefix("SIG").and_then(|d| d.parse::<u64>().ok()) {
+            // The signal shares the word with the flags: a bigger number would set flag bits.
+            if n & !CSIGNAL != 0 {
+                return Err(ParseError::SignalTooBig(part));
+            }
             set_signal(n, part)?;
         } else if let Some(n) = signal_number(name) {
             set_signal(u64::from(n), part)?;
@@ -449,6 +458,12 @@ mod tests {
         assert_eq!(parse("0x311").unwrap(), p);
         assert_eq!(parse("CLONE_PID").unwrap().flags, CloneFlags::PIDFD);
         assert_eq!(parse("SIG64").unwrap().signal, Some(64));
+        // SIG300 used to come back as signal 300, whose bit 8 turned into CLONE_VM in the word.
+        assert_eq!(parse("SIG255").unwrap().legacy_word(), 0xff);
+        assert!(matches!(
+            parse("SIG300"),
+            Err(ParseError::SignalTooBig("SIG300"))
+        ));
         assert!(matches!(
             parse("CLONE_BOGUS"),
             Err(ParseError::UnknownName("CLONE_BOGUS"))
