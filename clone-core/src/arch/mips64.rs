@@ -9,7 +9,7 @@
 //! | number | `$2` (`v0`); n64 numbers start at 5000 |
 //! | arguments 1..6 | `$4`..`$9` (`a0`..`a5`) |
 //! | return | `$2`; **`$7` (`a3`) is the error flag**: non-zero means `$2` holds the positive errno |
-//! | clobbered by the kernel | `$2`, `$3`, `$7`, and what glibc's `__SYSCALL_CLOBBERS` lists: `$1`, `$10`–`$15`, `$24`, `$25`, `hi`, `lo` (`$1`, `hi`, `lo` cannot be named in Rust asm; LLVM keeps nothing in `$1` across asm, and `hi`/`lo` only between a multiply and its `mfhi`/`mflo`) |
+//! | clobbered by the kernel | `$2`, `$3`, `$7`, and what glibc's `__SYSCALL_CLOBBERS` lists: `$1`, `$10`–`$15`, `$24`, `$25`, `hi`, `lo` (`$1`, `hi`, `lo` cannot be named as asm operands; `hi`/`lo` live only between a multiply and its `mfhi`/`mflo`, but LLVM does keep values in `$1` across asm, so every trap that returns saves `$1` in `$23` (`s7`, callee-saved, so the kernel keeps it) and restores it after: a real kernel returns with a kernel address in `$1` (qemu-user preserves it, which hid this)) |
 //!
 //! A `clone` child starts with a copy of the parent's registers except `$2 = 0`, `$7 = 0`,
 //! `$29 = newsp` (and UserLocal = `tls` with `CLONE_SETTLS`). Errors come back in MIPS
@@ -66,10 +66,14 @@ pub unsafe fn syscall0(nr: usize) -> isize {
     // the registers the kernel may change ($2, $3, $7-$15, $24, $25) are declared.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at: the kernel does not preserve it, LLVM may use it
             "syscall",           // trap (number in $2); result in $2, error flag in $7
             "beqz $7, 2f",       // a3 == 0: $2 is the result
             "dsubu $2, $0, $2",  // error: $2 held the positive errno
             "2:",                // done
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             inlateout("$2") nr => ret,
             lateout("$3") _,
             lateout("$7") _,
@@ -83,6 +87,7 @@ pub unsafe fn syscall0(nr: usize) -> isize {
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             options(nostack),
         );
     }
@@ -100,10 +105,14 @@ pub unsafe fn syscall1(nr: usize, a0: usize) -> isize {
     // SAFETY: as in `syscall0`.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at: the kernel does not preserve it, LLVM may use it
             "syscall",           // trap (number in $2); result in $2, error flag in $7
             "beqz $7, 2f",       // a3 == 0: $2 is the result
             "dsubu $2, $0, $2",  // error: $2 held the positive errno
             "2:",                // done
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             inlateout("$2") nr => ret,
             lateout("$3") _,
             in("$4") a0,
@@ -118,6 +127,7 @@ pub unsafe fn syscall1(nr: usize, a0: usize) -> isize {
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             options(nostack),
         );
     }
@@ -135,10 +145,14 @@ pub unsafe fn syscall2(nr: usize, a0: usize, a1: usize) -> isize {
     // SAFETY: as in `syscall0`.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at: the kernel does not preserve it, LLVM may use it
             "syscall",           // trap (number in $2); result in $2, error flag in $7
             "beqz $7, 2f",       // a3 == 0: $2 is the result
             "dsubu $2, $0, $2",  // error: $2 held the positive errno
             "2:",                // done
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             inlateout("$2") nr => ret,
             lateout("$3") _,
             in("$4") a0,
@@ -154,6 +168,7 @@ pub unsafe fn syscall2(nr: usize, a0: usize, a1: usize) -> isize {
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             options(nostack),
         );
     }
@@ -171,10 +186,14 @@ pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
     // SAFETY: as in `syscall0`.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at: the kernel does not preserve it, LLVM may use it
             "syscall",           // trap (number in $2); result in $2, error flag in $7
             "beqz $7, 2f",       // a3 == 0: $2 is the result
             "dsubu $2, $0, $2",  // error: $2 held the positive errno
             "2:",                // done
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             inlateout("$2") nr => ret,
             lateout("$3") _,
             in("$4") a0,
@@ -191,6 +210,7 @@ pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             options(nostack),
         );
     }
@@ -208,10 +228,14 @@ pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) ->
     // SAFETY: as in `syscall0`.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at: the kernel does not preserve it, LLVM may use it
             "syscall",           // trap (number in $2); result in $2, error flag in $7
             "beqz $7, 2f",       // a3 == 0: $2 is the result
             "dsubu $2, $0, $2",  // error: $2 held the positive errno
             "2:",                // done
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             inlateout("$2") nr => ret,
             lateout("$3") _,
             in("$4") a0,
@@ -228,6 +252,7 @@ pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) ->
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             options(nostack),
         );
     }
@@ -245,10 +270,14 @@ pub unsafe fn syscall5(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4
     // SAFETY: as in `syscall0`.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at: the kernel does not preserve it, LLVM may use it
             "syscall",           // trap (number in $2); result in $2, error flag in $7
             "beqz $7, 2f",       // a3 == 0: $2 is the result
             "dsubu $2, $0, $2",  // error: $2 held the positive errno
             "2:",                // done
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             inlateout("$2") nr => ret,
             lateout("$3") _,
             in("$4") a0,
@@ -265,6 +294,7 @@ pub unsafe fn syscall5(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             options(nostack),
         );
     }
@@ -291,10 +321,14 @@ pub unsafe fn syscall6(
     // SAFETY: as in `syscall0`.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at: the kernel does not preserve it, LLVM may use it
             "syscall",           // trap (number in $2); result in $2, error flag in $7
             "beqz $7, 2f",       // a3 == 0: $2 is the result
             "dsubu $2, $0, $2",  // error: $2 held the positive errno
             "2:",                // done
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             inlateout("$2") nr => ret,
             lateout("$3") _,
             in("$4") a0,
@@ -311,6 +345,7 @@ pub unsafe fn syscall6(
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             options(nostack),
         );
     }
@@ -375,6 +410,9 @@ pub(crate) unsafe fn clone(
     // suspended (CLONE_VFORK).
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at for the parent (the child inherits the copy)
+            ".set at",           // the child path may use assembler macros
             "syscall",           // clone(flags, newsp, ptid, tls, ctid); both resume here
             "bnez $7, 5f",       // a3 set: error (parent only)
             "bnez $2, 2f",       // parent: $2 is the tid
@@ -382,6 +420,9 @@ pub(crate) unsafe fn clone(
             "5:",                // error:
             "dsubu $2, $0, $2",  // positive errno -> -errno
             "2:",                // parent continues
+            ".set noat",         // name $1 again
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             exit = const SYS_EXIT,
             inlateout("$2") SYS_CLONE => ret,
             lateout("$3") _,
@@ -399,6 +440,7 @@ pub(crate) unsafe fn clone(
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             in("$16") entry,
             in("$17") arg,
             in("$18") child_sp,
@@ -424,6 +466,9 @@ pub(crate) unsafe fn clone3(
     // SAFETY: as in `clone`; the kernel only reads `size` bytes at `args` during the trap.
     unsafe {
         asm!(
+            ".set noat",         // $1 is named on purpose (see the module docs)
+            "move $23, $1",      // keep $at for the parent (the child inherits the copy)
+            ".set at",           // the child path may use assembler macros
             "syscall",           // clone3(args, size); both resume here
             "bnez $7, 5f",       // a3 set: error (parent only)
             "bnez $2, 2f",       // parent: $2 is the tid
@@ -431,6 +476,9 @@ pub(crate) unsafe fn clone3(
             "5:",                // error:
             "dsubu $2, $0, $2",  // positive errno -> -errno
             "2:",                // parent continues
+            ".set noat",         // name $1 again
+            "move $1, $23",      // $at back
+            ".set at",           // assembler may use $at again
             exit = const SYS_EXIT,
             inlateout("$2") SYS_CLONE3 => ret,
             lateout("$3") _,
@@ -447,6 +495,7 @@ pub(crate) unsafe fn clone3(
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
+            lateout("$23") _,
             in("$16") entry,
             in("$17") arg,
             in("$18") child_sp,
