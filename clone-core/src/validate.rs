@@ -484,7 +484,12 @@ fn copy_clone_args(
             if nonzero {
                 return Err(err_simple(Rule::Clone3NonZeroTail, set_size));
             }
-            word_addr += 8;
+            // The last word may be the top of the address space (`end == u64::MAX` where
+            // access_ok() checks nothing, or a UserMemory that allows it): stop, don't wrap.
+            match word_addr.checked_add(8) {
+                Some(next) => word_addr = next,
+                None => break,
+            }
         }
     }
     let head = size.min(known);

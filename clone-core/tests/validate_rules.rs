@@ -817,6 +817,24 @@ fn no_stack_range_check_with_a_separate_user_address_space() {
     );
 }
 
+#[test]
+fn tail_at_the_top_of_the_address_space() {
+    // Memory that reads zeros everywhere, on an arch whose access_ok() checks nothing: a
+    // struct whose size-4096 tail ends exactly at 2^64 - 1 is all zero, so clone3 is
+    // accepted (and the word-by-word tail check must stop at the last word, not wrap).
+    struct Zeros;
+    impl clone_core::validate::UserMemory for Zeros {
+        fn read(&self, _addr: u64, out: &mut [u8]) -> Result<(), clone_core::validate::Fault> {
+            out.fill(0);
+            Ok(())
+        }
+    }
+    let s390 = P.with_arch(Arch::S390x);
+    let k = clone_core::validate::validate_clone3(u64::MAX - 4096, 4096, &Zeros, &s390).unwrap();
+    assert_eq!(k.flags, C::empty());
+    assert_eq!(k.exit_signal, 0);
+}
+
 // ---- fixes ----
 
 #[test]
