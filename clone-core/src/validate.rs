@@ -89,7 +89,8 @@ pub trait UserMemory {
         true
     }
 
-    /// `access_ok(addr, len)`: a pure range check against the policy's `TASK_SIZE_MAX`.
+    /// `access_ok(addr, len)`: by default [`Policy::access_ok`], a pure range check against
+    /// the policy's `TASK_SIZE_MAX` (always true on s390x, hppa and sparc64).
     fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
         policy.access_ok(addr, len)
     }
