@@ -45,10 +45,10 @@ SRC
 fi
 
 # Real Linux kernels for `cargo xtask linux-vm`: Debian bookworm's current kernel image per
-# arch, found through the meta package (linux-image-arm64 -> linux-image-6.1.0-N-arm64) so a
-# security update that retires an ABI number does not break this script. Only the kernel file is
-# kept, in $kernels/<debian arch>/kernel with its release in ./release; an arch already there is
-# not fetched again.
+# arch (6.1) and bookworm-backports' (6.12), found through the meta package (linux-image-arm64
+# -> linux-image-6.1.0-N-arm64) so a security update that retires an ABI number does not break
+# this script. Only the kernel file is kept, in $kernels/<debian arch>[-bpo]/kernel with its
+# release in ./release; a kernel already there is not fetched again.
 #
 # Foreign-arch packages are fetched through a private apt state (lists, cache, an empty dpkg
 # status) under $kernels/.apt, with APT::Architectures naming only the foreign arches. The
@@ -57,8 +57,9 @@ fi
 kernels=${CLONE_CORE_KERNELS:-/var/cache/clone-core/kernels}
 want_kernels=()
 for pair in arm64:arm64 s390x:s390x ppc64el:powerpc64le mips64el:5kc-malta; do
-    [ -s "$kernels/${pair%%:*}/kernel" ] && [ -s "$kernels/${pair%%:*}/release" ] \
-        || want_kernels+=("$pair")
+    for dir in "${pair%%:*}" "${pair%%:*}-bpo"; do
+        [ -s "$kernels/$dir/kernel" ] && [ -s "$kernels/$dir/release" ] || want_kernels+=("$dir:${pair#*:}")
+    done
 done
 if [ ${#want_kernels[@]} -gt 0 ]; then
     echo "ci/install.sh: fetching Debian kernels for: ${want_kernels[*]%%:*}"
@@ -69,22 +70,27 @@ if [ ${#want_kernels[@]} -gt 0 ]; then
     apt_priv=(-o "Dir::State::Lists=$priv/lists" -o "Dir::State::status=$priv/status"
               -o "Dir::Cache=$priv" -o "Dir::Cache::archives=$priv/archives"
               -o Acquire::Languages=none -o APT::Sandbox::User=root
-              -o "APT::Architecture=${want_kernels[0]%%:*}")
-    for pair in "${want_kernels[@]}"; do apt_priv+=(-o "APT::Architectures::=${pair%%:*}"); done
+              -o "APT::Architecture=${want_kernels[0]%%[:-]*}")
+    for pair in "${want_kernels[@]}"; do apt_priv+=(-o "APT::Architectures::=${pair%%[:-]*}"); done
     # A mirror caught mid-sync on one index (seen on bookworm-security) must not stop us: the
     # kernels come from bookworm main, and the look-up below fails loudly if one is missing.
     apt-get "${apt_priv[@]}" update -qq >/dev/null 2>&1 || true
     for pair in "${want_kernels[@]}"; do
-        arch=${pair%%:*} flavour=${pair#*:}
-        pkg=$(apt-cache "${apt_priv[@]}" depends "linux-image-$flavour:$arch" 2>/dev/null |
+        dir=${pair%%:*} flavour=${pair#*:}
+        arch=${dir%-bpo} release=()
+        [ "$dir" = "$arch" ] || release=(-o APT::Default-Release=bookworm-backports)
+        pkg=$(apt-cache "${apt_priv[@]}" "${release[@]}" depends "linux-image-$flavour:$arch" 2>/dev/null |
               sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p' | head -n1)
-        [ -n "$pkg" ] || { echo "ci/install.sh: no kernel package for $arch" >&2; exit 1; }
+        [ -n "$pkg" ] || { echo "ci/install.sh: no kernel package for $dir" >&2; exit 1; }
         (cd "$priv/debs" && apt-get "${apt_priv[@]}" download -qq "$pkg:$arch" >/dev/null)
         deb=$(ls "$priv/debs/${pkg}_"*"_$arch.deb")
-        mkdir -p "$priv/x" "$kernels/$arch"
-        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$priv/x" --wildcards './boot/vmlinu*'
-        mv "$priv/x/boot/"vmlinu* "$kernels/$arch/kernel"
-        echo "${pkg#linux-image-} $(dpkg-deb -f "$deb" Version)" >"$kernels/$arch/release"
+        mkdir -p "$priv/x" "$kernels/$dir"
+        # ./boot comes first in the data tarball: tar stops after the kernel instead of
+        # decompressing all the modules (dpkg-deb then dies of SIGPIPE, which is expected).
+        { dpkg-deb --fsys-tarfile "$deb" 2>/dev/null || true; } |
+            tar -x -C "$priv/x" --wildcards --occurrence=1 "./boot/vmlinu[xz]-${pkg#linux-image-}"
+        mv "$priv/x/boot/"vmlinu* "$kernels/$dir/kernel"
+        echo "${pkg#linux-image-} $(dpkg-deb -f "$deb" Version)" >"$kernels/$dir/release"
         rm -rf "$priv/x" "$deb"
     done
     rm -rf "$priv"

@@ -3,8 +3,9 @@
 //! (clone3, vfork suspension, the kernel as errno oracle) are answered by Linux itself on arches
 //! this x86_64 host cannot run natively.
 //!
-//! The kernels are Debian bookworm's, fetched by `ci/install.sh` into
-//! `/var/cache/clone-core/kernels/<debian arch>/{kernel,release}` (or `$CLONE_CORE_KERNELS`).
+//! The kernels are Debian bookworm's (6.1) and bookworm-backports' (6.12; `--kernel` picks),
+//! fetched by `ci/install.sh` into `/var/cache/clone-core/kernels/<debian arch>[-bpo]/` as
+//! `kernel` and `release` (or under `$CLONE_CORE_KERNELS`).
 //! The initramfs is a newc cpio written here: `/dev/console` (so init has fds 0–2) and the
 //! conformance ELF as `/init`. `CLONE_CONFORMANCE_ENV=native` on the kernel command line reaches
 //! init's environment (the kernel hands unknown `KEY=VALUE` parameters to init), so the program
@@ -31,6 +32,9 @@ pub struct Args {
     /// list of: aarch64, armv7, s390x, powerpc64le, mips64el.
     #[arg(long, default_value = "all")]
     pub arch: String,
+    /// Which Debian kernels: `bookworm` (6.1), `backports` (bookworm-backports, 6.12) or `all`.
+    #[arg(long, default_value = "all")]
+    pub kernel: String,
     /// Seconds before a boot that has not finished counts as hung.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
@@ -114,6 +118,22 @@ pub const VM_ARCHES: &[VmArch] = &[
     },
 ];
 
+/// The kernel series `ci/install.sh` fetches: name and the suffix of their cache directories.
+pub const SERIES: &[(&str, &str)] = &[("bookworm", ""), ("backports", "-bpo")];
+
+fn select_series(spec: &str) -> Result<Vec<&'static str>> {
+    match spec {
+        "all" => Ok(SERIES.iter().map(|s| s.1).collect()),
+        one => SERIES
+            .iter()
+            .find(|s| s.0 == one)
+            .map(|s| vec![s.1])
+            .with_context(|| {
+                format!("unknown kernel series {one:?}; known: bookworm, backports, all")
+            }),
+    }
+}
+
 /// Where `ci/install.sh` puts the kernels.
 pub fn kernel_dir() -> PathBuf {
     std::env::var_os("CLONE_CORE_KERNELS").map_or_else(
@@ -125,17 +145,22 @@ pub fn kernel_dir() -> PathBuf {
 /// `cargo xtask linux-vm`.
 pub fn run(args: Args) -> Result<()> {
     let arches = select(&args.arch)?;
+    let series = select_series(&args.kernel)?;
     let kernels = kernel_dir();
     let mut missing = Vec::new();
     for a in &arches {
         if !on_path(a.qemu) {
             missing.push(a.qemu.to_string());
         }
-        let k = kernels.join(a.deb_arch).join("kernel");
-        if !k.is_file() {
-            missing.push(format!("the {} kernel ({})", a.deb_arch, k.display()));
+        for suffix in &series {
+            let dir = format!("{}{suffix}", a.deb_arch);
+            let k = kernels.join(&dir).join("kernel");
+            if !k.is_file() {
+                missing.push(format!("the {dir} kernel ({})", k.display()));
+            }
         }
     }
+    missing.sort();
     missing.dedup();
     if !missing.is_empty() {
         bail!(
@@ -145,9 +170,12 @@ pub fn run(args: Args) -> Result<()> {
     }
     let timeout = Duration::from_secs(args.timeout);
     let mut rows = Vec::new();
-    for a in &arches {
+    for (a, suffix) in series
+        .iter()
+        .flat_map(|suffix| arches.iter().map(move |a| (a, suffix)))
+    {
         let start = Instant::now();
-        let row = run_arch(a, &kernels, timeout);
+        let row = run_arch(a, &kernels.join(format!("{}{suffix}", a.deb_arch)), timeout);
         let took = start.elapsed();
         eprintln!(
             "linux-vm: {} done in {:.1}s ({})",
@@ -195,9 +223,8 @@ fn select(spec: &str) -> Result<Vec<VmArch>> {
 }
 
 /// The Debian kernel release and package version, e.g. `("6.1.0-50-arm64", "6.1.176-1")`.
-fn release(kernels: &Path, a: &VmArch) -> (String, String) {
-    let text =
-        std::fs::read_to_string(kernels.join(a.deb_arch).join("release")).unwrap_or_default();
+fn release(kernel_dir: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(kernel_dir.join("release")).unwrap_or_default();
     let mut it = text.split_whitespace();
     (
         it.next().unwrap_or("?").to_string(),
@@ -205,9 +232,11 @@ fn release(kernels: &Path, a: &VmArch) -> (String, String) {
     )
 }
 
-fn run_arch(a: &VmArch, kernels: &Path, timeout: Duration) -> ArchResult {
-    let (krel, kver) = release(kernels, a);
-    // Upstream version without Debian's revision: "6.1.176-1" -> "6.1.176".
+/// Boots the kernel in `kernel_dir` (`<cache>/<debian arch>[-bpo]`) with `a`'s program as init.
+fn run_arch(a: &VmArch, kernel_dir: &Path, timeout: Duration) -> ArchResult {
+    let (krel, kver) = release(kernel_dir);
+    // Upstream version without Debian's revision: "6.1.176-1" -> "6.1.176",
+    // "6.12.95-1~bpo12+1" -> "6.12.95".
     let upstream = kver.split('-').next().unwrap_or(&kver);
     let mut row = ArchResult {
         arch: a.name.into(),
@@ -235,7 +264,7 @@ fn run_arch(a: &VmArch, kernels: &Path, timeout: Duration) -> ArchResult {
             return row;
         }
     };
-    let kernel = kernels.join(a.deb_arch).join("kernel");
+    let kernel = kernel_dir.join("kernel");
     let mut args: Vec<String> = a.machine.iter().map(|s| (*s).to_string()).collect();
     args.push("-smp".into());
     args.push(a.cpus.to_string());
@@ -509,5 +538,8 @@ mod tests {
         assert!(select("required").unwrap().iter().all(|a| !a.experimental));
         assert_eq!(select("s390x,armv7").unwrap()[1].deb_arch, "arm64");
         assert!(select("riscv64").is_err());
+        assert_eq!(select_series("all").unwrap(), ["", "-bpo"]);
+        assert_eq!(select_series("backports").unwrap(), ["-bpo"]);
+        assert!(select_series("sid").is_err());
     }
 }
