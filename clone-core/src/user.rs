@@ -420,16 +420,18 @@ pub(crate) fn plan_clone3(req: &Clone3Request<'_>) -> Result<Clone3Plan, SpawnEr
         set_tid_size: req.set_tid.len() as u64,
         cgroup: req.cgroup,
     };
-    // The validator reads exactly the bytes the kernel will get.
-    let bytes = CloneArgsBytes(args.to_bytes(ARCH));
+    // The validator reads the same fields the kernel will get, in the byte order it assumes
+    // for ARCH ...
     precheck(validate::validate_clone3_bytes(
-        &bytes.0,
+        &args.to_bytes(ARCH),
         Some(req.set_tid),
         &precheck_policy(),
     ))?;
     shared_stack(req.flags, req.stack)?;
+    // ... while the kernel reads them in the CPU's own order, which on a bi-endian arch is not
+    // always the one `Arch` names (mips64el runs little-endian; Arch::Mips64 says big).
     Ok(Clone3Plan {
-        args: bytes,
+        args: CloneArgsBytes(args.to_bytes_with(cfg!(target_endian = "big"))),
         child_sp,
     })
 }
@@ -559,7 +561,8 @@ mod tests {
         let word = |i: usize| {
             let mut b = [0u8; 8];
             b.copy_from_slice(&p.args.0[i * 8..i * 8 + 8]);
-            u64::from_le_bytes(b)
+            // The kernel reads the struct in the CPU's own byte order.
+            u64::from_ne_bytes(b)
         };
         assert_eq!(word(0), 0x0005_0f00); // flags
         assert_eq!(word(4), 0); // exit_signal

@@ -257,9 +257,18 @@ impl CloneArgs {
         }
     }
 
-    /// The 88-byte `struct clone_args` in `arch`'s byte order.
+    /// The 88-byte `struct clone_args` in `arch`'s byte order ([`Arch::big_endian`]).
     #[must_use]
     pub fn to_bytes(&self, arch: Arch) -> [u8; 88] {
+        self.to_bytes_with(arch.big_endian())
+    }
+
+    /// The 88-byte `struct clone_args` in the given byte order. For a bi-endian arch
+    /// ([`Arch::bi_endian`]) the running CPU's order may not be the one [`Arch::big_endian`]
+    /// names (mips64el), so code that hands the struct to its own kernel uses this with
+    /// `cfg!(target_endian = "big")`.
+    #[must_use]
+    pub fn to_bytes_with(&self, big_endian: bool) -> [u8; 88] {
         let w = [
             self.flags,
             self.pidfd,
@@ -275,7 +284,7 @@ impl CloneArgs {
         ];
         let mut out = [0u8; 88];
         for (chunk, v) in out.chunks_exact_mut(8).zip(w) {
-            let b = if arch.big_endian() {
+            let b = if big_endian {
                 v.to_be_bytes()
             } else {
                 v.to_le_bytes()
@@ -1106,6 +1115,23 @@ mod tests {
     use crate::policy::LinuxVersion;
 
     const P: Policy = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
+
+    #[test]
+    fn clone_args_bytes_in_either_order() {
+        let a = CloneArgs {
+            flags: 0x0102_0304_0506_0708,
+            cgroup: 0x11,
+            ..CloneArgs::default()
+        };
+        let be = a.to_bytes_with(true);
+        let le = a.to_bytes_with(false);
+        assert_eq!(be[..8], [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(le[..8], [8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!((be[87], le[80]), (0x11, 0x11));
+        // Arch::Mips64 names the big-endian order; mips64el code must pick its own.
+        assert_eq!(a.to_bytes(Arch::Mips64), be);
+        assert_eq!(a.to_bytes(Arch::X86_64), le);
+    }
 
     #[test]
     fn thread_alone_fix_adds_sighand_and_vm() {
