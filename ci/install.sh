@@ -14,9 +14,19 @@ toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 RUST_BACKTRACE=0 rustup toolchain install "$toolchain" --profile minimal \
     --component rust-src,rustfmt,clippy,llvm-tools
 # clone-core's promise: the pure logic builds on stable, for the host and bare-metal targets.
-RUST_BACKTRACE=0 rustup toolchain install stable --profile minimal
-RUST_BACKTRACE=0 rustup target add --toolchain stable \
-    x86_64-unknown-none aarch64-unknown-none riscv64gc-unknown-none-elf
+# Installed once: re-running `rustup toolchain install stable` updates the channel, which fails
+# whenever today's stable lacks one of the targets upstream or on a mirror.
+if ! rustup run stable rustc --version >/dev/null 2>&1; then
+    RUST_BACKTRACE=0 rustup toolchain install stable --profile minimal
+fi
+installed_targets=$(rustup target list --toolchain stable --installed)
+need_targets=()
+for t in x86_64-unknown-none aarch64-unknown-none riscv64gc-unknown-none-elf; do
+    grep -qx "$t" <<<"$installed_targets" || need_targets+=("$t")
+done
+if [ ${#need_targets[@]} -gt 0 ]; then
+    RUST_BACKTRACE=0 rustup target add --toolchain stable "${need_targets[@]}"
+fi
 
 need_apt=()
 for bin in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-system-s390x \
