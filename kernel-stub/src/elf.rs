@@ -50,17 +50,23 @@ const ET_EXEC: u16 = 2;
 const INITIAL_STACK: u64 = 256 * 1024;
 
 fn u16_at(b: &[u8], off: usize) -> Result<u16, LoadError> {
-    let s = b.get(off..off + 2).ok_or(LoadError::Truncated)?;
+    let s = b
+        .get(off..off.checked_add(2).ok_or(LoadError::Truncated)?)
+        .ok_or(LoadError::Truncated)?;
     Ok(u16::from_le_bytes([s[0], s[1]]))
 }
 
 fn u32_at(b: &[u8], off: usize) -> Result<u32, LoadError> {
-    let s = b.get(off..off + 4).ok_or(LoadError::Truncated)?;
+    let s = b
+        .get(off..off.checked_add(4).ok_or(LoadError::Truncated)?)
+        .ok_or(LoadError::Truncated)?;
     Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 fn u64_at(b: &[u8], off: usize) -> Result<u64, LoadError> {
-    let s = b.get(off..off + 8).ok_or(LoadError::Truncated)?;
+    let s = b
+        .get(off..off.checked_add(8).ok_or(LoadError::Truncated)?)
+        .ok_or(LoadError::Truncated)?;
     let mut a = [0u8; 8];
     a.copy_from_slice(s);
     Ok(u64::from_le_bytes(a))
@@ -78,20 +84,25 @@ pub fn load(file: &[u8]) -> Result<Image, LoadError> {
     let phnum = u16_at(file, 56)? as usize;
     let mut top = 0u64;
     for i in 0..phnum {
-        let ph = phoff + i * phentsize;
+        // Checked: the header fields are file data, and a wrapped offset must read as truncated.
+        let ph = i
+            .checked_mul(phentsize)
+            .and_then(|o| o.checked_add(phoff))
+            .ok_or(LoadError::Truncated)?;
         if u32_at(file, ph)? != PT_LOAD {
             continue;
         }
-        let offset = u64_at(file, ph + 8)? as usize;
-        let vaddr = u64_at(file, ph + 16)?;
-        let filesz = u64_at(file, ph + 32)?;
-        let memsz = u64_at(file, ph + 40)?;
+        let offset = u64_at(file, ph.saturating_add(8))? as usize;
+        let vaddr = u64_at(file, ph.saturating_add(16))?;
+        let filesz = u64_at(file, ph.saturating_add(32))?;
+        let memsz = u64_at(file, ph.saturating_add(40))?;
         if filesz > memsz || !uaccess::access_ok(vaddr, memsz) {
             return Err(LoadError::OutsideUserRegion { vaddr, memsz });
         }
-        let data = file
-            .get(offset..offset + filesz as usize)
+        let end = offset
+            .checked_add(filesz as usize)
             .ok_or(LoadError::Truncated)?;
+        let data = file.get(offset..end).ok_or(LoadError::Truncated)?;
         uaccess::write_bytes(vaddr, data)
             .map_err(|_| LoadError::OutsideUserRegion { vaddr, memsz })?;
         zero(vaddr + filesz, memsz - filesz)?;
