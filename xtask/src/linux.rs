@@ -217,13 +217,6 @@ pub fn run(args: Args) -> Result<()> {
     }
 }
 
-/// What `cargo xtask test` runs: every required arch plus the hppa probe (the experimental
-/// arches are attempted only by `cargo xtask linux`).
-pub fn run_all_for_test() -> Result<Summary> {
-    let (arches, hppa) = select("required")?;
-    run_selected(&arches, hppa)
-}
-
 fn select(spec: &str) -> Result<(Vec<UserArch>, bool)> {
     match spec {
         "all" => Ok((ARCHES.to_vec(), true)),
@@ -469,33 +462,34 @@ fn skip_allowed(runner: Runner, reason: &str) -> bool {
 /// Fills `row` from a run's output: case lines, the summary line, the exit code and the skip
 /// policy of `a.runner` (also used by `crate::linux_vm`, whose rows are judged as native).
 pub(crate) fn parse_into(row: &mut ArchResult, a: &UserArch, run: &RunOutput) {
-    let mut summary: Option<(u32, u32, u32)> = None;
+    use crate::qemu::CaseResult;
     let (mut p, mut f, mut s) = (0u32, 0u32, 0u32);
-    let prefix = format!("conformance {}: ", a.name);
-    for line in run.stdout.lines() {
-        if let Some(rest) = line.strip_prefix("case ") {
-            let Some((name, verdict)) = rest.split_once(": ") else {
-                continue;
-            };
-            if verdict == "pass" {
-                p += 1;
-            } else if let Some(d) = verdict.strip_prefix("FAIL ") {
+    for (name, result) in crate::qemu::parse_cases(&run.stdout) {
+        match result {
+            CaseResult::Pass => p += 1,
+            CaseResult::Fail(d) => {
                 f += 1;
-                row.failures.push((name.into(), d.into()));
-            } else if let Some(r) = verdict.strip_prefix("skip ") {
+                row.failures.push((name, d));
+            }
+            CaseResult::Skip(r) => {
                 s += 1;
-                row.skips.push((name.into(), r.into()));
-                if !skip_allowed(a.runner, r) {
+                if !skip_allowed(a.runner, &r) {
                     row.failures.push((
-                        name.into(),
+                        name.clone(),
                         format!("skip not allowed on a {} run: {r}", row.how),
                     ));
                 }
+                row.skips.push((name, r));
             }
-        } else if let Some(rest) = line.strip_prefix(&prefix) {
-            summary = parse_counts(rest);
         }
     }
+    let prefix = format!("conformance {}: ", a.name);
+    let summary = run
+        .stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(parse_counts);
     row.passed = p;
     row.failed = f;
     row.skipped = s;
