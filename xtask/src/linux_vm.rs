@@ -257,13 +257,17 @@ fn run_arch(a: &VmArch, kernel_dir: &Path, timeout: Duration) -> ArchResult {
             return row;
         }
     };
-    let initrd = match write_initramfs(&elf) {
-        Ok(p) => p,
-        Err(e) => {
-            row.error = Some(format!("initramfs: {e:#}"));
-            return row;
-        }
-    };
+    match boot(a, kernel_dir, &elf, timeout) {
+        Err(e) => row.error = Some(format!("{e:#}")),
+        Ok(run) => parse_into(&mut row, &user, &run),
+    }
+    row
+}
+
+/// Boots `elf` as `/init` of the kernel in `kernel_dir` and returns its console output (one
+/// program line per line) with init's exit status, read from the kernel's panic line.
+fn boot(a: &VmArch, kernel_dir: &Path, elf: &Path, timeout: Duration) -> Result<RunOutput> {
+    let initrd = write_initramfs(elf)?;
     let kernel = kernel_dir.join("kernel");
     let mut args: Vec<String> = a.machine.iter().map(|s| (*s).to_string()).collect();
     args.push("-smp".into());
@@ -277,33 +281,43 @@ fn run_arch(a: &VmArch, kernel_dir: &Path, timeout: Duration) -> ArchResult {
         "console={} panic=-1 quiet CLONE_CONFORMANCE_ENV=native",
         a.console
     ));
-    let result = run_with_timeout(a.qemu, &args, &[], timeout);
-    match result {
-        Err(e) => row.error = Some(format!("{e:#}")),
-        Ok(out) => {
-            let console = clean_console(&out.stdout);
-            match init_exit(&console) {
-                None => {
-                    row.error = Some(format!(
-                        "QEMU exited ({:?}) without the kernel's `Attempted to kill init` line; \
-                         last console output:\n{}",
-                        out.code,
-                        tail(&console, 8)
-                    ));
-                }
-                Some((code, signal)) => {
-                    let run = RunOutput {
-                        stdout: console,
-                        stderr: out.stderr,
-                        code,
-                        signal,
-                    };
-                    parse_into(&mut row, &user, &run);
-                }
-            }
-        }
-    }
-    row
+    let out = run_with_timeout(a.qemu, &args, &[], timeout)?;
+    let console = clean_console(&out.stdout);
+    let Some((code, signal)) = init_exit(&console) else {
+        bail!(
+            "QEMU exited ({:?}) without the kernel's `Attempted to kill init` line; \
+             last console output:\n{}",
+            out.code,
+            tail(&console, 8)
+        );
+    };
+    Ok(RunOutput {
+        stdout: console,
+        stderr: out.stderr,
+        code,
+        signal,
+    })
+}
+
+/// For `cargo xtask qemu`'s side-by-side table: boots `elf` (a program built for `arch`'s
+/// `*-linux-user` target) as init of the newest cached Debian kernel for `arch`, and returns
+/// a label naming that kernel and the console. `None` when this arch has no real-kernel
+/// runner or its kernel is not cached (then the caller falls back to qemu-user).
+pub(crate) fn boot_program(arch: &str, elf: &Path, timeout: Duration) -> Option<(String, String)> {
+    let a = VM_ARCHES.iter().find(|a| a.name == arch)?;
+    let kernels = kernel_dir();
+    let dir = SERIES
+        .iter()
+        .rev()
+        .map(|s| kernels.join(format!("{}{}", a.deb_arch, s.1)))
+        .find(|d| d.join("kernel").is_file())?;
+    let (krel, kver) = release(&dir);
+    let upstream = kver.split('-').next().unwrap_or(&kver).to_string();
+    let run = boot(a, &dir, elf, timeout).ok()?;
+    Some((
+        format!("real Linux {upstream} ({krel}, qemu-system)"),
+        run.stdout,
+    ))
 }
 
 /// The console with `\r` dropped and each program line starting its own line: firmware or
