@@ -47,7 +47,9 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     fi
-    apt-get update -qq
+    # An index that fails to refresh (a mirror mid-sync) is not fatal here: the install below
+    # fails loudly if a package really cannot be had.
+    apt-get update -qq || echo "ci/install.sh: apt-get update reported errors; continuing"
     apt-get install -y -qq -t bookworm-backports --no-install-recommends \
         qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc qemu-system-mips \
         qemu-user-static >/dev/null
