@@ -86,6 +86,16 @@ macro_rules! with_user_face {
 }
 
 with_user_face! {
+    #[cfg(any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "s390x",
+    ))]
+    #[macro_use]
+    #[path = "arch/raw_syscalls.rs"]
+    mod raw_syscalls;
     #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
     #[cfg_attr(target_arch = "x86", path = "arch/x86.rs")]
     #[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
