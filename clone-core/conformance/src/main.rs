@@ -74,7 +74,7 @@ pub unsafe extern "C" fn conformance_main(sp: *const usize) -> ! {
     #[cfg(target_arch = "x86")]
     if let Err(e) = i386_tls::setup() {
         outln!("conformance {ARCH_NAME}: set_thread_area failed with errno {e}");
-        user::exit_group(1);
+        exit_process(1);
     }
     let (mut passed, mut failed, mut skipped) = (0u32, 0u32, 0u32);
     for (i, case) in CASES.iter().enumerate() {
@@ -100,7 +100,19 @@ pub unsafe extern "C" fn conformance_main(sp: *const usize) -> ! {
     }
     CURRENT.store(usize::MAX, Ordering::Relaxed);
     outln!("conformance {ARCH_NAME}: {passed} passed, {failed} failed, {skipped} skipped");
-    user::exit_group(if failed == 0 { 0 } else { 1 })
+    exit_process(if failed == 0 { 0 } else { 1 })
+}
+
+/// `exit_group(code)`, after letting the console drain when this program is init
+/// (`cargo xtask linux-vm`): init's exit panics the kernel, and a panic does not transmit what
+/// is still queued in the console's tty buffer, so the last lines (the summary) could be lost.
+fn exit_process(code: i32) -> ! {
+    if user::getpid() == 1 {
+        // A timed FUTEX_WAIT nobody wakes: one second, plenty for a few KiB at any console
+        // speed QEMU emulates.
+        let _ = sys::futex_wait_1s(&core::sync::atomic::AtomicU32::new(0), 0);
+    }
+    user::exit_group(code)
 }
 
 #[panic_handler]
@@ -109,5 +121,5 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         .get(CURRENT.load(Ordering::Relaxed))
         .map_or("<outside a case>", |c| c.name);
     outln!("case {name}: FAIL panic: {info}");
-    user::exit_group(101)
+    exit_process(101)
 }
