@@ -1,13 +1,12 @@
 //! Arch selection: exactly one of `x86_64/`, `aarch64/`, `riscv64/` is compiled, as `crate::arch`.
 //!
-//! Every arch module provides the same items (the fixed interface in
-//! `/work/notes/kernel-interface.md`, repeated here so the contract lives with the code):
+//! Every arch module provides the same items (the stub's arch interface):
 //!
 //! * `ARCH: clone_core::Arch`, `USER_REGION: Range<u64>` (what `access_ok` accepts),
 //!   `USER_IMAGE_BASE: u64` (link address of the user ELF);
 //! * `TrapFrame` (every user register, `Clone + Copy + Default`) with `new_user`, `syscall_nr`,
 //!   `args`, `set_return`, `pc`, `sp`, `set_sp`, `tls`, `set_tls`;
-//! * `TrapCause { Syscall, Timer, Fault { pc, addr, what } }`;
+//! * `run_user` returns the arch-neutral [`TrapCause`] defined here;
 //! * `init()`, `console_write(&[u8])`, `run_user(&mut TrapFrame) -> TrapCause`, `idle()`,
 //!   `exit_qemu(bool) -> !`, `check_tls(u64) -> Result<(), Errno>`.
 //!
@@ -24,6 +23,25 @@
 mod imp;
 
 pub use imp::{
-    ARCH, TrapCause, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls, console_write, exit_qemu,
-    idle, init, run_user,
+    ARCH, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls, console_write, exit_qemu, idle, init,
+    run_user,
 };
+
+/// Why `run_user` came back: the same three outcomes on every arch.
+#[derive(Clone, Copy, Debug)]
+pub enum TrapCause {
+    /// The task made a syscall (`syscall`, `svc #0`, `ecall`); the frame's pc already points
+    /// after the instruction.
+    Syscall,
+    /// The preemption timer fired while the task ran (already acknowledged and re-armed).
+    Timer,
+    /// A user fault: the task must die.
+    Fault {
+        /// User pc of the faulting instruction.
+        pc: u64,
+        /// Faulting address where the arch reports one (CR2, FAR_EL1, stval), else 0 or pc.
+        addr: u64,
+        /// Human-readable kind of fault.
+        what: &'static str,
+    },
+}

@@ -13,7 +13,7 @@
     .section .text._start, "ax"
     .global _start
 _start:
-    msr     daifset, #0xf           // No interrupts in the kernel, ever (kernel-interface.md).
+    msr     daifset, #0xf           // No interrupts in the kernel, ever (see kernel-stub/src/main.rs).
     mrs     x0, CurrentEL
     ubfx    x0, x0, #2, #2          // CurrentEL.EL is bits [3:2].
     cmp     x0, #2
@@ -57,7 +57,7 @@ _start:
 5:  wfe                             // kmain never returns; stay parked if it does.
     b       5b
 
-    // 64 KiB kernel stack: the only kernel stack (the kernel is a loop, kernel-interface.md).
+    // 64 KiB kernel stack: the only kernel stack (the kernel is a loop; see kernel-stub/src/main.rs).
     .section .bss.__arch_boot_stack, "aw", %nobits
     .balign 16
 __arch_boot_stack:

@@ -4,7 +4,7 @@
 //! # Orientation
 //!
 //! This file is `crate::arch::imp` (selected by `src/arch/mod.rs` with `cfg_attr(path)`); it
-//! provides exactly the items listed in `/work/notes/kernel-interface.md`. Files beside it:
+//! provides exactly the items listed in `kernel-stub/src/arch/mod.rs`. Files beside it:
 //! `boot.s` (`_start`: EL2 -> EL1, stack, `.bss`, `kmain`), `trap.s` (`__arch_run_user` and the
 //! VBAR_EL1 table), `mmu.rs` (flat identity map with an EL0-only user window), `irq.rs`
 //! (GICv2 + virtual timer) and `linker.ld` (link address 0x4008_0000, picked up by `build.rs`).
@@ -36,6 +36,7 @@
 mod irq;
 mod mmu;
 
+use super::TrapCause;
 use core::arch::global_asm;
 use core::mem::offset_of;
 use core::ops::Range;
@@ -146,24 +147,6 @@ impl TrapFrame {
     pub fn set_tls(&mut self, tls: u64) {
         self.tpidr = tls;
     }
-}
-
-/// Why [`run_user`] came back.
-#[derive(Clone, Copy, Debug)]
-pub enum TrapCause {
-    /// `svc #0` from EL0; the frame's pc already points after it.
-    Syscall,
-    /// The preemption timer fired while the user ran (already acknowledged and re-armed).
-    Timer,
-    /// A user fault: the task must die. `addr` is FAR_EL1 for aborts, else the pc.
-    Fault {
-        /// User pc of the faulting instruction.
-        pc: u64,
-        /// Faulting data/instruction address.
-        addr: u64,
-        /// Human-readable kind.
-        what: &'static str,
-    },
 }
 
 global_asm!(

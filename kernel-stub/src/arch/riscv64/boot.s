@@ -26,7 +26,7 @@ _start:
 3:  wfi                                 // kmain never returns; park if it does.
     j       3b
 
-    // 64 KiB kernel stack: the only kernel stack (the kernel is a loop, kernel-interface.md).
+    // 64 KiB kernel stack: the only kernel stack (the kernel is a loop; see kernel-stub/src/main.rs).
     .section .bss.__arch_boot_stack, "aw", @nobits
     .balign 16
 __arch_boot_stack:

@@ -4,7 +4,7 @@
 //! # Orientation
 //!
 //! This file is `crate::arch::imp` (selected by `src/arch/mod.rs` with `cfg_attr(path)`); it
-//! provides exactly the items listed in `/work/notes/kernel-interface.md`. Files beside it:
+//! provides exactly the items listed in `kernel-stub/src/arch/mod.rs`. Files beside it:
 //! `boot.s` (`_start`: stack, `.bss`, `kmain`), `trap.s` (`__arch_run_user`, the user and
 //! kernel trap entries), `mmu.rs` (Sv39 identity map with a U-only user window) and `linker.ld`
 //! (link address 0x8020_0000, picked up by `build.rs`).
@@ -37,6 +37,7 @@
 
 mod mmu;
 
+use super::TrapCause;
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
 use core::ops::Range;
@@ -142,24 +143,6 @@ impl TrapFrame {
     pub fn set_tls(&mut self, tls: u64) {
         self.x[TP] = tls;
     }
-}
-
-/// Why [`run_user`] came back.
-#[derive(Clone, Copy, Debug)]
-pub enum TrapCause {
-    /// `ecall` from U-mode; the frame's pc already points after it.
-    Syscall,
-    /// The preemption timer fired while the user ran (already re-armed).
-    Timer,
-    /// A user fault: the task must die. `addr` is stval for address faults, else the pc.
-    Fault {
-        /// User pc of the faulting instruction.
-        pc: u64,
-        /// Faulting address.
-        addr: u64,
-        /// Human-readable kind.
-        what: &'static str,
-    },
 }
 
 global_asm!(

@@ -6,7 +6,7 @@
 //! * `boot.rs`: the 32-bit PVH entry and the switch to long mode (identity-mapped low 1 GiB).
 //! * `trap.rs`: the asm that enters ring 3 with `iretq` and comes back on `syscall`, an
 //!   interrupt or an exception, saving every user register into a [`TrapFrame`].
-//! * this file: the fixed arch interface (`/work/notes/kernel-interface.md`) on top of those,
+//! * this file: the arch interface (listed in `kernel-stub/src/arch/mod.rs`) on top of those,
 //!   plus the one-time hardware setup in [`init`].
 //!
 //! Memory: the kernel is linked at 1 MiB; [`USER_REGION`] (32 MiB..96 MiB of QEMU's default
@@ -20,6 +20,7 @@
 mod boot;
 mod trap;
 
+use super::TrapCause;
 use core::ops::Range;
 
 use clone_core::{Arch, Errno};
@@ -158,23 +159,6 @@ impl TrapFrame {
     pub fn set_tls(&mut self, tls: u64) {
         self.fs_base = tls;
     }
-}
-
-/// Why `run_user` came back.
-pub enum TrapCause {
-    /// The task executed `syscall`.
-    Syscall,
-    /// The periodic timer fired while the task ran.
-    Timer,
-    /// The task faulted.
-    Fault {
-        /// Faulting instruction.
-        pc: u64,
-        /// Faulting address (CR2) for page faults, else 0.
-        addr: u64,
-        /// Exception name.
-        what: &'static str,
-    },
 }
 
 /// `ARCH_SET_FS`/`CLONE_SETTLS` check of `do_arch_prctl_64` (Linux
