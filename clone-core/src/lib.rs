@@ -46,6 +46,7 @@ extern crate std;
 pub mod abi;
 pub mod errno;
 pub mod error;
+mod fix;
 pub mod flags;
 pub mod policy;
 pub mod stack;
