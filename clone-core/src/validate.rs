@@ -546,309 +546,30 @@ pub(crate) const fn fl(bits: u64) -> CloneFlags {
     CloneFlags::from_bits_retain(bits)
 }
 
-/// Every check after the clone3 copy, in Linux's order. Pure apart from `mem`.
+/// Every check after the clone3 copy, in Linux's order: one function per kernel function, so
+/// that each can be read beside its source. Pure apart from `mem`.
 pub(crate) fn check(
     req: &Request,
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, Failure> {
-    let v = policy.linux;
-    let f = fl(req.flags);
-    let has = |x: CloneFlags| f.intersects(x);
-    let none = CloneFlags::empty();
     let mut set_tid = [0i32; 32];
     let mut stack = req.stack;
-
     if let Via::Clone3 { size } = req.via {
-        // copy_clone_args_from_user, after the struct copy.
-        if req.set_tid_size > MAX_PID_NS_LEVEL {
-            return Err(fail(Rule::SetTidSizeAboveMax, none));
-        }
-        if req.set_tid == 0 && req.set_tid_size > 0 {
-            return Err(fail(Rule::SetTidNullWithSize, none));
-        }
-        if req.set_tid != 0 && req.set_tid_size == 0 {
-            return Err(fail(Rule::SetTidSizeZeroWithPointer, none));
-        }
-        if req.exit_signal & !CSIGNAL != 0 || req.exit_signal > policy.arch.nsig() {
-            return Err(fail(Rule::Clone3BadExitSignal, none));
-        }
-        if has(CloneFlags::INTO_CGROUP) && v.at_least(crate::policy::LinuxVersion::V5_7) {
-            if req.cgroup > i32::MAX as u64 {
-                return Err(fail(Rule::IntoCgroupBadFd, CloneFlags::INTO_CGROUP));
-            }
-            if size < CLONE_ARGS_SIZE_VER2 {
-                return Err(fail(
-                    Rule::IntoCgroupStructTooSmall,
-                    CloneFlags::INTO_CGROUP,
-                ));
-            }
-        }
-        if req.set_tid != 0 {
-            // set_tid_size <= 32 here.
-            let n = req.set_tid_size as usize;
-            let mut raw = [0u8; 128];
-            let dst = raw.get_mut(..n * 4).ok_or(fail(Rule::SetTidFault, none))?;
-            if !mem.access_ok(req.set_tid, (n * 4) as u64, policy)
-                || mem.read(req.set_tid, dst).is_err()
-            {
-                return Err(fail(Rule::SetTidFault, none));
-            }
-            for (slot, b) in set_tid.iter_mut().zip(raw.chunks_exact(4)).take(n) {
-                let b = [b[0], b[1], b[2], b[3]];
-                *slot = if policy.arch.big_endian() {
-                    i32::from_be_bytes(b)
-                } else {
-                    i32::from_le_bytes(b)
-                };
-            }
-        }
-
-        // clone3_args_valid.
-        let known = fl(LEGACY_FLAGS) | v.clone3_extra_flags();
-        let unknown = f.difference(known);
-        if !unknown.is_empty() {
-            return Err(fail(Rule::Clone3UnknownFlags, unknown));
-        }
-        let csignal = if v.clone3_accepts_newtime() {
-            CSIGNAL & !CloneFlags::NEWTIME.bits()
-        } else {
-            CSIGNAL
-        };
-        let bad = f.intersection(CloneFlags::DETACHED | fl(csignal));
-        if !bad.is_empty() {
-            return Err(fail(Rule::Clone3DetachedOrSignalBits, bad));
-        }
-        if f.contains(CloneFlags::SIGHAND | CloneFlags::CLEAR_SIGHAND) {
-            return Err(fail(
-                Rule::SighandWithClearSighand,
-                CloneFlags::SIGHAND | CloneFlags::CLEAR_SIGHAND,
-            ));
-        }
-        if has(CloneFlags::THREAD | CloneFlags::PARENT) && req.exit_signal != 0 {
-            return Err(fail(
-                Rule::ThreadOrParentWithExitSignal,
-                f & (CloneFlags::THREAD | CloneFlags::PARENT),
-            ));
-        }
-        // clone3_stack_valid.
-        if req.stack == 0 {
-            if req.stack_size > 0 {
-                return Err(fail(Rule::Clone3SizeWithoutStack, none));
-            }
-        } else {
-            if req.stack_size == 0 {
-                return Err(fail(Rule::Clone3StackWithoutSize, none));
-            }
-            if !mem.access_ok(req.stack, req.stack_size, policy) {
-                return Err(fail(Rule::StackNotAccessible, none));
-            }
-            // CONFIG_STACK_GROWSUP (parisc) keeps the lowest address as the SP.
-            if policy.arch.stack_growth() == crate::abi::StackGrowth::Down {
-                stack = req.stack.wrapping_add(req.stack_size);
-            }
-        }
+        copy_clone_args_from_user(req, size, mem, policy, &mut set_tid)?;
+        stack = clone3_args_valid(req, mem, policy)?;
     }
-
-    // kernel_clone.
-    if f.contains(CloneFlags::PIDFD | CloneFlags::PARENT_SETTID) && req.pidfd == req.parent_tid {
-        return Err(fail(
-            Rule::PidfdWithParentSettidSameSlot,
-            CloneFlags::PIDFD | CloneFlags::PARENT_SETTID,
-        ));
-    }
-
-    // copy_process, early flag checks.
-    let pair = |a: CloneFlags, b: CloneFlags| f.contains(a | b);
-    if pair(CloneFlags::NEWNS, CloneFlags::FS) {
-        return Err(fail(Rule::NewnsWithFs, CloneFlags::NEWNS | CloneFlags::FS));
-    }
-    if pair(CloneFlags::NEWUSER, CloneFlags::FS) {
-        return Err(fail(
-            Rule::NewuserWithFs,
-            CloneFlags::NEWUSER | CloneFlags::FS,
-        ));
-    }
-    if has(CloneFlags::THREAD) && !has(CloneFlags::SIGHAND) {
-        return Err(fail(Rule::ThreadWithoutSighand, CloneFlags::THREAD));
-    }
-    if has(CloneFlags::SIGHAND) && !has(CloneFlags::VM) {
-        return Err(fail(Rule::SighandWithoutVm, CloneFlags::SIGHAND));
-    }
-    if has(CloneFlags::PARENT) && policy.pid_ns_init {
-        return Err(fail(Rule::ParentFromInit, CloneFlags::PARENT));
-    }
-    if has(CloneFlags::THREAD) {
-        let ns = f & (CloneFlags::NEWUSER | CloneFlags::NEWPID);
-        if !ns.is_empty() {
-            return Err(fail(Rule::ThreadWithNewPidOrUser, CloneFlags::THREAD | ns));
-        }
-        if policy.pid_ns_for_children_differs {
-            return Err(fail(Rule::ThreadAcrossPidNs, CloneFlags::THREAD));
-        }
-    }
-    if has(CloneFlags::PIDFD) {
-        if has(CloneFlags::DETACHED) {
-            return Err(fail(
-                Rule::PidfdWithDetached,
-                CloneFlags::PIDFD | CloneFlags::DETACHED,
-            ));
-        }
-        if has(CloneFlags::THREAD) && !v.pidfd_thread() {
-            return Err(fail(
-                Rule::PidfdWithThread,
-                CloneFlags::PIDFD | CloneFlags::THREAD,
-            ));
-        }
-    }
-    if v.has_autoreap() {
-        if has(CloneFlags::AUTOREAP) {
-            if has(CloneFlags::THREAD) {
-                return Err(fail(
-                    Rule::AutoreapWithThread,
-                    CloneFlags::AUTOREAP | CloneFlags::THREAD,
-                ));
-            }
-            if has(CloneFlags::PARENT) {
-                return Err(fail(
-                    Rule::AutoreapWithParent,
-                    CloneFlags::AUTOREAP | CloneFlags::PARENT,
-                ));
-            }
-            if req.exit_signal != 0 {
-                return Err(fail(Rule::AutoreapWithExitSignal, CloneFlags::AUTOREAP));
-            }
-        }
-        if has(CloneFlags::PARENT) && policy.autoreap_parent {
-            return Err(fail(Rule::ParentFromAutoreap, CloneFlags::PARENT));
-        }
-        if pair(CloneFlags::NNP, CloneFlags::THREAD) {
-            return Err(fail(
-                Rule::NnpWithThread,
-                CloneFlags::NNP | CloneFlags::THREAD,
-            ));
-        }
-        if has(CloneFlags::PIDFD_AUTOKILL) {
-            let ak = CloneFlags::PIDFD_AUTOKILL;
-            if !has(CloneFlags::PIDFD) {
-                return Err(fail(Rule::AutokillWithoutPidfd, ak));
-            }
-            if !has(CloneFlags::AUTOREAP) {
-                return Err(fail(Rule::AutokillWithoutAutoreap, ak));
-            }
-            if has(CloneFlags::THREAD) {
-                return Err(fail(Rule::AutokillWithThread, ak | CloneFlags::THREAD));
-            }
-            if !has(CloneFlags::NNP) && !policy.cap_sys_admin {
-                return Err(fail(Rule::AutokillNeedsPrivilege, ak));
-            }
-        }
-    }
-
-    // copy_creds -> create_user_ns.
-    let newuser = has(CloneFlags::NEWUSER);
-    if newuser {
-        if !policy.namespaces_configured.contains(CloneFlags::NEWUSER) {
-            return Err(fail(Rule::NamespaceNotConfigured, CloneFlags::NEWUSER));
-        }
-        if !policy.user_ns_allowed {
-            return Err(fail(Rule::NewuserNotPermitted, CloneFlags::NEWUSER));
-        }
-    }
-
-    // copy_namespaces.
-    let ns = f & crate::flags::NAMESPACE_FLAGS;
-    if !ns.is_empty() {
-        // With CLONE_NEWUSER the check runs in the new user namespace, owned by the caller.
-        if !newuser && !policy.cap_sys_admin {
-            return Err(fail(Rule::NamespaceWithoutCapSysAdmin, ns));
-        }
-        if pair(CloneFlags::NEWIPC, CloneFlags::SYSVSEM) {
-            return Err(fail(
-                Rule::NewipcWithSysvsem,
-                CloneFlags::NEWIPC | CloneFlags::SYSVSEM,
-            ));
-        }
-        // create_new_namespaces order: mnt, uts, ipc, pid, cgroup, net, time.
-        for one in [
-            CloneFlags::NEWNS,
-            CloneFlags::NEWUTS,
-            CloneFlags::NEWIPC,
-            CloneFlags::NEWPID,
-            CloneFlags::NEWCGROUP,
-            CloneFlags::NEWNET,
-            CloneFlags::NEWTIME,
-        ] {
-            if !ns.contains(one) {
-                continue;
-            }
-            if !policy.namespaces_configured.contains(one) {
-                return Err(fail(Rule::NamespaceNotConfigured, one));
-            }
-            if one == CloneFlags::NEWPID {
-                if policy.pid_ns_for_children_differs {
-                    return Err(fail(Rule::NewpidAfterUnsharePid, one));
-                }
-                if u64::from(policy.pid_ns_level) + 1 > MAX_PID_NS_LEVEL {
-                    return Err(fail(Rule::PidNsTooDeep, one));
-                }
-            }
-        }
-    }
-
-    // copy_thread: x86_64 checks the new FS base.
-    if policy.arch == Arch::X86_64 && has(CloneFlags::SETTLS) && req.tls >= policy.task_size_max {
-        return Err(fail(Rule::TlsOutOfRange, CloneFlags::SETTLS));
-    }
-
-    // alloc_pid with set_tid.
-    let n = req.set_tid_size;
-    if n > 0 {
-        let fresh = has(CloneFlags::NEWPID) || policy.pid_ns_for_children_differs;
-        let target_level = u64::from(policy.pid_ns_level) + u64::from(fresh);
-        if n > target_level + 1 {
-            return Err(fail(Rule::SetTidSizeAboveNsLevel, none));
-        }
-        for (i, &tid) in set_tid.iter().enumerate().take(n as usize) {
-            let is_fresh = fresh && i == 0;
-            if tid < 1 || i64::from(tid) >= i64::from(policy.set_tid_pid_max(i, fresh)) {
-                return Err(fail(Rule::SetTidOutOfRange, none));
-            }
-            let has_reaper = !is_fresh;
-            if tid != 1 && !has_reaper {
-                return Err(fail(Rule::SetTidNoReaper, none));
-            }
-            // A new pid namespace made together with a new user namespace is owned by it,
-            // and the caller owns that user namespace.
-            let owned_by_new_user_ns = is_fresh && newuser && has(CloneFlags::NEWPID);
-            if !owned_by_new_user_ns && !policy.checkpoint_restore_capable() {
-                return Err(fail(Rule::SetTidNotPermitted, none));
-            }
-            if tid == 1 && has_reaper {
-                return Err(fail(Rule::SetTidInUse, none));
-            }
-        }
-    }
-
-    // pidfd put_user.
-    if has(CloneFlags::PIDFD) && !mem.writable(req.pidfd, 4) {
-        return Err(fail(Rule::PidfdWriteFault, CloneFlags::PIDFD));
-    }
-
-    // cgroup_can_fork.
-    if has(CloneFlags::INTO_CGROUP) {
-        if let Some(e) = policy.into_cgroup_error {
-            return Err(Failure {
-                rule: Rule::IntoCgroupRejected,
-                errno: e,
-                flags: CloneFlags::INTO_CGROUP,
-            });
-        }
-    }
-
+    kernel_clone(req)?;
+    copy_process(req, policy)?;
+    copy_creds(req, policy)?;
+    copy_namespaces(req, policy)?;
+    copy_thread(req, policy)?;
+    alloc_pid(req, &set_tid, policy)?;
+    pidfd_put_user(req, mem)?;
+    cgroup_can_fork(req, policy)?;
     Ok(KernelCloneArgs {
         via: req.via,
-        flags: f,
+        flags: fl(req.flags),
         exit_signal: req.exit_signal as u8,
         pidfd: req.pidfd,
         child_tid: req.child_tid,
@@ -857,9 +578,359 @@ pub(crate) fn check(
         stack_size: req.stack_size,
         tls: req.tls,
         set_tid,
-        set_tid_len: n as usize,
+        set_tid_len: req.set_tid_size as usize,
         cgroup: req.cgroup,
     })
+}
+
+/// `copy_clone_args_from_user` after the struct copy: `set_tid` consistency, `exit_signal`,
+/// `CLONE_INTO_CGROUP`, then the `set_tid` array copy into `set_tid`.
+fn copy_clone_args_from_user(
+    req: &Request,
+    size: u64,
+    mem: &impl UserMemory,
+    policy: &Policy,
+    set_tid: &mut [i32; 32],
+) -> Result<(), Failure> {
+    let none = CloneFlags::empty();
+    if req.set_tid_size > MAX_PID_NS_LEVEL {
+        return Err(fail(Rule::SetTidSizeAboveMax, none));
+    }
+    if req.set_tid == 0 && req.set_tid_size > 0 {
+        return Err(fail(Rule::SetTidNullWithSize, none));
+    }
+    if req.set_tid != 0 && req.set_tid_size == 0 {
+        return Err(fail(Rule::SetTidSizeZeroWithPointer, none));
+    }
+    if req.exit_signal & !CSIGNAL != 0 || req.exit_signal > policy.arch.nsig() {
+        return Err(fail(Rule::Clone3BadExitSignal, none));
+    }
+    if fl(req.flags).intersects(CloneFlags::INTO_CGROUP)
+        && policy.linux.at_least(crate::policy::LinuxVersion::V5_7)
+    {
+        if req.cgroup > i32::MAX as u64 {
+            return Err(fail(Rule::IntoCgroupBadFd, CloneFlags::INTO_CGROUP));
+        }
+        if size < CLONE_ARGS_SIZE_VER2 {
+            return Err(fail(
+                Rule::IntoCgroupStructTooSmall,
+                CloneFlags::INTO_CGROUP,
+            ));
+        }
+    }
+    if req.set_tid != 0 {
+        // set_tid_size <= 32 here.
+        let n = req.set_tid_size as usize;
+        let mut raw = [0u8; 128];
+        let dst = raw.get_mut(..n * 4).ok_or(fail(Rule::SetTidFault, none))?;
+        if !mem.access_ok(req.set_tid, (n * 4) as u64, policy)
+            || mem.read(req.set_tid, dst).is_err()
+        {
+            return Err(fail(Rule::SetTidFault, none));
+        }
+        for (slot, b) in set_tid.iter_mut().zip(raw.chunks_exact(4)).take(n) {
+            let b = [b[0], b[1], b[2], b[3]];
+            *slot = if policy.arch.big_endian() {
+                i32::from_be_bytes(b)
+            } else {
+                i32::from_le_bytes(b)
+            };
+        }
+    }
+    Ok(())
+}
+
+/// `clone3_args_valid`: known flags, `CLONE_DETACHED` and `CSIGNAL` bits, `CLONE_SIGHAND` with
+/// `CLONE_CLEAR_SIGHAND`, an exit signal with `CLONE_THREAD`/`CLONE_PARENT`, then
+/// [`clone3_stack_valid`]. Returns the stack pointer the child gets.
+fn clone3_args_valid(
+    req: &Request,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<u64, Failure> {
+    let v = policy.linux;
+    let f = fl(req.flags);
+    let known = fl(LEGACY_FLAGS) | v.clone3_extra_flags();
+    let unknown = f.difference(known);
+    if !unknown.is_empty() {
+        return Err(fail(Rule::Clone3UnknownFlags, unknown));
+    }
+    let csignal = if v.clone3_accepts_newtime() {
+        CSIGNAL & !CloneFlags::NEWTIME.bits()
+    } else {
+        CSIGNAL
+    };
+    let bad = f.intersection(CloneFlags::DETACHED | fl(csignal));
+    if !bad.is_empty() {
+        return Err(fail(Rule::Clone3DetachedOrSignalBits, bad));
+    }
+    if f.contains(CloneFlags::SIGHAND | CloneFlags::CLEAR_SIGHAND) {
+        return Err(fail(
+            Rule::SighandWithClearSighand,
+            CloneFlags::SIGHAND | CloneFlags::CLEAR_SIGHAND,
+        ));
+    }
+    if f.intersects(CloneFlags::THREAD | CloneFlags::PARENT) && req.exit_signal != 0 {
+        return Err(fail(
+            Rule::ThreadOrParentWithExitSignal,
+            f & (CloneFlags::THREAD | CloneFlags::PARENT),
+        ));
+    }
+    clone3_stack_valid(req, mem, policy)
+}
+
+/// `clone3_stack_valid`: stack and size both or neither, `access_ok`, and the move of the
+/// stack pointer to the top on grows-down arches.
+fn clone3_stack_valid(
+    req: &Request,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<u64, Failure> {
+    let none = CloneFlags::empty();
+    if req.stack == 0 {
+        if req.stack_size > 0 {
+            return Err(fail(Rule::Clone3SizeWithoutStack, none));
+        }
+        return Ok(0);
+    }
+    if req.stack_size == 0 {
+        return Err(fail(Rule::Clone3StackWithoutSize, none));
+    }
+    if !mem.access_ok(req.stack, req.stack_size, policy) {
+        return Err(fail(Rule::StackNotAccessible, none));
+    }
+    // CONFIG_STACK_GROWSUP (parisc) keeps the lowest address as the SP.
+    if policy.arch.stack_growth() == crate::abi::StackGrowth::Down {
+        return Ok(req.stack.wrapping_add(req.stack_size));
+    }
+    Ok(req.stack)
+}
+
+/// `kernel_clone`: `CLONE_PIDFD` and `CLONE_PARENT_SETTID` must not share one pointer.
+fn kernel_clone(req: &Request) -> Result<(), Failure> {
+    let both = CloneFlags::PIDFD | CloneFlags::PARENT_SETTID;
+    if fl(req.flags).contains(both) && req.pidfd == req.parent_tid {
+        return Err(fail(Rule::PidfdWithParentSettidSameSlot, both));
+    }
+    Ok(())
+}
+
+/// `copy_process`'s flag rules, before it copies anything.
+fn copy_process(req: &Request, policy: &Policy) -> Result<(), Failure> {
+    use CloneFlags as C;
+    let v = policy.linux;
+    let f = fl(req.flags);
+    let has = |x: CloneFlags| f.intersects(x);
+    let pair = |a: CloneFlags, b: CloneFlags| f.contains(a | b);
+    if pair(C::NEWNS, C::FS) {
+        return Err(fail(Rule::NewnsWithFs, C::NEWNS | C::FS));
+    }
+    if pair(C::NEWUSER, C::FS) {
+        return Err(fail(Rule::NewuserWithFs, C::NEWUSER | C::FS));
+    }
+    if has(C::THREAD) && !has(C::SIGHAND) {
+        return Err(fail(Rule::ThreadWithoutSighand, C::THREAD));
+    }
+    if has(C::SIGHAND) && !has(C::VM) {
+        return Err(fail(Rule::SighandWithoutVm, C::SIGHAND));
+    }
+    if has(C::PARENT) && policy.pid_ns_init {
+        return Err(fail(Rule::ParentFromInit, C::PARENT));
+    }
+    if has(C::THREAD) {
+        let ns = f & (C::NEWUSER | C::NEWPID);
+        if !ns.is_empty() {
+            return Err(fail(Rule::ThreadWithNewPidOrUser, C::THREAD | ns));
+        }
+        if policy.pid_ns_for_children_differs {
+            return Err(fail(Rule::ThreadAcrossPidNs, C::THREAD));
+        }
+    }
+    if has(C::PIDFD) {
+        if has(C::DETACHED) {
+            return Err(fail(Rule::PidfdWithDetached, C::PIDFD | C::DETACHED));
+        }
+        if has(C::THREAD) && !v.pidfd_thread() {
+            return Err(fail(Rule::PidfdWithThread, C::PIDFD | C::THREAD));
+        }
+    }
+    if v.has_autoreap() {
+        copy_process_autoreap(req, policy)?;
+    }
+    Ok(())
+}
+
+/// `copy_process`'s rules for the 2026 `CLONE_AUTOREAP`, `CLONE_NNP` and
+/// `CLONE_PIDFD_AUTOKILL`.
+fn copy_process_autoreap(req: &Request, policy: &Policy) -> Result<(), Failure> {
+    use CloneFlags as C;
+    let f = fl(req.flags);
+    let has = |x: CloneFlags| f.intersects(x);
+    if has(C::AUTOREAP) {
+        if has(C::THREAD) {
+            return Err(fail(Rule::AutoreapWithThread, C::AUTOREAP | C::THREAD));
+        }
+        if has(C::PARENT) {
+            return Err(fail(Rule::AutoreapWithParent, C::AUTOREAP | C::PARENT));
+        }
+        if req.exit_signal != 0 {
+            return Err(fail(Rule::AutoreapWithExitSignal, C::AUTOREAP));
+        }
+    }
+    if has(C::PARENT) && policy.autoreap_parent {
+        return Err(fail(Rule::ParentFromAutoreap, C::PARENT));
+    }
+    if f.contains(C::NNP | C::THREAD) {
+        return Err(fail(Rule::NnpWithThread, C::NNP | C::THREAD));
+    }
+    if has(C::PIDFD_AUTOKILL) {
+        let ak = C::PIDFD_AUTOKILL;
+        if !has(C::PIDFD) {
+            return Err(fail(Rule::AutokillWithoutPidfd, ak));
+        }
+        if !has(C::AUTOREAP) {
+            return Err(fail(Rule::AutokillWithoutAutoreap, ak));
+        }
+        if has(C::THREAD) {
+            return Err(fail(Rule::AutokillWithThread, ak | C::THREAD));
+        }
+        if !has(C::NNP) && !policy.cap_sys_admin {
+            return Err(fail(Rule::AutokillNeedsPrivilege, ak));
+        }
+    }
+    Ok(())
+}
+
+/// `copy_creds` → `create_user_ns` for `CLONE_NEWUSER`.
+fn copy_creds(req: &Request, policy: &Policy) -> Result<(), Failure> {
+    if fl(req.flags).intersects(CloneFlags::NEWUSER) {
+        if !policy.namespaces_configured.contains(CloneFlags::NEWUSER) {
+            return Err(fail(Rule::NamespaceNotConfigured, CloneFlags::NEWUSER));
+        }
+        if !policy.user_ns_allowed {
+            return Err(fail(Rule::NewuserNotPermitted, CloneFlags::NEWUSER));
+        }
+    }
+    Ok(())
+}
+
+/// `copy_namespaces`: `CAP_SYS_ADMIN`, `CLONE_NEWIPC` with `CLONE_SYSVSEM`, then
+/// `create_new_namespaces` in its order (mnt, uts, ipc, pid, cgroup, net, time).
+fn copy_namespaces(req: &Request, policy: &Policy) -> Result<(), Failure> {
+    use CloneFlags as C;
+    let f = fl(req.flags);
+    let ns = f & crate::flags::NAMESPACE_FLAGS;
+    if ns.is_empty() {
+        return Ok(());
+    }
+    // With CLONE_NEWUSER the check runs in the new user namespace, owned by the caller.
+    if !f.intersects(C::NEWUSER) && !policy.cap_sys_admin {
+        return Err(fail(Rule::NamespaceWithoutCapSysAdmin, ns));
+    }
+    if f.contains(C::NEWIPC | C::SYSVSEM) {
+        return Err(fail(Rule::NewipcWithSysvsem, C::NEWIPC | C::SYSVSEM));
+    }
+    for one in [
+        C::NEWNS,
+        C::NEWUTS,
+        C::NEWIPC,
+        C::NEWPID,
+        C::NEWCGROUP,
+        C::NEWNET,
+        C::NEWTIME,
+    ] {
+        if !ns.contains(one) {
+            continue;
+        }
+        if !policy.namespaces_configured.contains(one) {
+            return Err(fail(Rule::NamespaceNotConfigured, one));
+        }
+        if one == C::NEWPID {
+            copy_pid_ns(policy)?;
+        }
+    }
+    Ok(())
+}
+
+/// `copy_pid_ns` → `create_pid_namespace` for `CLONE_NEWPID`.
+fn copy_pid_ns(policy: &Policy) -> Result<(), Failure> {
+    if policy.pid_ns_for_children_differs {
+        return Err(fail(Rule::NewpidAfterUnsharePid, CloneFlags::NEWPID));
+    }
+    if u64::from(policy.pid_ns_level) + 1 > MAX_PID_NS_LEVEL {
+        return Err(fail(Rule::PidNsTooDeep, CloneFlags::NEWPID));
+    }
+    Ok(())
+}
+
+/// `copy_thread`: x86_64 checks the new FS base (`do_arch_prctl_64`).
+fn copy_thread(req: &Request, policy: &Policy) -> Result<(), Failure> {
+    if policy.arch == Arch::X86_64
+        && fl(req.flags).intersects(CloneFlags::SETTLS)
+        && req.tls >= policy.task_size_max
+    {
+        return Err(fail(Rule::TlsOutOfRange, CloneFlags::SETTLS));
+    }
+    Ok(())
+}
+
+/// `alloc_pid` with `set_tid`: the size against the target level, then each entry from the
+/// innermost namespace out.
+fn alloc_pid(req: &Request, set_tid: &[i32; 32], policy: &Policy) -> Result<(), Failure> {
+    let none = CloneFlags::empty();
+    let n = req.set_tid_size;
+    if n == 0 {
+        return Ok(());
+    }
+    let f = fl(req.flags);
+    let newpid = f.intersects(CloneFlags::NEWPID);
+    let fresh = newpid || policy.pid_ns_for_children_differs;
+    let target_level = u64::from(policy.pid_ns_level) + u64::from(fresh);
+    if n > target_level + 1 {
+        return Err(fail(Rule::SetTidSizeAboveNsLevel, none));
+    }
+    for (i, &tid) in set_tid.iter().enumerate().take(n as usize) {
+        let is_fresh = fresh && i == 0;
+        if tid < 1 || i64::from(tid) >= i64::from(policy.set_tid_pid_max(i, fresh)) {
+            return Err(fail(Rule::SetTidOutOfRange, none));
+        }
+        let has_reaper = !is_fresh;
+        if tid != 1 && !has_reaper {
+            return Err(fail(Rule::SetTidNoReaper, none));
+        }
+        // A new pid namespace made together with a new user namespace is owned by it, and
+        // the caller owns that user namespace.
+        let owned_by_new_user_ns = is_fresh && f.intersects(CloneFlags::NEWUSER) && newpid;
+        if !owned_by_new_user_ns && !policy.checkpoint_restore_capable() {
+            return Err(fail(Rule::SetTidNotPermitted, none));
+        }
+        if tid == 1 && has_reaper {
+            return Err(fail(Rule::SetTidInUse, none));
+        }
+    }
+    Ok(())
+}
+
+/// The pidfd `put_user` in `copy_process`.
+fn pidfd_put_user(req: &Request, mem: &impl UserMemory) -> Result<(), Failure> {
+    if fl(req.flags).intersects(CloneFlags::PIDFD) && !mem.writable(req.pidfd, 4) {
+        return Err(fail(Rule::PidfdWriteFault, CloneFlags::PIDFD));
+    }
+    Ok(())
+}
+
+/// `cgroup_can_fork` for `CLONE_INTO_CGROUP`: the caller's answer for the fd.
+fn cgroup_can_fork(req: &Request, policy: &Policy) -> Result<(), Failure> {
+    if fl(req.flags).intersects(CloneFlags::INTO_CGROUP) {
+        if let Some(e) = policy.into_cgroup_error {
+            return Err(Failure {
+                rule: Rule::IntoCgroupRejected,
+                errno: e,
+                flags: CloneFlags::INTO_CGROUP,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
