@@ -1,5 +1,5 @@
 //! Why Linux refuses a `clone`/`clone3`: the errno, the kernel rule, the flags involved and
-//! the smallest fix.
+//! the smallest fix ([`Fix`], a short list of [`Change`]s).
 //!
 //! [`Rule`] has one variant per check the kernel makes, in the order the kernel makes them
 //! (`kernel/fork.c`, `kernel/nsproxy.c`, `kernel/pid.c`, `kernel/cgroup/cgroup.c`), each
@@ -473,13 +473,10 @@ impl Privilege {
     }
 }
 
-/// The smallest change that gets past the failed rule (and, where the validator could check
-/// it by re-validating, past every later rule too).
+/// One change to a `clone`/`clone3` call; a [`Fix`] is a short list of them.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Fix {
-    /// Nothing in the arguments helps (runtime state).
-    None,
+pub enum Change {
     /// Add these flags.
     AddFlags(CloneFlags),
     /// Remove these flags.
@@ -496,21 +493,31 @@ pub enum Fix {
         value: u64,
     },
     /// Give the field a valid value (a readable/writable pointer, a non-zero size, an
-    /// in-range pid…); no single value can be named.
+    /// in-range pid…); no single value can be named. Re-validation models it as the value
+    /// the rule asks for: [`Field::Stack`] a range the caller's memory accepts,
+    /// [`Field::StackSize`] one page, [`Field::Tls`] 0, [`Field::Pidfd`]/[`Field::ParentTid`]
+    /// a writable slot (for `clone3` distinct from `parent_tid`), [`Field::SetTid`] a
+    /// readable array of in-range pids (1 for a new pid namespace), [`Field::Cgroup`] a cgroup
+    /// fd the kernel accepts.
     ValidValue(Field),
-    /// Use the legacy `clone` syscall (clone3 does not exist here).
+    /// Use the legacy `clone` syscall (clone3 does not exist here). Outside the call.
     UseClone,
-    /// Run with this privilege.
+    /// Run with this privilege. Outside the call's arguments.
     NeedsPrivilege(Privilege),
 }
 
-impl Fix {
-    /// Writes the compact machine form used by `cargo xtask explain --batch`:
-    /// `none`, `add:FLAGS`, `remove:FLAGS`, `move-signal:N`, `exit-signal:N`,
-    /// `set:FIELD=VALUE`, `valid:FIELD`, `use-clone`, `privilege:CAP_…`.
+impl Change {
+    /// Whether this change is to the call's own arguments (not a privilege or another syscall).
+    #[must_use]
+    pub const fn in_arguments(&self) -> bool {
+        !matches!(self, Self::UseClone | Self::NeedsPrivilege(_))
+    }
+
+    /// Writes the compact machine form of one change: `add:FLAGS`, `remove:FLAGS`,
+    /// `move-signal:N`, `exit-signal:N`, `set:FIELD=VALUE`, `valid:FIELD`, `use-clone`,
+    /// `privilege:CAP_…`.
     pub fn write_machine(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         match *self {
-            Self::None => f.write_str("none"),
             Self::AddFlags(fl) => write!(f, "add:{fl}"),
             Self::RemoveFlags(fl) => write!(f, "remove:{fl}"),
             Self::MoveSignal(s) => write!(f, "move-signal:{s}"),
@@ -523,10 +530,9 @@ impl Fix {
     }
 }
 
-impl fmt::Display for Fix {
+impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::None => f.write_str("none (depends on runtime state, not on the arguments)"),
             Self::AddFlags(fl) => write!(f, "add {fl}"),
             Self::RemoveFlags(fl) => write!(f, "remove {fl}"),
             Self::MoveSignal(s) => write!(f, "move signal {s} from flags to exit_signal"),
@@ -546,9 +552,219 @@ impl fmt::Display for Fix {
             }
             Self::ValidValue(Field::StackSize) => f.write_str("give stack_size a non-zero value"),
             Self::ValidValue(Field::Tls) => f.write_str("use a tls value below TASK_SIZE_MAX"),
+            Self::ValidValue(Field::Cgroup) => {
+                f.write_str("give cgroup a cgroup directory fd the child may enter")
+            }
             Self::ValidValue(field) => write!(f, "give {} a valid value", field.name()),
             Self::UseClone => f.write_str("use the legacy clone syscall"),
             Self::NeedsPrivilege(p) => write!(f, "run with {}", p.name()),
+        }
+    }
+}
+
+/// How far a [`Fix`] is known to work.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reach {
+    /// Within the caller's control: with every change applied to the arguments the call passes
+    /// the whole validation under the same policy (checked by re-validating).
+    Arguments,
+    /// No change to the arguments alone was found: the fix needs something outside them, a
+    /// privilege or the legacy `clone` syscall, named among the changes. A privilege was
+    /// checked by re-validating with it granted; `UseClone` cannot be re-validated.
+    Outside,
+    /// Nothing is known to pass: the changes (possibly none) are advice the validator cannot
+    /// check, because the answer depends on memory it cannot read (the `clone_args` struct
+    /// itself) or on runtime state; with no changes, nothing in the call helps.
+    Unknown,
+}
+
+impl Reach {
+    /// `"arguments"`, `"outside"`, `"unknown"`, used by machine-readable output.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Arguments => "arguments",
+            Self::Outside => "outside",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// The smallest set of changes that makes the call pass: up to [`Fix::MAX_CHANGES`]
+/// [`Change`]s, applied together, and the [`Reach`] saying whether it was re-validated.
+///
+/// Flag changes are merged (at most one `AddFlags` and one `RemoveFlags`), and no change
+/// undoes another.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Fix {
+    changes: [Option<Change>; Fix::MAX_CHANGES],
+    reach: Reach,
+}
+
+impl Fix {
+    /// The most changes a fix names.
+    pub const MAX_CHANGES: usize = 4;
+
+    /// No change helps (runtime state).
+    pub const NONE: Self = Self {
+        changes: [None; Self::MAX_CHANGES],
+        reach: Reach::Unknown,
+    };
+
+    /// A fix of one change.
+    #[must_use]
+    pub const fn one(change: Change, reach: Reach) -> Self {
+        let mut f = Self::NONE;
+        f.changes[0] = Some(change);
+        f.reach = reach;
+        f
+    }
+
+    /// The changes, to be applied together, in the order they were found.
+    pub fn changes(&self) -> impl Iterator<Item = Change> + '_ {
+        self.changes.iter().map_while(|c| *c)
+    }
+
+    /// The number of changes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.changes().count()
+    }
+
+    /// Whether the fix names no change.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.changes[0].is_none()
+    }
+
+    /// Whether the fix was re-validated and how far it reaches.
+    #[must_use]
+    pub const fn reach(&self) -> Reach {
+        self.reach
+    }
+
+    /// The same changes with another reach.
+    #[must_use]
+    pub const fn with_reach(mut self, reach: Reach) -> Self {
+        self.reach = reach;
+        self
+    }
+
+    /// Adds a change, merging flag changes; `None` when it would undo an earlier change (a
+    /// flag added then removed, a field set twice) or the fix is full.
+    #[must_use]
+    pub fn and(mut self, change: Change) -> Option<Self> {
+        let (add, remove) = (self.added(), self.removed());
+        match change {
+            Change::AddFlags(x) if x.intersects(remove) => return None,
+            Change::RemoveFlags(x) if x.intersects(add) => return None,
+            _ => {}
+        }
+        for slot in &mut self.changes {
+            match (slot.as_mut(), change) {
+                (Some(Change::AddFlags(a)), Change::AddFlags(x)) => {
+                    *a |= x;
+                    return Some(self);
+                }
+                (Some(Change::RemoveFlags(r)), Change::RemoveFlags(x)) => {
+                    *r |= x;
+                    return Some(self);
+                }
+                (Some(old), new) if same_target(*old, new) => return None,
+                (Some(_), _) => {}
+                (None, _) => {
+                    *slot = Some(change);
+                    return Some(self);
+                }
+            }
+        }
+        None
+    }
+
+    /// The flags the fix adds.
+    #[must_use]
+    pub fn added(&self) -> CloneFlags {
+        self.changes().fold(CloneFlags::empty(), |acc, c| match c {
+            Change::AddFlags(x) => acc | x,
+            _ => acc,
+        })
+    }
+
+    /// The flags the fix removes (a moved signal's bits included).
+    #[must_use]
+    pub fn removed(&self) -> CloneFlags {
+        self.changes().fold(CloneFlags::empty(), |acc, c| match c {
+            Change::RemoveFlags(x) => acc | x,
+            _ => acc,
+        })
+    }
+
+    /// Writes the compact machine form used by `cargo xtask explain --batch`: the changes'
+    /// [`Change::write_machine`] forms joined by `+`, or `none` for no change.
+    pub fn write_machine(&self, f: &mut dyn fmt::Write) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, c) in self.changes().enumerate() {
+            if i > 0 {
+                f.write_str("+")?;
+            }
+            c.write_machine(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// Two changes that both decide one value (the exit signal, a field, a privilege).
+fn same_target(a: Change, b: Change) -> bool {
+    use Change::*;
+    let signal = |c: Change| matches!(c, MoveSignal(_) | SetExitSignal(_));
+    let field = |c: Change| match c {
+        SetField { field, .. } | ValidValue(field) => Some(field),
+        _ => None,
+    };
+    (signal(a) && signal(b))
+        || (field(a).is_some() && field(a) == field(b))
+        || (matches!(a, NeedsPrivilege(_)) && matches!(b, NeedsPrivilege(_)))
+        || (a == UseClone && b == UseClone)
+}
+
+impl From<Change> for Fix {
+    /// A one-change fix within the caller's control (or outside it, for a privilege or
+    /// `UseClone`).
+    fn from(c: Change) -> Self {
+        let reach = if c.in_arguments() {
+            Reach::Arguments
+        } else {
+            Reach::Outside
+        };
+        Self::one(c, reach)
+    }
+}
+
+impl PartialEq<Change> for Fix {
+    /// A fix equals a change when that change is all it names.
+    fn eq(&self, other: &Change) -> bool {
+        self.changes[0] == Some(*other) && self.changes[1].is_none()
+    }
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none (depends on runtime state, not on the arguments)");
+        }
+        for (i, c) in self.changes().enumerate() {
+            if i > 0 {
+                f.write_str(" and ")?;
+            }
+            write!(f, "{c}")?;
+        }
+        match self.reach {
+            Reach::Arguments => Ok(()),
+            Reach::Outside => f.write_str(" (outside the call's arguments)"),
+            Reach::Unknown => f.write_str(" (not re-validated)"),
         }
     }
 }
@@ -563,7 +779,7 @@ pub struct CloneError {
     pub rule: Rule,
     /// The flags the failed check involves (empty for size/pointer rules).
     pub flags: CloneFlags,
-    /// The smallest change that passes.
+    /// The smallest set of changes that passes (see [`Fix::reach`]).
     pub fix: Fix,
 }
 
@@ -609,7 +825,7 @@ mod tests {
             errno: Errno::EINVAL,
             rule: Rule::ThreadWithoutSighand,
             flags: CloneFlags::THREAD,
-            fix: Fix::AddFlags(CloneFlags::SIGHAND | CloneFlags::VM),
+            fix: Change::AddFlags(CloneFlags::SIGHAND | CloneFlags::VM).into(),
         };
         assert_eq!(
             format!("{e}"),

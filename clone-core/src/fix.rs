@@ -1,261 +1,446 @@
-//! The fix search: for a refusal found by [`crate::validate`], the candidate changes to the
-//! request (smallest first) and the one that passes when re-validated.
+//! The fix search: for a refusal found by [`crate::validate`], the smallest set of changes to
+//! the call that passes the *whole* validation under the same policy.
+//!
+//! Each failed rule has up to four candidate [`Change`]s, in order of preference. A candidate
+//! is applied and the call re-validated; if another rule (earlier or later in Linux's order)
+//! then fails, that rule's candidates are tried on top, depth first, up to [`MAX_STEPS`]
+//! steps. Fixes of one change are searched first, then of two, and so on up to
+//! [`Fix::MAX_CHANGES`] (flag changes merge, so a chain of removals counts as one change);
+//! the first combination that passes is the fix ([`Reach::Arguments`], or [`Reach::Outside`]
+//! when it needs a privilege). A change that undoes an earlier one is never combined with it.
+//! `ValidValue` changes are re-validated through [`Assumed`], which makes the named memory
+//! behave as a valid value would. If nothing passes within [`BUDGET`] re-validations, the
+//! first candidate is returned as unverified advice ([`Reach::Unknown`]). Nothing allocates.
 
-use crate::error::{Field, Fix, Privilege, Rule};
+use crate::error::{Change, CloneError, Field, Fix, Privilege, Reach, Rule};
 use crate::flags::{CSIGNAL, CloneFlags, LEGACY_FLAGS};
 use crate::policy::Policy;
 use crate::validate::{
-    CLONE_ARGS_SIZE_VER2, Failure, MAX_PID_NS_LEVEL, Request, UserMemory, Via, check, fl,
+    CLONE_ARGS_SIZE_VER2, Failure, Fault, MAX_PID_NS_LEVEL, Request, UserMemory, Via, check, fl,
 };
 
-/// Up to four candidate fixes for a failure, smallest first.
-fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> [Fix; 4] {
+/// The longest chain of failures one fix follows (flag changes along it merge, so a chain of
+/// eight steps may still be one `RemoveFlags`).
+const MAX_STEPS: usize = 8;
+
+/// The most re-validations one search makes (about 50 ns each).
+const BUDGET: u32 = 1024;
+
+/// What re-validation may take as valid after `ValidValue` changes.
+#[derive(Copy, Clone)]
+struct Assume {
+    /// `access_ok(addr, len)` passes for exactly this range (the stack).
+    stack: Option<(u64, u64)>,
+    /// Four bytes at this address are writable (the pidfd slot).
+    writable: Option<u64>,
+    /// This address holds a readable `set_tid` array of these bytes.
+    set_tid: Option<(u64, [u8; 128])>,
+}
+
+const NOTHING: Assume = Assume {
+    stack: None,
+    writable: None,
+    set_tid: None,
+};
+
+/// The caller's memory with the assumptions of the changes made so far.
+struct Assumed<'a, M> {
+    mem: &'a M,
+    assume: &'a Assume,
+}
+
+impl<M: UserMemory> UserMemory for Assumed<'_, M> {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        if let Some((at, bytes)) = &self.assume.set_tid
+            && addr == *at
+            && let Some(src) = bytes.get(..out.len())
+        {
+            out.copy_from_slice(src);
+            return Ok(());
+        }
+        self.mem.read(addr, out)
+    }
+    fn writable(&self, addr: u64, len: u64) -> bool {
+        self.assume.writable == Some(addr) || self.mem.writable(addr, len)
+    }
+    fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
+        self.assume.stack == Some((addr, len))
+            || self
+                .assume
+                .set_tid
+                .is_some_and(|(at, _)| at == addr && len <= 128)
+            || self.mem.access_ok(addr, len, policy)
+    }
+}
+
+/// A request on its way to a fix: the changes so far and what they changed.
+#[derive(Copy, Clone)]
+struct Trial {
+    req: Request,
+    policy: Policy,
+    assume: Assume,
+    fix: Fix,
+}
+
+type Candidates = [Option<Change>; 4];
+
+fn c<const N: usize>(xs: [Change; N]) -> Candidates {
+    let mut out = [None; 4];
+    for (o, x) in out.iter_mut().zip(xs) {
+        *o = Some(x);
+    }
+    out
+}
+
+/// Up to four candidate changes for a failure, in order of preference.
+fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
+    use Change::*;
     use CloneFlags as C;
     let f = fl(req.flags);
-    let n = Fix::None;
     let legacy = !matches!(req.via, Via::Clone3 { .. });
+    let set = |field, value| SetField { field, value };
     match fl_.rule {
         Rule::SetTidSizeAboveMax | Rule::SetTidSizeAboveNsLevel => {
             let fresh = f.contains(C::NEWPID) || policy.pid_ns_for_children_differs;
             let max = u64::from(policy.pid_ns_level) + u64::from(fresh) + 1;
-            [
-                Fix::SetField {
-                    field: Field::SetTidSize,
-                    value: max.min(MAX_PID_NS_LEVEL),
-                },
-                n,
-                n,
-                n,
-            ]
+            c([set(Field::SetTidSize, max.min(MAX_PID_NS_LEVEL))])
         }
-        Rule::SetTidNullWithSize => [
-            Fix::SetField {
-                field: Field::SetTidSize,
-                value: 0,
-            },
-            n,
-            n,
-            n,
-        ],
-        Rule::SetTidSizeZeroWithPointer => [
-            Fix::SetField {
-                field: Field::SetTid,
-                value: 0,
-            },
-            n,
-            n,
-            n,
-        ],
-        Rule::Clone3BadExitSignal => [
-            Fix::SetExitSignal(u64::from(policy.sigchld())),
-            Fix::SetExitSignal(0),
-            n,
-            n,
-        ],
-        Rule::IntoCgroupBadFd => [Fix::RemoveFlags(C::INTO_CGROUP), n, n, n],
-        Rule::IntoCgroupStructTooSmall => [
-            Fix::SetField {
-                field: Field::Size,
-                value: CLONE_ARGS_SIZE_VER2,
-            },
-            n,
-            n,
-            n,
-        ],
-        Rule::SetTidFault => [Fix::ValidValue(Field::SetTid), n, n, n],
-        Rule::Clone3UnknownFlags => [Fix::RemoveFlags(fl_.flags), n, n, n],
+        Rule::SetTidNullWithSize => c([set(Field::SetTidSize, 0)]),
+        Rule::SetTidSizeZeroWithPointer => c([set(Field::SetTid, 0)]),
+        Rule::Clone3BadExitSignal => {
+            c([SetExitSignal(u64::from(policy.sigchld())), SetExitSignal(0)])
+        }
+        Rule::IntoCgroupBadFd => c([ValidValue(Field::Cgroup), RemoveFlags(C::INTO_CGROUP)]),
+        Rule::IntoCgroupStructTooSmall => c([set(Field::Size, CLONE_ARGS_SIZE_VER2)]),
+        Rule::SetTidFault => c([ValidValue(Field::SetTid)]),
+        Rule::Clone3UnknownFlags => c([RemoveFlags(fl_.flags)]),
         Rule::Clone3DetachedOrSignalBits => {
             let sig = (fl_.flags.bits() & CSIGNAL) as u8;
-            let first = if sig != 0 && !fl_.flags.contains(C::DETACHED) && req.exit_signal == 0 {
-                Fix::MoveSignal(sig)
+            let movable = sig != 0
+                && u64::from(sig) <= policy.arch.nsig()
+                && !fl_.flags.contains(C::DETACHED)
+                && req.exit_signal == 0;
+            if movable {
+                c([MoveSignal(sig), RemoveFlags(fl_.flags)])
             } else {
-                n
-            };
-            [first, Fix::RemoveFlags(fl_.flags), n, n]
+                c([RemoveFlags(fl_.flags)])
+            }
         }
-        Rule::SighandWithClearSighand => [
-            Fix::RemoveFlags(C::CLEAR_SIGHAND),
-            Fix::RemoveFlags(C::SIGHAND),
-            n,
-            n,
-        ],
-        Rule::ThreadOrParentWithExitSignal => [Fix::SetExitSignal(0), n, n, n],
-        Rule::Clone3StackWithoutSize => [Fix::ValidValue(Field::StackSize), n, n, n],
-        Rule::Clone3SizeWithoutStack => [
-            Fix::SetField {
-                field: Field::StackSize,
-                value: 0,
-            },
-            Fix::ValidValue(Field::Stack),
-            n,
-            n,
-        ],
-        Rule::StackNotAccessible => [Fix::ValidValue(Field::Stack), n, n, n],
-        Rule::PidfdWithParentSettidSameSlot => [
-            Fix::RemoveFlags(C::PARENT_SETTID),
+        Rule::SighandWithClearSighand => {
+            c([RemoveFlags(C::CLEAR_SIGHAND), RemoveFlags(C::SIGHAND)])
+        }
+        Rule::ThreadOrParentWithExitSignal => c([SetExitSignal(0)]),
+        Rule::Clone3StackWithoutSize => c([ValidValue(Field::StackSize)]),
+        Rule::Clone3SizeWithoutStack => c([set(Field::StackSize, 0), ValidValue(Field::Stack)]),
+        Rule::StackNotAccessible => c([ValidValue(Field::Stack)]),
+        Rule::PidfdWithParentSettidSameSlot => c([
+            RemoveFlags(C::PARENT_SETTID),
             if legacy {
-                Fix::RemoveFlags(C::PIDFD)
+                RemoveFlags(C::PIDFD)
             } else {
-                Fix::ValidValue(Field::Pidfd)
+                ValidValue(Field::Pidfd)
             },
-            n,
-            n,
-        ],
-        Rule::NewnsWithFs => [Fix::RemoveFlags(C::FS), Fix::RemoveFlags(C::NEWNS), n, n],
-        Rule::NewuserWithFs => [Fix::RemoveFlags(C::FS), Fix::RemoveFlags(C::NEWUSER), n, n],
-        Rule::ThreadWithoutSighand => [
-            Fix::AddFlags(C::SIGHAND),
-            Fix::AddFlags(C::SIGHAND | C::VM),
-            Fix::RemoveFlags(C::THREAD),
-            n,
-        ],
-        Rule::SighandWithoutVm => [Fix::AddFlags(C::VM), Fix::RemoveFlags(C::SIGHAND), n, n],
-        Rule::ParentFromInit | Rule::ParentFromAutoreap => [Fix::RemoveFlags(C::PARENT), n, n, n],
-        Rule::ThreadWithNewPidOrUser => [
-            Fix::RemoveFlags(fl_.flags.difference(C::THREAD)),
-            Fix::RemoveFlags(C::THREAD),
-            n,
-            n,
-        ],
-        Rule::ThreadAcrossPidNs => [Fix::RemoveFlags(C::THREAD), n, n, n],
-        Rule::PidfdWithDetached => [Fix::RemoveFlags(C::DETACHED), n, n, n],
-        Rule::PidfdWithThread => [
-            Fix::RemoveFlags(C::PIDFD),
-            Fix::RemoveFlags(C::THREAD),
-            n,
-            n,
-        ],
-        Rule::AutoreapWithThread | Rule::AutoreapWithParent => {
-            [Fix::RemoveFlags(C::AUTOREAP), n, n, n]
+        ]),
+        Rule::NewnsWithFs => c([RemoveFlags(C::FS), RemoveFlags(C::NEWNS)]),
+        Rule::NewuserWithFs => c([RemoveFlags(C::FS), RemoveFlags(C::NEWUSER)]),
+        Rule::ThreadWithoutSighand => c([
+            AddFlags(C::SIGHAND),
+            AddFlags(C::SIGHAND | C::VM),
+            RemoveFlags(C::THREAD),
+        ]),
+        Rule::SighandWithoutVm => c([AddFlags(C::VM), RemoveFlags(C::SIGHAND)]),
+        Rule::ParentFromInit | Rule::ParentFromAutoreap => c([RemoveFlags(C::PARENT)]),
+        Rule::ThreadWithNewPidOrUser => c([
+            RemoveFlags(fl_.flags.difference(C::THREAD)),
+            RemoveFlags(C::THREAD),
+        ]),
+        Rule::ThreadAcrossPidNs => c([RemoveFlags(C::THREAD)]),
+        Rule::PidfdWithDetached => c([RemoveFlags(C::DETACHED)]),
+        Rule::PidfdWithThread => c([RemoveFlags(C::PIDFD), RemoveFlags(C::THREAD)]),
+        Rule::AutoreapWithThread | Rule::AutoreapWithParent => c([RemoveFlags(C::AUTOREAP)]),
+        Rule::AutoreapWithExitSignal => c([SetExitSignal(0), RemoveFlags(C::AUTOREAP)]),
+        Rule::NnpWithThread => c([RemoveFlags(C::NNP)]),
+        Rule::AutokillWithoutPidfd => c([AddFlags(C::PIDFD), RemoveFlags(C::PIDFD_AUTOKILL)]),
+        Rule::AutokillWithoutAutoreap => c([AddFlags(C::AUTOREAP), RemoveFlags(C::PIDFD_AUTOKILL)]),
+        Rule::AutokillWithThread => c([RemoveFlags(C::PIDFD_AUTOKILL)]),
+        Rule::AutokillNeedsPrivilege => {
+            c([AddFlags(C::NNP), NeedsPrivilege(Privilege::CapSysAdmin)])
         }
-        Rule::AutoreapWithExitSignal => {
-            [Fix::SetExitSignal(0), Fix::RemoveFlags(C::AUTOREAP), n, n]
-        }
-        Rule::NnpWithThread => [Fix::RemoveFlags(C::NNP), n, n, n],
-        Rule::AutokillWithoutPidfd => [
-            Fix::AddFlags(C::PIDFD),
-            Fix::RemoveFlags(C::PIDFD_AUTOKILL),
-            n,
-            n,
-        ],
-        Rule::AutokillWithoutAutoreap => [
-            Fix::AddFlags(C::AUTOREAP),
-            Fix::RemoveFlags(C::PIDFD_AUTOKILL),
-            n,
-            n,
-        ],
-        Rule::AutokillWithThread => [Fix::RemoveFlags(C::PIDFD_AUTOKILL), n, n, n],
-        Rule::AutokillNeedsPrivilege => [
-            Fix::AddFlags(C::NNP),
-            Fix::NeedsPrivilege(Privilege::CapSysAdmin),
-            n,
-            n,
-        ],
-        Rule::NewuserNotPermitted => [Fix::RemoveFlags(C::NEWUSER), n, n, n],
-        Rule::NamespaceWithoutCapSysAdmin => [
-            Fix::AddFlags(C::NEWUSER),
-            Fix::NeedsPrivilege(Privilege::CapSysAdmin),
-            Fix::RemoveFlags(fl_.flags),
-            n,
-        ],
-        Rule::NewipcWithSysvsem => [
-            Fix::RemoveFlags(C::SYSVSEM),
-            Fix::RemoveFlags(C::NEWIPC),
-            n,
-            n,
-        ],
+        Rule::NewuserNotPermitted => c([RemoveFlags(C::NEWUSER)]),
+        Rule::NamespaceWithoutCapSysAdmin => c([
+            AddFlags(C::NEWUSER),
+            NeedsPrivilege(Privilege::CapSysAdmin),
+            RemoveFlags(fl_.flags),
+        ]),
+        Rule::NewipcWithSysvsem => c([RemoveFlags(C::SYSVSEM), RemoveFlags(C::NEWIPC)]),
         Rule::NamespaceNotConfigured => {
             let all = crate::flags::NAMESPACE_FLAGS | C::NEWUSER;
-            [
-                Fix::RemoveFlags(f & all & !policy.namespaces_configured),
-                n,
-                n,
-                n,
-            ]
+            c([RemoveFlags(f & all & !policy.namespaces_configured)])
         }
-        Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => [Fix::RemoveFlags(fl_.flags), n, n, n],
-        Rule::TlsOutOfRange => [Fix::ValidValue(Field::Tls), n, n, n],
+        Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => c([RemoveFlags(fl_.flags)]),
+        Rule::TlsOutOfRange => c([ValidValue(Field::Tls)]),
         Rule::SetTidOutOfRange | Rule::SetTidNoReaper | Rule::SetTidInUse => {
-            [Fix::ValidValue(Field::SetTid), n, n, n]
+            c([ValidValue(Field::SetTid)])
         }
-        Rule::SetTidNotPermitted => [
-            Fix::NeedsPrivilege(Privilege::CapCheckpointRestore),
-            n,
-            n,
-            n,
-        ],
-        Rule::PidfdWriteFault => [
-            Fix::ValidValue(if legacy {
-                Field::ParentTid
+        // CAP_CHECKPOINT_RESTORE only counts from 5.9; before, only CAP_SYS_ADMIN does.
+        Rule::SetTidNotPermitted => c([NeedsPrivilege(
+            if policy.linux.has_cap_checkpoint_restore() {
+                Privilege::CapCheckpointRestore
             } else {
-                Field::Pidfd
-            }),
-            n,
-            n,
-            n,
-        ],
-        _ => [n, n, n, n],
+                Privilege::CapSysAdmin
+            },
+        )]),
+        Rule::PidfdWriteFault => c([ValidValue(if legacy {
+            Field::ParentTid
+        } else {
+            Field::Pidfd
+        })]),
+        Rule::IntoCgroupRejected => c([ValidValue(Field::Cgroup), RemoveFlags(C::INTO_CGROUP)]),
+        _ => [None; 4],
     }
 }
 
-/// Applies a fix to a copy of the request and policy, if it can be re-validated.
-fn apply(fix: Fix, req: &Request, policy: &Policy) -> Option<(Request, Policy)> {
-    let mut r = *req;
-    let mut p = *policy;
-    let legacy = !matches!(req.via, Via::Clone3 { .. });
-    match fix {
-        Fix::AddFlags(f) => {
+/// A valid `set_tid` array for `req`: 1 for a new pid namespace, pid 300 (or the largest
+/// in range) elsewhere.
+fn valid_set_tid(req: &Request, policy: &Policy) -> [u8; 128] {
+    let fresh = fl(req.flags).contains(CloneFlags::NEWPID) || policy.pid_ns_for_children_differs;
+    let mut out = [0u8; 128];
+    for (i, chunk) in out.chunks_exact_mut(4).enumerate() {
+        let max = i64::from(policy.set_tid_pid_max(i, fresh));
+        let tid: i32 = if fresh && i == 0 {
+            1
+        } else {
+            (max - 1).clamp(2, 300) as i32
+        };
+        let b = if policy.arch.big_endian() {
+            tid.to_be_bytes()
+        } else {
+            tid.to_le_bytes()
+        };
+        chunk.copy_from_slice(&b);
+    }
+    out
+}
+
+/// Applies one change to a trial, if the call can express it.
+fn apply(change: Change, t: &Trial) -> Option<Trial> {
+    let mut n = *t;
+    let r = &mut n.req;
+    let legacy = !matches!(r.via, Via::Clone3 { .. });
+    match change {
+        Change::AddFlags(f) => {
             if legacy && f.bits() & !(LEGACY_FLAGS & !CSIGNAL) != 0 {
                 return None;
             }
             r.flags |= f.bits();
         }
-        Fix::RemoveFlags(f) => r.flags &= !f.bits(),
-        Fix::MoveSignal(s) => {
+        Change::RemoveFlags(f) => r.flags &= !f.bits(),
+        Change::MoveSignal(s) => {
             r.flags &= !(CSIGNAL & !CloneFlags::NEWTIME.bits());
             r.exit_signal = u64::from(s);
         }
-        Fix::SetExitSignal(s) => r.exit_signal = s,
-        Fix::SetField {
-            field: Field::StackSize,
-            value,
-        } => r.stack_size = value,
-        Fix::SetField {
-            field: Field::SetTid,
-            value,
-        } => r.set_tid = value,
-        Fix::SetField {
-            field: Field::SetTidSize,
-            value,
-        } => r.set_tid_size = value,
-        Fix::NeedsPrivilege(Privilege::CapSysAdmin) => p.cap_sys_admin = true,
-        Fix::NeedsPrivilege(Privilege::CapCheckpointRestore) => p.cap_checkpoint_restore = true,
+        Change::SetExitSignal(s) => r.exit_signal = s,
+        Change::SetField { field, value } => match field {
+            Field::StackSize => r.stack_size = value,
+            Field::SetTid => r.set_tid = value,
+            Field::SetTidSize => r.set_tid_size = value,
+            _ => return None,
+        },
+        Change::ValidValue(field) => match field {
+            Field::Stack => {
+                if r.stack == 0 {
+                    r.stack = t.policy.page_size;
+                }
+                n.assume.stack = Some((r.stack, r.stack_size));
+            }
+            Field::StackSize => {
+                if r.stack_size == 0 {
+                    r.stack_size = t.policy.page_size;
+                }
+            }
+            Field::Tls => r.tls = 0,
+            Field::Pidfd => {
+                if r.pidfd == r.parent_tid {
+                    r.pidfd = r.parent_tid.wrapping_add(8);
+                }
+                n.assume.writable = Some(r.pidfd);
+            }
+            Field::ParentTid => n.assume.writable = Some(r.parent_tid),
+            Field::SetTid if r.set_tid != 0 => {
+                n.assume.set_tid = Some((r.set_tid, valid_set_tid(r, &t.policy)));
+            }
+            Field::Cgroup => {
+                r.cgroup = r.cgroup.min(i32::MAX as u64);
+                n.policy.into_cgroup_error = None;
+            }
+            _ => return None,
+        },
+        Change::NeedsPrivilege(Privilege::CapSysAdmin) => n.policy.cap_sys_admin = true,
+        Change::NeedsPrivilege(Privilege::CapCheckpointRestore) => {
+            n.policy.cap_checkpoint_restore = true;
+        }
         _ => return None,
     }
-    Some((r, p))
+    Some(n)
 }
 
+/// Limits of one search: the most changes, the most steps along the chain of failures, and
+/// the re-validations left.
+struct Limits {
+    changes: usize,
+    steps: usize,
+    budget: u32,
+}
+
+/// Searches below `t`, which fails with `failure`, for a passing fix of at most
+/// `lim.changes` changes.
+fn search(t: &Trial, failure: &Failure, mem: &impl UserMemory, lim: &mut Limits) -> Option<Fix> {
+    for change in candidates(failure, &t.req, &t.policy).into_iter().flatten() {
+        let Some(fix) = t.fix.and(change) else {
+            continue;
+        };
+        if fix.len() > lim.changes || lim.budget == 0 {
+            continue;
+        }
+        let Some(mut next) = apply(change, t) else {
+            continue;
+        };
+        next.fix = fix;
+        lim.budget -= 1;
+        let m = Assumed {
+            mem,
+            assume: &next.assume,
+        };
+        match check(&next.req, &m, &next.policy) {
+            Ok(_) => return Some(reached(fix)),
+            Err(f) if lim.steps > 1 => {
+                lim.steps -= 1;
+                let found = search(&next, &f, mem, lim);
+                lim.steps += 1;
+                if found.is_some() {
+                    return found;
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+/// A fix that passed: within the arguments, or needing a privilege.
+fn reached(fix: Fix) -> Fix {
+    let outside = fix.changes().any(|c| !c.in_arguments());
+    fix.with_reach(if outside {
+        Reach::Outside
+    } else {
+        Reach::Arguments
+    })
+}
+
+/// The smallest fix for a failure of the shared checks.
 pub(crate) fn best_fix(
     failure: &Failure,
     req: &Request,
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Fix {
-    let cands = candidates(failure, req, policy);
-    let mut past_rule = None;
-    for fix in cands {
-        if fix == Fix::None {
-            continue;
+    let start = Trial {
+        req: *req,
+        policy: *policy,
+        assume: NOTHING,
+        fix: Fix::NONE,
+    };
+    let mut lim = Limits {
+        changes: 1,
+        steps: MAX_STEPS,
+        budget: BUDGET,
+    };
+    while lim.changes <= Fix::MAX_CHANGES {
+        if let Some(fix) = search(&start, failure, mem, &mut lim) {
+            return fix;
         }
-        let Some((r, p)) = apply(fix, req, policy) else {
-            // Not re-validatable: take it if nothing better was found so far.
-            return past_rule.unwrap_or(fix);
-        };
-        match check(&r, mem, &p) {
-            Ok(_) => return fix,
-            Err(e) if e.rule != failure.rule && past_rule.is_none() => past_rule = Some(fix),
-            Err(_) => {}
-        }
+        lim.changes += 1;
     }
-    past_rule.unwrap_or(cands[0])
+    match candidates(failure, req, policy)[0] {
+        Some(first) => Fix::one(first, Reach::Unknown),
+        None => Fix::NONE,
+    }
+}
+
+/// The fix for a refusal before the struct is read (`sys_clone3` and the size rules of
+/// `copy_clone_args_from_user`): a size fix is re-validated with the kernel's size, the
+/// struct extended with zeros where it was shorter.
+pub(crate) fn early_fix(
+    e: CloneError,
+    uargs: u64,
+    size: u64,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Fix {
+    match e.rule {
+        Rule::Clone3Unavailable => Fix::one(Change::UseClone, Reach::Outside),
+        Rule::Clone3SizeAbovePage | Rule::Clone3SizeBelowVer0 | Rule::Clone3NonZeroTail => {
+            let known = policy.linux.clone_args_size();
+            let set_size = Change::SetField {
+                field: Field::Size,
+                value: known,
+            };
+            let padded = ZeroPadded {
+                mem,
+                from: uargs.saturating_add(size.min(known)),
+                to: uargs.saturating_add(known),
+            };
+            // Not validate_clone3 itself: that would instantiate early_fix again, endlessly.
+            let again = crate::validate::copy_clone_args(uargs, known, &padded, policy)
+                .and_then(|req| crate::validate::finish(&req, &padded, policy));
+            match again {
+                Ok(_) => Fix::one(set_size, Reach::Arguments),
+                Err(later) => {
+                    let mut fix = Fix::one(set_size, later.fix.reach());
+                    for ch in later.fix.changes() {
+                        fix = fix.and(ch).unwrap_or(fix.with_reach(Reach::Unknown));
+                    }
+                    fix
+                }
+            }
+        }
+        _ => e.fix,
+    }
+}
+
+/// The caller's memory with `from..to` reading as zeros (the struct padded to the kernel's
+/// size, as a caller following a size fix would do).
+struct ZeroPadded<'a, M> {
+    mem: &'a M,
+    from: u64,
+    to: u64,
+}
+
+impl<M: UserMemory> UserMemory for ZeroPadded<'_, M> {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        let end = addr.saturating_add(out.len() as u64);
+        if end <= self.from || addr >= self.to {
+            return self.mem.read(addr, out);
+        }
+        // Before the padding: real memory; inside: zeros; after: real memory.
+        let lo = (self.from.saturating_sub(addr) as usize).min(out.len());
+        let hi = (self.to.saturating_sub(addr) as usize).min(out.len());
+        let (head, rest) = out.split_at_mut(lo);
+        let (pad, tail) = rest.split_at_mut(hi - lo);
+        if !head.is_empty() {
+            self.mem.read(addr, head)?;
+        }
+        pad.fill(0);
+        if !tail.is_empty() {
+            self.mem.read(self.to, tail)?;
+        }
+        Ok(())
+    }
+    fn writable(&self, addr: u64, len: u64) -> bool {
+        self.mem.writable(addr, len)
+    }
+    fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
+        let inside = addr >= self.from && addr.saturating_add(len) <= self.to;
+        inside || self.mem.access_ok(addr, len, policy)
+    }
 }

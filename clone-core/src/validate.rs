@@ -50,11 +50,12 @@
 //!
 //! # Fixes
 //!
-//! Each [`CloneError`] carries the smallest [`Fix`]: candidate fixes for the failed rule are
-//! re-validated in order of size and the first that passes the whole validation is chosen;
-//! if none does, the first that gets past the failed rule. No allocation is involved.
+//! Each [`CloneError`] carries the smallest [`Fix`] that passes the whole validation under the
+//! same policy, found by re-validating combinations of candidate changes (`src/fix.rs`); its
+//! [`Fix::reach`] says whether it stays within the arguments, needs a privilege, or could not
+//! be checked. No allocation is involved.
 
-use crate::error::{CloneError, Field, Fix, Rule};
+use crate::error::{Change, CloneError, Field, Fix, Reach, Rule};
 use crate::flags::{CSIGNAL, CloneFlags, LEGACY_FLAGS};
 use crate::policy::Policy;
 use crate::{Arch, Errno};
@@ -350,7 +351,10 @@ pub fn validate_clone3(
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, CloneError> {
-    let req = copy_clone_args(uargs, size, mem, policy)?;
+    let req = copy_clone_args(uargs, size, mem, policy).map_err(|e| CloneError {
+        fix: crate::fix::early_fix(e, uargs, size, mem, policy),
+        ..e
+    })?;
     finish(&req, mem, policy)
 }
 
@@ -453,7 +457,7 @@ fn err_simple(rule: Rule, fix: Fix) -> CloneError {
 
 /// `sys_clone3` entry and `copy_clone_args_from_user` up to (not including) the `set_tid`
 /// consistency rules, which the shared checks run so that fixes can be re-validated.
-fn copy_clone_args(
+pub(crate) fn copy_clone_args(
     uargs: u64,
     size: u64,
     mem: &impl UserMemory,
@@ -461,19 +465,28 @@ fn copy_clone_args(
 ) -> Result<Request, CloneError> {
     let known = policy.linux.clone_args_size();
     if !policy.has_clone3() {
-        return Err(err_simple(Rule::Clone3Unavailable, Fix::UseClone));
+        return Err(err_simple(Rule::Clone3Unavailable, Change::UseClone.into()));
     }
-    let set_size = Fix::SetField {
-        field: Field::Size,
-        value: known,
-    };
+    // The size fixes are re-validated by crate::fix::early_fix.
+    let set_size = Fix::one(
+        Change::SetField {
+            field: Field::Size,
+            value: known,
+        },
+        Reach::Unknown,
+    );
     if size > policy.page_size {
         return Err(err_simple(Rule::Clone3SizeAbovePage, set_size));
     }
     if size < CLONE_ARGS_SIZE_VER0 {
         return Err(err_simple(Rule::Clone3SizeBelowVer0, set_size));
     }
-    let fault = || err_simple(Rule::ArgsFault, Fix::ValidValue(Field::Args));
+    let fault = || {
+        err_simple(
+            Rule::ArgsFault,
+            Fix::one(Change::ValidValue(Field::Args), Reach::Unknown),
+        )
+    };
     // copy_struct_from_user checks the tail (check_zeroed_user, whole aligned words, stopping
     // at the first non-zero word) before copying the head.
     if size > known {
@@ -526,7 +539,7 @@ fn copy_clone_args(
     })
 }
 
-fn finish(
+pub(crate) fn finish(
     req: &Request,
     mem: &impl UserMemory,
     policy: &Policy,
@@ -961,7 +974,11 @@ mod tests {
     fn thread_alone_fix_adds_sighand_and_vm() {
         let e = validate_clone_word(CloneFlags::THREAD.bits(), &P).unwrap_err();
         assert_eq!(e.rule, Rule::ThreadWithoutSighand);
-        assert_eq!(e.fix, Fix::AddFlags(CloneFlags::SIGHAND | CloneFlags::VM));
+        assert_eq!(
+            e.fix,
+            Change::AddFlags(CloneFlags::SIGHAND | CloneFlags::VM)
+        );
+        assert_eq!(e.fix.reach(), Reach::Arguments);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! errno is its rule's; a proposed flag fix gets past the failed rule).
 #![allow(missing_docs)]
 
-use clone_core::error::{Fix, Rule};
+use clone_core::error::{Change, Reach, Rule};
 use clone_core::flags::CloneFlags;
 use clone_core::policy::LinuxVersion;
 use clone_core::validate::{
@@ -107,16 +107,20 @@ proptest! {
     }
 
     #[test]
-    fn flag_fixes_get_past_the_rule(word in any::<u32>(), p in any_policy()) {
+    fn flag_fixes_pass_the_whole_validation(word in any::<u32>(), p in any_policy()) {
         let word = u64::from(word);
         let Err(e) = validate_clone_word(word, &p) else { return Ok(()) };
-        let fixed = match e.fix {
-            Fix::AddFlags(f) => word | f.bits(),
-            Fix::RemoveFlags(f) => word & !f.bits(),
-            _ => return Ok(()),
-        };
-        if let Err(e2) = validate_clone_word(fixed, &p) {
-            prop_assert_ne!(e2.rule, e.rule, "fix {} for {} did not help", e.fix, e);
+        let mut fixed = word;
+        for c in e.fix.changes() {
+            match c {
+                Change::AddFlags(f) => fixed |= f.bits(),
+                Change::RemoveFlags(f) => fixed &= !f.bits(),
+                Change::SetExitSignal(s) => fixed = (fixed & !0xff) | s,
+                _ => return Ok(()),
+            }
         }
+        prop_assert_eq!(e.fix.reach(), Reach::Arguments, "{}", e);
+        let again = validate_clone_word(fixed, &p);
+        prop_assert!(again.is_ok(), "fix {} for {} gives {:?}", e.fix, e, again.err());
     }
 }

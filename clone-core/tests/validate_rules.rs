@@ -3,7 +3,7 @@
 //! `shared/reference/linux-clone-facts.md` §1 and `kernel/fork.c`.
 #![allow(missing_docs)]
 
-use clone_core::error::{Field, Fix, Privilege, Rule};
+use clone_core::error::{Change, Field, Privilege, Rule};
 use clone_core::flags::{CloneFlags as C, NAMESPACE_FLAGS};
 use clone_core::policy::LinuxVersion;
 use clone_core::validate::{
@@ -707,7 +707,10 @@ fn pidfd_write_after_alloc_pid_and_cgroup_last() {
         Rule::IntoCgroupRejected,
         Errno::EACCES,
     );
-    assert_eq!(e.fix, Fix::None);
+    assert_eq!(
+        e.fix.changes().next(),
+        Some(Change::ValidValue(Field::Cgroup))
+    );
     let b = a.to_bytes(Arch::X86_64);
     let mem = ReadOnlyTids {
         bytes: &b,
@@ -840,32 +843,32 @@ fn tail_at_the_top_of_the_address_space() {
 #[test]
 fn fixes_pass_the_whole_validation() {
     let u = P.unprivileged();
-    let cases: &[(u64, &Policy, Fix)] = &[
-        (C::THREAD.bits(), &P, Fix::AddFlags(C::SIGHAND | C::VM)),
-        ((C::THREAD | C::VM).bits(), &P, Fix::AddFlags(C::SIGHAND)),
-        (C::SIGHAND.bits(), &P, Fix::AddFlags(C::VM)),
-        ((C::NEWNS | C::FS).bits(), &P, Fix::RemoveFlags(C::FS)),
+    let cases: &[(u64, &Policy, Change)] = &[
+        (C::THREAD.bits(), &P, Change::AddFlags(C::SIGHAND | C::VM)),
+        ((C::THREAD | C::VM).bits(), &P, Change::AddFlags(C::SIGHAND)),
+        (C::SIGHAND.bits(), &P, Change::AddFlags(C::VM)),
+        ((C::NEWNS | C::FS).bits(), &P, Change::RemoveFlags(C::FS)),
         (
             (C::NEWIPC | C::SYSVSEM).bits(),
             &P,
-            Fix::RemoveFlags(C::SYSVSEM),
+            Change::RemoveFlags(C::SYSVSEM),
         ),
         (
             (C::PIDFD | C::PARENT_SETTID).bits(),
             &P,
-            Fix::RemoveFlags(C::PARENT_SETTID),
+            Change::RemoveFlags(C::PARENT_SETTID),
         ),
-        (C::NEWNET.bits(), &u, Fix::AddFlags(C::NEWUSER)),
+        (C::NEWNET.bits(), &u, Change::AddFlags(C::NEWUSER)),
         // NEWUSER|FS is refused, so adding NEWUSER would not pass: privilege it is.
         (
             (C::NEWNET | C::FS).bits(),
             &u,
-            Fix::NeedsPrivilege(Privilege::CapSysAdmin),
+            Change::NeedsPrivilege(Privilege::CapSysAdmin),
         ),
         (
             (C::THREAD | C::SIGHAND | C::VM | C::NEWPID).bits(),
             &P,
-            Fix::RemoveFlags(C::NEWPID),
+            Change::RemoveFlags(C::NEWPID),
         ),
     ];
     for &(w, policy, fix) in cases {
@@ -877,22 +880,22 @@ fn fixes_pass_the_whole_validation() {
 #[test]
 fn clone3_fixes() {
     let e = clone3(args3(C::from_bits_retain(SIGCHLD), 0), &P).unwrap_err();
-    assert_eq!(e.fix, Fix::MoveSignal(17));
+    assert_eq!(e.fix, Change::MoveSignal(17));
     let thread = C::THREAD | C::SIGHAND | C::VM;
     let e = clone3(args3(thread, SIGCHLD), &P).unwrap_err();
-    assert_eq!(e.fix, Fix::SetExitSignal(0));
+    assert_eq!(e.fix, Change::SetExitSignal(0));
     let e = clone3(args3(C::empty(), 65), &P).unwrap_err();
-    assert_eq!(e.fix, Fix::SetExitSignal(17));
+    assert_eq!(e.fix, Change::SetExitSignal(17));
     // For a thread, SIGCHLD would fail the next rule; 0 passes.
     let e = clone3(args3(thread, 65), &P).unwrap_err();
-    assert_eq!(e.fix, Fix::SetExitSignal(0));
+    assert_eq!(e.fix, Change::SetExitSignal(0));
     let e = clone3(args3(C::SIGHAND | C::VM | C::CLEAR_SIGHAND, 0), &P).unwrap_err();
-    assert_eq!(e.fix, Fix::RemoveFlags(C::CLEAR_SIGHAND));
+    assert_eq!(e.fix, Change::RemoveFlags(C::CLEAR_SIGHAND));
     let mut a = args3(C::empty(), SIGCHLD);
     a.stack_size = 10;
     assert_eq!(
         clone3(a, &P).unwrap_err().fix,
-        Fix::SetField {
+        Change::SetField {
             field: Field::StackSize,
             value: 0
         }
@@ -900,18 +903,21 @@ fn clone3_fixes() {
     let e = validate_clone3_bytes(&[0u8; 40], None, &P).unwrap_err();
     assert_eq!(
         e.fix,
-        Fix::SetField {
+        Change::SetField {
             field: Field::Size,
             value: 88
         }
     );
     let e = clone3(args3(C::empty(), 0), &P.with_arch(Arch::Sparc64)).unwrap_err();
-    assert_eq!(e.fix, Fix::UseClone);
+    assert_eq!(e.fix, Change::UseClone);
     let mut b = args3(C::empty(), SIGCHLD);
     b.set_tid = 0x2000;
     b.set_tid_size = 1;
     let e = clone3_tids(b, &[300], &P.unprivileged()).unwrap_err();
-    assert_eq!(e.fix, Fix::NeedsPrivilege(Privilege::CapCheckpointRestore));
+    assert_eq!(
+        e.fix,
+        Change::NeedsPrivilege(Privilege::CapCheckpointRestore)
+    );
 }
 
 #[test]

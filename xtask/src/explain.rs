@@ -9,6 +9,7 @@
 //! EINVAL ThreadWithoutSighand CLONE_THREAD fix=add:CLONE_VM|CLONE_SIGHAND
 //! EPERM NamespaceWithoutCapSysAdmin CLONE_NEWNET fix=add:CLONE_NEWUSER
 //! E2BIG Clone3SizeAbovePage - fix=set:size=0x58
+//! EINVAL ThreadOrParentWithExitSignal CLONE_THREAD fix=exit-signal:0+privilege:CAP_SYS_ADMIN
 //! error <message>
 //! ```
 //!
@@ -19,7 +20,7 @@ use std::io::BufRead as _;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
-use clone_core::error::{CloneError, Fix};
+use clone_core::error::CloneError;
 use clone_core::flags::{self, CloneFlags, LegacyWord};
 use clone_core::policy::LinuxVersion;
 use clone_core::validate::{
@@ -270,9 +271,7 @@ fn describe_request(a: &Args, q: &Query) -> String {
 
 /// Extra lines explaining a multi-flag fix: why adding only part of it is not enough.
 fn fix_notes(q: &Query, e: &CloneError) -> Vec<String> {
-    let Fix::AddFlags(add) = e.fix else {
-        return Vec::new();
-    };
+    let add = e.fix.added();
     if add.bits().count_ones() < 2 {
         return Vec::new();
     }
@@ -370,7 +369,10 @@ mod tests {
         );
         assert_eq!(
             batch_answer("CLONE_VM|CLONE_THREAD --clone3 --exit-signal 17").as_deref(),
-            Some("EINVAL ThreadOrParentWithExitSignal CLONE_THREAD fix=exit-signal:0")
+            // exit-signal:0 alone would then fail ThreadWithoutSighand.
+            Some(
+                "EINVAL ThreadOrParentWithExitSignal CLONE_THREAD fix=exit-signal:0+add:CLONE_SIGHAND"
+            )
         );
         assert_eq!(
             batch_answer("CLONE_NEWNET --unprivileged").as_deref(),
@@ -383,6 +385,19 @@ mod tests {
         assert_eq!(
             batch_answer("CLONE_NEWTIME --clone3 --exit-signal SIGCHLD --linux 6.1").as_deref(),
             Some("EINVAL Clone3DetachedOrSignalBits CLONE_NEWTIME fix=remove:CLONE_NEWTIME")
+        );
+        // Compound: the exit signal must go, and set_tid on 5.6 needs CAP_SYS_ADMIN
+        // (CAP_CHECKPOINT_RESTORE only counts from 5.9).
+        assert_eq!(
+            batch_answer(
+                "CLONE_VM|CLONE_SIGHAND|CLONE_THREAD --clone3 --exit-signal 17 --set-tid 5 \
+                 --unprivileged --linux 5.6"
+            )
+            .as_deref(),
+            Some(
+                "EINVAL ThreadOrParentWithExitSignal CLONE_THREAD \
+                 fix=exit-signal:0+privilege:CAP_SYS_ADMIN"
+            )
         );
         assert_eq!(batch_answer("  # comment"), None);
         assert_eq!(batch_answer(""), None);
