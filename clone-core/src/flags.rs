@@ -186,17 +186,24 @@ pub fn signal_name(signal: u64) -> Option<&'static str> {
         .filter(|n| !n.is_empty())
 }
 
-/// The generic number of a signal name (`"SIGCHLD"` or `"CHLD"`), if known.
+/// The generic number of a signal name (`"SIGCHLD"` or `"CHLD"`, in any case), if known.
 #[must_use]
 pub fn signal_number(name: &str) -> Option<u8> {
-    let bare = name.strip_prefix("SIG").unwrap_or(name);
+    let bare = strip_prefix_ignore_case(name, "SIG").unwrap_or(name);
     if bare.is_empty() {
         return None;
     }
     SIGNAL_NAMES
         .iter()
-        .position(|n| n.len() > 3 && &n[3..] == bare)
+        .position(|n| n.len() > 3 && n[3..].eq_ignore_ascii_case(bare))
         .and_then(|i| u8::try_from(i).ok())
+}
+
+/// `text` without `prefix`, compared ignoring ASCII case.
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 /// Why a flag text could not be parsed.
@@ -245,12 +252,38 @@ impl ParsedFlags {
     }
 }
 
+impl fmt::Display for ParsedFlags {
+    /// `CLONE_A|CLONE_B|SIGCHLD` (the signal by generic name, else `SIG<n>`), or `0`. [`parse`]
+    /// reads it back to the same value whenever the flags have no bit in the signal byte other
+    /// than `CLONE_NEWTIME`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.flags.is_empty() {
+            write_flags(f, self.flags)?;
+        }
+        match self.signal {
+            Some(s) => {
+                if !self.flags.is_empty() {
+                    f.write_char('|')?;
+                }
+                match signal_name(s) {
+                    Some(name) => f.write_str(name),
+                    None => write!(f, "SIG{s}"),
+                }
+            }
+            None if self.flags.is_empty() => f.write_char('0'),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Parses text such as `CLONE_VM|CLONE_FS|SIGCHLD`, `VM|THREAD`, `0x100|17` or `0`.
 ///
-/// Parts are separated by `|` (spaces and `,` also accepted). A part is a flag name with or
-/// without `CLONE_`, a signal name (`SIGCHLD`, `SIG17`), or a number (decimal, `0x` hex). A
-/// number's low byte counts as a signal, the rest as flags, as in a legacy word; `NEWTIME` by
-/// name is a flag (the clone3 meaning).
+/// Parts are separated by `|` (spaces, `,` and `+` also accepted). A part is a flag name with
+/// or without `CLONE_`, a signal name (`SIGCHLD`, `CHLD`), `SIG<n>` with `n` decimal digits
+/// (any number of them) and at most 255, or a number (decimal digits, or `0x` and hex digits;
+/// no sign). Names match ignoring ASCII case, with the same rules in either case, and text of
+/// any length is read whole. A number's low byte counts as a signal, the rest as flags, as in
+/// a legacy word; `NEWTIME` by name is a flag (the clone3 meaning).
 pub fn parse(text: &str) -> Result<ParsedFlags, ParseError<'_>> {
     let mut out = ParsedFlags::default();
     let mut any = false;
@@ -275,31 +308,20 @@ pub fn parse(text: &str) -> Result<ParsedFlags, ParseError<'_>> {
             }
             continue;
         }
-        let upper_owned;
-        let upper: &str = if part.bytes().any(|b| b.is_ascii_lowercase()) {
-            upper_owned = AsciiUpper::new(part);
-            upper_owned.as_str()
-        } else {
-            part
-        };
-        let name = upper.strip_prefix("CLONE_").unwrap_or(upper);
-        if let Some(flag) = CloneFlags::from_name(name) {
+        let name = strip_prefix_ignore_case(part, "CLONE_").unwrap_or(part);
+        if let Some(flag) = flag_named(name) {
             out.flags |= flag;
-        } else if let Some(n) = name.strip_prefix("SIG").and_then(|d| d.parse::<u64>().ok()) {
-            // The signal shares the word with the flags: a bigger number would set flag bits.
-            if n & !CSIGNAL != 0 {
-                return Err(ParseError::SignalTooBig(part));
-            }
-            set_signal(n, part)?;
+        } else if let Some(digits) = strip_prefix_ignore_case(name, "SIG")
+            .filter(|d| d.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+        {
+            set_signal(signal_digits(digits, part)?, part)?;
         } else if let Some(n) = signal_number(name) {
             set_signal(u64::from(n), part)?;
-        } else if name == "PID" || name == "STOPPED" {
+        } else if name.eq_ignore_ascii_case("PID") {
             // Deprecated names map onto the bits that replaced them.
-            out.flags |= if name == "PID" {
-                CloneFlags::PIDFD
-            } else {
-                CloneFlags::NEWCGROUP
-            };
+            out.flags |= CloneFlags::PIDFD;
+        } else if name.eq_ignore_ascii_case("STOPPED") {
+            out.flags |= CloneFlags::NEWCGROUP;
         } else {
             return Err(ParseError::UnknownName(part));
         }
@@ -307,37 +329,42 @@ pub fn parse(text: &str) -> Result<ParsedFlags, ParseError<'_>> {
     if any { Ok(out) } else { Err(ParseError::Empty) }
 }
 
-/// `None` if `part` is not numeric at all, `Some(None)` if it looks numeric but is invalid.
+/// The flag whose name (without `CLONE_`) is `name`, ignoring ASCII case.
+fn flag_named(name: &str) -> Option<CloneFlags> {
+    CloneFlags::all()
+        .iter_names()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, f)| f)
+}
+
+/// The number of `SIG<digits>`: decimal digits only, at most 255 (the exit-signal byte; a
+/// bigger number would set flag bits in a legacy word). Any length; leading zeros are fine.
+fn signal_digits<'a>(digits: &str, part: &'a str) -> Result<u64, ParseError<'a>> {
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(ParseError::BadNumber(part));
+        }
+        n = n.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+    }
+    if n & !CSIGNAL != 0 {
+        return Err(ParseError::SignalTooBig(part));
+    }
+    Ok(n)
+}
+
+/// `None` if `part` is not numeric at all, `Some(None)` if it looks numeric but is invalid:
+/// decimal digits, or `0x`/`0X` and hex digits, nothing else (no sign, no `_`).
 fn parse_number(part: &str) -> Option<Option<u64>> {
-    if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
-        return Some(u64::from_str_radix(hex, 16).ok());
+    if let Some(hex) = strip_prefix_ignore_case(part, "0x") {
+        let ok = !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        return Some(ok.then(|| u64::from_str_radix(hex, 16).ok()).flatten());
     }
     if part.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
-        return Some(part.parse().ok());
+        let ok = part.bytes().all(|b| b.is_ascii_digit());
+        return Some(ok.then(|| part.parse().ok()).flatten());
     }
     None
-}
-
-/// A fixed-capacity upper-cased copy of a short name (no alloc in this crate).
-struct AsciiUpper {
-    buf: [u8; 32],
-    len: usize,
-}
-
-impl AsciiUpper {
-    fn new(s: &str) -> Self {
-        let mut buf = [0u8; 32];
-        let len = s.len().min(buf.len());
-        for (d, c) in buf.iter_mut().zip(s.bytes()) {
-            *d = c.to_ascii_uppercase();
-        }
-        Self { buf, len }
-    }
-    fn as_str(&self) -> &str {
-        // Upper-casing ASCII bytes keeps UTF-8 valid, but truncation at 32 bytes may split a
-        // multi-byte character; such a name is unknown anyway, so fall back to an empty name.
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
 }
 
 /// Writes `flags` as `CLONE_A|CLONE_B|0x…` (unknown bits in hex), or `0` when empty.
@@ -487,6 +514,73 @@ mod tests {
         assert_eq!(
             format!("{}", LegacyWord(1 << 40 | 0x100 | 70)),
             "CLONE_VM|SIG70|0x10000000000 (dropped by legacy clone)"
+        );
+    }
+
+    #[test]
+    fn parse_reads_any_length_in_either_case() {
+        // A fixed 32-byte upper-casing buffer used to cut these short (SIG0 and SIG1).
+        let long = "sig000000000000000000000000000000017";
+        assert_eq!(long.len(), 36);
+        assert_eq!(parse(long).unwrap().signal, Some(17));
+        assert_eq!(parse(&long.to_ascii_uppercase()).unwrap().signal, Some(17));
+        let bad = "sig000000000000000000000000000017x";
+        assert_eq!(parse(bad), Err(ParseError::BadNumber(bad)));
+        let bad_up = bad.to_ascii_uppercase();
+        assert_eq!(parse(&bad_up), Err(ParseError::BadNumber(&bad_up)));
+        let long_name = "clone_vm|CLONE_Sighand|ThReAd|sigchld|clone_newuser|clone_newpid";
+        assert_eq!(
+            parse(long_name).unwrap().legacy_word(),
+            0x100 | 0x800 | 0x1_0000 | 17 | 0x1000_0000 | 0x2000_0000
+        );
+        assert_eq!(parse("sig255").unwrap().signal, Some(255));
+        assert_eq!(parse("sig256"), Err(ParseError::SignalTooBig("sig256")));
+        let huge = "SIG99999999999999999999999999";
+        assert_eq!(parse(huge), Err(ParseError::SignalTooBig(huge)));
+        for bad in ["SIG+17", "SIG17x", "SIG1_7", "SIG-1", "SIG0x11"] {
+            let t = bad.trim();
+            assert!(parse(t).is_err(), "{t}");
+        }
+        assert_eq!(parse("0xg1"), Err(ParseError::BadNumber("0xg1")));
+        assert_eq!(parse("0x"), Err(ParseError::BadNumber("0x")));
+        assert_eq!(parse("1_0"), Err(ParseError::BadNumber("1_0")));
+        assert_eq!(parse("0XFF").unwrap().signal, Some(255));
+        assert_eq!(
+            parse("clone_pid|stopped").unwrap().flags,
+            CloneFlags::PIDFD | CloneFlags::NEWCGROUP
+        );
+        assert_eq!(parse("chld").unwrap().signal, Some(17));
+    }
+
+    #[test]
+    fn parsed_flags_format_parses_back() {
+        for p in [
+            ParsedFlags::default(),
+            ParsedFlags {
+                flags: THREAD_FLAGS,
+                signal: Some(17),
+            },
+            ParsedFlags {
+                flags: CloneFlags::NEWTIME,
+                signal: Some(0),
+            },
+            ParsedFlags {
+                flags: CloneFlags::from_bits_retain(1 << 50),
+                signal: Some(200),
+            },
+        ] {
+            let text = format!("{p}");
+            assert_eq!(parse(&text), Ok(p), "{text}");
+        }
+        assert_eq!(
+            format!(
+                "{}",
+                ParsedFlags {
+                    flags: CloneFlags::VM,
+                    signal: Some(17)
+                }
+            ),
+            "CLONE_VM|SIGCHLD"
         );
     }
 
