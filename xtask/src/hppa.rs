@@ -13,7 +13,7 @@ use clone_core::{Arch, StackRegion};
 use xshell::cmd;
 
 use crate::build::{project_root, sh};
-use crate::linux::{ArchResult, on_path, run_with_timeout};
+use crate::runner::{ArchResult, on_path, run_with_timeout};
 
 const CC: &str = "hppa-linux-gnu-gcc";
 const QEMU: &str = "qemu-hppa-static";

@@ -6,14 +6,11 @@
 //! The kernels are Debian bookworm's (6.1) and bookworm-backports' (6.12; `--kernel` picks),
 //! fetched by `ci/install.sh` into `/var/cache/clone-core/kernels/<debian arch>[-bpo]/` as
 //! `kernel` and `release` (or under `$CLONE_CORE_KERNELS`).
-//! The initramfs is a newc cpio written here: `/dev/console` (so init has fds 0–2) and the
-//! conformance ELF as `/init`. `CLONE_CONFORMANCE_ENV=native` on the kernel command line reaches
-//! init's environment (the kernel hands unknown `KEY=VALUE` parameters to init), so the program
-//! runs every case and no skip is allowed, exactly as on the native x86_64 run.
-//!
-//! When init exits the kernel panics with `Attempted to kill init! exitcode=0x…`; with
-//! `panic=-1` and `-no-reboot` QEMU then exits. That panic line is where the exit status comes
-//! from; a run without the program's summary line or without the panic line is an error.
+//! The boot itself is [`crate::runner::boot_as_init`]: a newc initramfs with `/dev/console` and
+//! the conformance ELF as `/init`, `CLONE_CONFORMANCE_ENV=native` on the kernel command line (so
+//! the program runs every case and no skip is allowed, exactly as on the native x86_64 run), and
+//! init's exit status from the kernel's panic line. A run without the program's summary line or
+//! without the panic line is an error.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::linux::{
-    ArchResult, RunOutput, Runner, UserArch, on_path, parse_into, run_with_timeout,
+use crate::runner::{
+    ArchResult, Runner, VmArch, boot_as_init, build_conformance, on_path, parse_into, render_notes,
 };
 
 /// Options for `cargo xtask linux-vm`.
@@ -38,27 +35,6 @@ pub struct Args {
     /// Seconds before a boot that has not finished counts as hung.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
-}
-
-/// One conformance arch and the Debian kernel + QEMU machine that runs it.
-#[derive(Copy, Clone, Debug)]
-pub struct VmArch {
-    /// Conformance arch (`targets/<name>-linux-user.json`).
-    pub name: &'static str,
-    /// Debian architecture of the kernel (directory under the kernel cache).
-    pub deb_arch: &'static str,
-    /// QEMU system emulator.
-    pub qemu: &'static str,
-    /// Machine and CPU options.
-    pub machine: &'static [&'static str],
-    /// The console device, for `console=`.
-    pub console: &'static str,
-    /// CPUs (`-smp`): two where the board boots them, so thread cases really run in parallel.
-    pub cpus: u32,
-    /// Built with `experimental-asm`; its failure does not fail the run.
-    pub experimental: bool,
-    /// What the row says besides the kernel version (e.g. the compat layer).
-    pub note: &'static str,
 }
 
 /// Every arch with a Debian bookworm kernel QEMU boots. armv7 runs on the arm64 kernel through
@@ -244,59 +220,19 @@ fn run_arch(a: &VmArch, kernel_dir: &Path, timeout: Duration) -> ArchResult {
         required: !a.experimental,
         ..Default::default()
     };
-    let user = UserArch {
-        name: a.name,
-        // A real kernel is judged like the native one: every case must run.
-        runner: Runner::Native,
-        experimental: a.experimental,
-    };
-    let elf = match crate::linux::build(&user) {
+    let elf = match build_conformance(a.name, a.experimental) {
         Ok(p) => p,
         Err(e) => {
             row.error = Some(format!("build failed: {e:#}"));
             return row;
         }
     };
-    match boot(a, kernel_dir, &elf, timeout) {
+    match boot_as_init(a, &kernel_dir.join("kernel"), &elf, timeout) {
         Err(e) => row.error = Some(format!("{e:#}")),
-        Ok(run) => parse_into(&mut row, &user, &run),
+        // A real kernel is judged like the native one: every case must run.
+        Ok(run) => parse_into(&mut row, a.name, Runner::Native, &run),
     }
     row
-}
-
-/// Boots `elf` as `/init` of the kernel in `kernel_dir` and returns its console output (one
-/// program line per line) with init's exit status, read from the kernel's panic line.
-fn boot(a: &VmArch, kernel_dir: &Path, elf: &Path, timeout: Duration) -> Result<RunOutput> {
-    let initrd = write_initramfs(elf)?;
-    let kernel = kernel_dir.join("kernel");
-    let mut args: Vec<String> = a.machine.iter().map(|s| (*s).to_string()).collect();
-    args.push("-smp".into());
-    args.push(a.cpus.to_string());
-    args.extend(["-m", "512M", "-nographic", "-no-reboot", "-kernel"].map(String::from));
-    args.push(kernel.display().to_string());
-    args.push("-initrd".into());
-    args.push(initrd.display().to_string());
-    args.push("-append".into());
-    args.push(format!(
-        "console={} panic=-1 quiet CLONE_CONFORMANCE_ENV=native",
-        a.console
-    ));
-    let out = run_with_timeout(a.qemu, &args, &[], timeout)?;
-    let console = clean_console(&out.stdout);
-    let Some((code, signal)) = init_exit(&console) else {
-        bail!(
-            "QEMU exited ({:?}) without the kernel's `Attempted to kill init` line; \
-             last console output:\n{}",
-            out.code,
-            tail(&console, 8)
-        );
-    };
-    Ok(RunOutput {
-        stdout: console,
-        stderr: out.stderr,
-        code,
-        signal,
-    })
 }
 
 /// For `cargo xtask qemu`'s side-by-side table: boots `elf` (a program built for `arch`'s
@@ -313,125 +249,11 @@ pub(crate) fn boot_program(arch: &str, elf: &Path, timeout: Duration) -> Option<
         .find(|d| d.join("kernel").is_file())?;
     let (krel, kver) = release(&dir);
     let upstream = kver.split('-').next().unwrap_or(&kver).to_string();
-    let run = boot(a, &dir, elf, timeout).ok()?;
+    let run = boot_as_init(a, &dir.join("kernel"), elf, timeout).ok()?;
     Some((
         format!("real Linux {upstream} ({krel}, qemu-system)"),
         run.stdout,
     ))
-}
-
-/// The console with `\r` dropped and each program line starting its own line: firmware or
-/// early kernel output without a final newline (SLOF and prom_init on pseries) can sit in
-/// front of the first line the program writes.
-fn clean_console(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for line in raw.replace('\r', "").lines() {
-        let start = ["case ", "conformance "]
-            .iter()
-            .filter_map(|m| line.find(m))
-            .min()
-            .unwrap_or(0);
-        out.push_str(line.get(start..).unwrap_or(line));
-        out.push('\n');
-    }
-    out
-}
-
-fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// Init's wait status from the kernel's panic line `Attempted to kill init! exitcode=0x…`, as
-/// (exit code, signal): `(Some(code), None)` for a normal exit, `(None, Some(sig))` for a
-/// signal.
-fn init_exit(console: &str) -> Option<(Option<i32>, Option<i32>)> {
-    let at = console.find("Attempted to kill init! exitcode=0x")?;
-    let hex: String = console[at..]
-        .trim_start_matches("Attempted to kill init! exitcode=0x")
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
-    let status = i32::from_str_radix(&hex, 16).ok()?;
-    Some(if status & 0x7f == 0 {
-        (Some((status >> 8) & 0xff), None)
-    } else {
-        (None, Some(status & 0x7f))
-    })
-}
-
-/// Writes the initramfs for `elf` next to it and returns its path.
-fn write_initramfs(elf: &Path) -> Result<PathBuf> {
-    let program = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
-    let out = elf.with_extension("initramfs.cpio");
-    std::fs::write(&out, initramfs(&program))
-        .with_context(|| format!("writing {}", out.display()))?;
-    Ok(out)
-}
-
-/// A newc ("070701") cpio archive with `/dev`, `/dev/console` (char 5:1) and `program` as
-/// `/init`. The kernel opens `/dev/console` for init's fds 0–2 before running it; without the
-/// node init would start with no stdout.
-pub fn initramfs(program: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(program.len() + 512);
-    cpio_entry(&mut out, 1, "dev", 0o040_755, 2, (0, 0), &[]);
-    cpio_entry(&mut out, 2, "dev/console", 0o020_600, 1, (5, 1), &[]);
-    cpio_entry(&mut out, 3, "init", 0o100_755, 1, (0, 0), program);
-    cpio_entry(&mut out, 0, "TRAILER!!!", 0, 1, (0, 0), &[]);
-    out
-}
-
-/// One newc entry: the 110-byte header (magic and 13 eight-digit hex fields), the name with its
-/// NUL padded to a multiple of four, then the data padded likewise.
-fn cpio_entry(
-    out: &mut Vec<u8>,
-    ino: u32,
-    name: &str,
-    mode: u32,
-    nlink: u32,
-    rdev: (u32, u32),
-    data: &[u8],
-) {
-    let fields = [
-        ino,
-        mode,
-        0, // uid
-        0, // gid
-        nlink,
-        0, // mtime
-        u32::try_from(data.len()).expect("initramfs member below 4 GiB"),
-        0, // devmajor
-        0, // devminor
-        rdev.0,
-        rdev.1,
-        u32::try_from(name.len() + 1).expect("short name"),
-        0, // check (only for "070702")
-    ];
-    out.extend_from_slice(b"070701");
-    for f in fields {
-        let _ = write!(HexSink(out), "{f:08x}");
-    }
-    out.extend_from_slice(name.as_bytes());
-    out.push(0);
-    pad4(out);
-    out.extend_from_slice(data);
-    pad4(out);
-}
-
-fn pad4(out: &mut Vec<u8>) {
-    while !out.len().is_multiple_of(4) {
-        out.push(0);
-    }
-}
-
-/// `fmt::Write` into a byte vector (the header fields are ASCII).
-struct HexSink<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for HexSink<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
 }
 
 fn render(rows: &[(ArchResult, Duration)]) -> String {
@@ -448,103 +270,25 @@ fn render(rows: &[(ArchResult, Duration)]) -> String {
         "arch", "ran as", "passed", "failed", "skipped", "time"
     );
     for (r, took) in rows {
-        let verdict = match (&r.error, r.ok(), r.required) {
-            (Some(e), _, true) => format!("ERROR: {}", e.lines().next().unwrap_or("")),
-            (Some(e), _, false) => format!(
-                "not proven (experimental): {}",
-                e.lines().next().unwrap_or("")
-            ),
-            (None, true, true) => "ok".into(),
-            (None, true, false) => "ok (experimental)".into(),
-            (None, false, true) => "FAILED".into(),
-            (None, false, false) => "FAILED (experimental, not required)".into(),
-        };
         let _ = writeln!(
             s,
-            "{:<12} {:<w$} {:>6} {:>6} {:>7} {:>5.0}s  {verdict}",
+            "{:<12} {:<w$} {:>6} {:>6} {:>7} {:>5.0}s  {}",
             r.arch,
             r.how,
             r.passed,
             r.failed,
             r.skipped,
-            took.as_secs_f64()
+            took.as_secs_f64(),
+            r.verdict()
         );
     }
-    let mut notes = String::new();
-    for (r, _) in rows {
-        for (case, reason) in &r.skips {
-            let _ = writeln!(notes, "  {:<12} skip {case}: {reason}", r.arch);
-        }
-        for (case, detail) in &r.failures {
-            let _ = writeln!(notes, "  {:<12} FAIL {case}: {detail}", r.arch);
-        }
-        if let Some(e) = &r.error {
-            for line in e.lines().take(12) {
-                let _ = writeln!(notes, "  {:<12} error: {line}", r.arch);
-            }
-        }
-    }
-    if !notes.is_empty() {
-        s.push_str("\nskips and failures:\n");
-        s.push_str(&notes);
-    }
+    s.push_str(&render_notes(rows.iter().map(|(r, _)| r)));
     s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpio_header_layout() {
-        let mut out = Vec::new();
-        cpio_entry(&mut out, 3, "init", 0o100_755, 1, (0, 0), b"ab");
-        // Hand-written: magic, ino 3, mode 0o100755 = 0x81ed, uid, gid, nlink 1, mtime,
-        // filesize 2, devmajor, devminor, rdevmajor, rdevminor, namesize 5 ("init\0"), check.
-        let header = "070701\
-            00000003000081ed000000000000000000000001000000000000000200000000\
-            0000000000000000000000000000000500000000";
-        assert_eq!(&out[..110], header.as_bytes());
-        // 110 + 5 = 115 -> padded to 116; then "ab" padded to 120.
-        assert_eq!(&out[110..116], b"init\0\0");
-        assert_eq!(&out[116..], b"ab\0\0");
-    }
-
-    #[test]
-    fn initramfs_has_console_node_init_and_trailer() {
-        let img = initramfs(b"ELF");
-        let text = String::from_utf8_lossy(&img);
-        // dev/console: mode 0o020600 = 0x2180, rdev 5:1.
-        assert!(text.contains("00002180"), "{text}");
-        assert!(text.contains("0000000500000001"));
-        assert!(text.contains("dev/console\0"));
-        assert!(text.contains("init\0"));
-        assert!(img.ends_with(b"TRAILER!!!\0\0\0\0"));
-        assert_eq!(img.len() % 4, 0);
-    }
-
-    #[test]
-    fn init_exit_status_from_the_panic_line() {
-        let c = "case a: pass\n[    1.2] Kernel panic - not syncing: Attempted to kill init! \
-                 exitcode=0x00000100\n";
-        assert_eq!(init_exit(c), Some((Some(1), None)));
-        let c = "Attempted to kill init! exitcode=0x00000000";
-        assert_eq!(init_exit(c), Some((Some(0), None)));
-        let c = "Attempted to kill init! exitcode=0x0000000b";
-        assert_eq!(init_exit(c), Some((None, Some(11))));
-        assert_eq!(init_exit("case a: pass\n"), None);
-    }
-
-    #[test]
-    fn console_junk_before_the_first_line_is_dropped() {
-        let raw = "Linux ppc64le\r\n#1 SMP Debian 6.case fork-sigchld: pass\r\n\
-                   case b: FAIL a case x\r\nconformance powerpc64le: 1 passed, 1 failed, 0 skipped\r\n";
-        assert_eq!(
-            clean_console(raw),
-            "Linux ppc64le\ncase fork-sigchld: pass\ncase b: FAIL a case x\n\
-             conformance powerpc64le: 1 passed, 1 failed, 0 skipped\n"
-        );
-    }
 
     #[test]
     fn arch_selection() {

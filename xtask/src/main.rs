@@ -10,6 +10,7 @@ mod hppa;
 mod linux;
 mod linux_vm;
 mod qemu;
+mod runner;
 mod targets;
 mod test;
 

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::build::{build_std_with, project_root, sh};
+use crate::runner::{CaseResult, parse_cases, run_with_timeout};
 
 /// The conformance crate and its binary (see `clone-core/conformance/Cargo.toml`).
 const CONFORMANCE_DIR: &str = "clone-core/conformance";
@@ -169,46 +170,6 @@ fn parse_int(s: &str) -> Option<u64> {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => s.parse().ok(),
     }
-}
-
-/// One case line of the conformance program.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CaseResult {
-    /// `case <name>: pass`.
-    Pass,
-    /// `case <name>: FAIL <details>`.
-    Fail(String),
-    /// `case <name>: skip <reason>`.
-    Skip(String),
-}
-
-impl CaseResult {
-    fn short(&self) -> &'static str {
-        match self {
-            CaseResult::Pass => "pass",
-            CaseResult::Fail(_) => "FAIL",
-            CaseResult::Skip(_) => "skip",
-        }
-    }
-}
-
-/// Parses `case <name>: pass|FAIL ...|skip ...` lines, in order (the conformance program's
-/// output format; `crate::linux` judges its runs with this too).
-pub fn parse_cases(log: &str) -> Vec<(String, CaseResult)> {
-    log.lines()
-        .filter_map(|l| {
-            let rest = l.trim_end().strip_prefix("case ")?;
-            let (name, verdict) = rest.split_once(": ")?;
-            let r = if verdict == "pass" || verdict.starts_with("pass ") {
-                CaseResult::Pass
-            } else if let Some(d) = verdict.strip_prefix("FAIL") {
-                CaseResult::Fail(d.trim().to_string())
-            } else {
-                CaseResult::Skip(verdict.strip_prefix("skip")?.trim().to_string())
-            };
-            Some((name.to_string(), r))
-        })
-        .collect()
 }
 
 /// How one boot ended.
@@ -431,7 +392,7 @@ fn printable(line: &str) -> String {
 }
 
 /// Runs the same programs (linked normally) on Linux: natively when the host is this arch,
-/// else under qemu-user, with `crate::linux`'s timeout runner. The conformance program runs
+/// else under qemu-user, with `crate::runner`'s timeout runner. The conformance program runs
 /// as is; the hostile-input program gets an argument, which makes it run only the cases that
 /// make sense on Linux. `None` when the conformance program cannot run here. The label says
 /// how it ran and whether a program stopped before its summary line.
@@ -460,11 +421,11 @@ fn linux_cases(arch: StubArch) -> Option<(String, Vec<(String, CaseResult)>)> {
             if native { "native" } else { "qemu-user" },
         )];
         let out = if native {
-            crate::linux::run_with_timeout(&exe, &argv, &env, timeout).ok()?
+            run_with_timeout(&exe, &argv, &env, timeout).ok()?
         } else {
             argv.insert(0, exe);
             let runner = format!("qemu-{}-static", arch.name());
-            crate::linux::run_with_timeout(&runner, &argv, &env, timeout).ok()?
+            run_with_timeout(&runner, &argv, &env, timeout).ok()?
         };
         let how = if native {
             "native Linux"
@@ -689,28 +650,6 @@ pub fn run_demo(args: RunArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn case_lines_are_parsed_and_other_lines_ignored() {
-        let log = "kernel-stub: booted on x86_64\n\
-                   case a-b: pass\n\
-                   case c: FAIL got 3, expected 4\r\n\
-                   case d: skip no clone3 here\n\
-                   clone: parent tid 2 -> child tid 3\n\
-                   case e: maybe\n\
-                   conformance x86_64: 1 passed, 1 failed, 1 skipped\n";
-        assert_eq!(
-            parse_cases(log),
-            vec![
-                ("a-b".to_string(), CaseResult::Pass),
-                (
-                    "c".to_string(),
-                    CaseResult::Fail("got 3, expected 4".into())
-                ),
-                ("d".to_string(), CaseResult::Skip("no clone3 here".into())),
-            ]
-        );
-    }
 
     #[test]
     fn image_base_literal_and_region_start() {
