@@ -8,9 +8,10 @@
 //! program's thread group exited with status 0) or 65 (anything else).
 //!
 //! Module map: [`arch`] (per-arch boot, traps, console, exit), [`heap`] (global allocator),
-//! [`uaccess`] (user pointer checks), [`elf`] (user program loader), [`task`] (task table and
-//! scheduler), [`syscall`] (dispatch), [`futex`] (wait queues), [`wait`] (`wait4`/`waitid`),
-//! [`clone`] (clone/clone3 through clone-core), [`trace`] (demo output).
+//! [`uaccess`] (user pointer checks), [`clock`] (clocks), [`elf`] (user program loader),
+//! [`task`] (task table and scheduler), [`syscall`] (dispatch), [`futex`] (wait queues),
+//! [`wait`] (`wait4`/`waitid`), [`clone`] (clone/clone3 through clone-core), [`trace`] (demo
+//! output).
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -19,6 +20,7 @@
 extern crate alloc;
 
 pub mod arch;
+mod clock;
 mod clone;
 mod console;
 mod elf;
@@ -43,6 +45,7 @@ static HOSTILE_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_HOSTILE_ELF_PATH"))
 #[unsafe(no_mangle)]
 pub extern "C" fn kmain() -> ! {
     arch::init();
+    clock::init();
     kprintln!("kernel-stub: booted on {}", arch::ARCH.name());
     heap::init();
 

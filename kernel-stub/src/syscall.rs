@@ -9,7 +9,7 @@ use clone_core::Errno;
 use crate::arch::{self, ARCH};
 use crate::futex::{self, Outcome};
 use crate::task::{Death, Kernel, State};
-use crate::{clone, kprintln, uaccess, wait};
+use crate::{clock, clone, kprintln, uaccess, wait};
 
 /// A syscall's result: the return value, or a positive errno.
 pub type SysResult = Result<u64, i32>;
@@ -42,6 +42,13 @@ const ARCH_PRCTL: u64 = u64::MAX;
 const CLOSE: u64 = 3;
 #[cfg(not(target_arch = "x86_64"))]
 const CLOSE: u64 = 57;
+
+/// `clock_gettime` and `clock_getres` (x86_64 table / the generic table).
+#[cfg(target_arch = "x86_64")]
+const CLOCK_GETTIME: u64 = 228;
+#[cfg(not(target_arch = "x86_64"))]
+const CLOCK_GETTIME: u64 = 113;
+const CLOCK_GETRES: u64 = CLOCK_GETTIME + 1;
 
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
@@ -89,7 +96,7 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
                 }
             }
         }
-        n if n == nr.futex => match futex::futex(k, a[0], a[1], a[2], a[3], a[5]) {
+        n if n == nr.futex => match futex::futex(k, a) {
             Outcome::Done(r) => r,
             Outcome::Block(state) => {
                 let t = k.task(i);
@@ -108,6 +115,8 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
             }
         }
         ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
+        CLOCK_GETTIME => clock::clock_gettime(a[0], a[1]),
+        CLOCK_GETRES => clock::clock_getres(a[0], a[1]),
         _ => Err(ENOSYS),
     };
     // The task may be gone (a vfork parent is still there; exits returned above).

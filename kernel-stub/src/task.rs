@@ -34,10 +34,11 @@ const MAX_FDS: usize = 64;
 pub enum State {
     /// Ready to run.
     Runnable,
-    /// Sleeping in `FUTEX_WAIT` on `uaddr` until a wake with an overlapping `bitset`, or until
-    /// the tick count reaches `deadline`.
+    /// Sleeping in `FUTEX_WAIT` on the futex key (`shared`, `uaddr`) until a wake with an
+    /// overlapping `bitset`, or until `CLOCK_MONOTONIC` reaches `deadline` (ns).
     FutexWait {
         uaddr: u64,
+        shared: bool,
         bitset: u32,
         deadline: Option<u64>,
     },
@@ -82,9 +83,6 @@ pub struct WaitRequest {
     /// pid).
     pub waitid: bool,
 }
-
-/// SIGSEGV, what a faulting task dies of.
-const SIGSEGV: u8 = 11;
 
 /// One user thread.
 pub struct Task {
@@ -195,15 +193,20 @@ impl Kernel {
                     self.tick();
                     self.yield_now = true;
                 }
-                TrapCause::Fault { pc, addr, what } => {
+                TrapCause::Fault {
+                    signal,
+                    pc,
+                    addr,
+                    what,
+                } => {
                     kprintln!(
-                        "kernel-stub: task {} killed: {what} at pc={pc:#x} addr={addr:#x}",
+                        "kernel-stub: task {} killed by signal {signal}: {what} at pc={pc:#x} addr={addr:#x}",
                         task.tid
                     );
                     // Linux would kill the whole thread group with a signal; the stub kills
                     // only the faulting thread and keeps going, so one hostile case cannot end
-                    // the run. The exit status is what a SIGSEGV death reports.
-                    self.exit_task(i, Death::Killed(SIGSEGV));
+                    // the run. The exit status is what a death by Linux's signal reports.
+                    self.exit_task(i, Death::Killed(signal));
                 }
             }
         }
@@ -241,7 +244,7 @@ impl Kernel {
     /// One timer tick: wakes futex waiters whose timeout expired with `ETIMEDOUT`.
     fn tick(&mut self) {
         self.ticks += 1;
-        let now = self.ticks;
+        let now = crate::clock::monotonic_ns();
         for t in self.tasks.iter_mut().flatten() {
             if let State::FutexWait {
                 deadline: Some(d), ..

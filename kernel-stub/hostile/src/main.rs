@@ -15,7 +15,11 @@
 //!   cleared, so the parent's join returns);
 //! * a busy-waiting thread is preempted by the timer (the child it waits for gets to run);
 //! * a full task table is EAGAIN, and everything started before it is joined;
-//! * 10,000 clone/exit cycles (the kernel prints its heap balance at the end).
+//! * 10,000 clone/exit cycles (the kernel prints its heap balance at the end);
+//! * every user-settable flag bit survives a syscall, and each fault kills its process with
+//!   Linux's signal (`entry.rs`);
+//! * clocks and absolute futex timeouts (`time.rs`), and the futex classes of issue 13: wake
+//!   counts, private/shared keys, addresses, check order, requeue and wake-op (`futex.rs`).
 //!
 //! The program is linked 64 KiB above the bottom of the stub's user region (the xtask passes
 //! `--image-base=USER_IMAGE_BASE + 0x10000`), so `[__ehdr_start - 64 KiB, __ehdr_start)` is
@@ -100,13 +104,17 @@ struct Fail(Line);
 
 macro_rules! fail {
     ($($a:tt)*) => {{
-        let mut l = Line { buf: [0; 256], len: 0 };
-        let _ = l.write_fmt(format_args!($($a)*));
-        return Err(Fail(l));
+        let mut l = $crate::Line { buf: [0; 256], len: 0 };
+        let _ = core::fmt::Write::write_fmt(&mut l, format_args!($($a)*));
+        return Err($crate::Fail(l));
     }};
 }
 
 type CaseResult = Result<(), Fail>;
+
+mod entry;
+mod futex;
+mod time;
 
 // ---------------------------------------------------------------------------------------------
 // Raw traps.
@@ -735,6 +743,35 @@ static CASES: &[Case] = &[
     ),
     ("stub-task-table-full-eagain", task_table_full, false),
     ("stub-10000-clone-exit-cycles", ten_thousand_cycles, true),
+    (
+        "stub-entry-flags-survive-syscall",
+        entry::flags_survive_syscall,
+        true,
+    ),
+    (
+        "stub-entry-fp-control-survives-syscall",
+        entry::fp_control_survives_syscall,
+        true,
+    ),
+    ("stub-fault-signals", entry::fault_signals, true),
+    ("stub-int80-without-ia32", entry::int80_without_ia32, false),
+    ("stub-clocks", time::clocks, true),
+    ("stub-clock-gettime-args", time::clock_gettime_args, true),
+    (
+        "stub-futex-absolute-timeouts",
+        time::futex_absolute_timeouts,
+        true,
+    ),
+    ("stub-futex-wake-counts", futex::wake_counts, true),
+    (
+        "stub-futex-private-shared-keys",
+        futex::private_shared_keys,
+        true,
+    ),
+    ("stub-futex-wake-addresses", futex::wake_addresses, true),
+    ("stub-futex-check-order", futex::check_order, true),
+    ("stub-futex-requeue", futex::requeue, true),
+    ("stub-futex-wake-op", futex::wake_op, true),
 ];
 
 /// Entry from `_start` with the initial stack pointer (`argc` first).
@@ -743,6 +780,16 @@ extern "C" fn hostile_main(sp: usize) -> ! {
     // SAFETY: `sp` is the initial stack pointer; its first word is `argc` (0 on the stub).
     let argc = unsafe { (sp as *const usize).read() };
     ON_LINUX.store(argc > 0, Ordering::Relaxed);
+    if argc > 0 {
+        // PR_SET_DUMPABLE 0: the fault-signal cases kill children on purpose; no core files.
+        let prctl = if cfg!(target_arch = "x86_64") {
+            157
+        } else {
+            167
+        };
+        // SAFETY: prctl(PR_SET_DUMPABLE, 0) changes only this process's dump flag.
+        let _ = unsafe { user::syscall2(prctl, 4, 0) };
+    }
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for &(name, run, portable) in CASES {
         if !portable && ON_LINUX.load(Ordering::Relaxed) {

@@ -8,7 +8,11 @@
 //!   `args`, `set_return`, `pc`, `sp`, `set_sp`, `tls`, `set_tls`;
 //! * `run_user` returns the arch-neutral [`TrapCause`] defined here;
 //! * `init()`, `console_write(&[u8])`, `run_user(&mut TrapFrame) -> TrapCause`, `idle()`,
-//!   `exit_qemu(bool) -> !`, `check_tls(u64) -> Result<(), Errno>`.
+//!   `exit_qemu(bool) -> !`, `check_tls(u64) -> Result<(), Errno>`;
+//! * clocks: `monotonic_ns()` (a free-running counter, never the tick count, so time stays
+//!   right while the kernel runs with interrupts off) and `rtc_unix_ns()` (the board's RTC);
+//! * `TASK_SIZE_MAX`: the end of the user half as Linux's `access_ok` sees it, which decides
+//!   EFAULT where no memory is touched (a private futex key).
 //!
 //! The boot code of each arch (`_start`) sets up a stack, zeroes `.bss` and calls
 //! [`crate::kmain`]. If the arch directory holds a `linker.ld`, `build.rs` passes it to the
@@ -23,9 +27,24 @@
 mod imp;
 
 pub use imp::{
-    ARCH, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls, console_write, exit_qemu, idle, init,
-    run_user,
+    ARCH, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls, console_write,
+    exit_qemu, idle, init, monotonic_ns, rtc_unix_ns, run_user,
 };
+
+/// Signal numbers a fault kills with: the same on x86_64, aarch64 and riscv64 (both
+/// `arch/x86/include/uapi/asm/signal.h` and `include/uapi/asm-generic/signal.h`).
+pub mod signal {
+    /// Illegal instruction.
+    pub const SIGILL: u8 = 4;
+    /// Breakpoint or single-step trap.
+    pub const SIGTRAP: u8 = 5;
+    /// Bus error: misalignment, x86 stack-segment and segment-not-present faults.
+    pub const SIGBUS: u8 = 7;
+    /// Arithmetic error: integer divide, x87 and SIMD floating-point exceptions.
+    pub const SIGFPE: u8 = 8;
+    /// Invalid memory reference.
+    pub const SIGSEGV: u8 = 11;
+}
 
 /// Why `run_user` came back: the same three outcomes on every arch.
 #[derive(Clone, Copy, Debug)]
@@ -35,8 +54,11 @@ pub enum TrapCause {
     Syscall,
     /// The preemption timer fired while the task ran (already acknowledged and re-armed).
     Timer,
-    /// A user fault: the task must die.
+    /// A user fault: the task dies of `signal`, the one Linux sends for this fault.
     Fault {
+        /// Linux's signal for the fault ([`signal`]), e.g. SIGILL for an undefined
+        /// instruction.
+        signal: u8,
         /// User pc of the faulting instruction.
         pc: u64,
         /// Faulting address where the arch reports one (CR2, FAR_EL1, stval), else 0 or pc.

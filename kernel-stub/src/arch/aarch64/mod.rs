@@ -37,13 +37,14 @@ mod irq;
 mod mmu;
 
 use super::TrapCause;
+use super::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
 use core::arch::global_asm;
 use core::mem::offset_of;
 use core::ops::Range;
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{
-    CNTKCTL_EL1, CPACR_EL1, ESR_EL1, FAR_EL1, Readable, VBAR_EL1, Writeable,
+    CNTFRQ_EL0, CNTKCTL_EL1, CNTVCT_EL0, CPACR_EL1, ESR_EL1, FAR_EL1, Readable, VBAR_EL1, Writeable,
 };
 use clone_core::{Arch, Errno};
 
@@ -53,6 +54,10 @@ pub const ARCH: Arch = Arch::Aarch64;
 /// User-accessible memory: 128 MiB of RAM above the kernel, mapped EL0 read/write/execute
 /// (and privileged-execute-never) by `mmu.rs`. Must stay 2 MiB aligned (block mappings).
 pub const USER_REGION: Range<u64> = 0x4800_0000..0x5000_0000;
+
+/// End of the user half as Linux's arm64 `access_ok` sees it: `TASK_SIZE_MAX`
+/// = 1 << `VA_BITS` (48 in Debian's kernels).
+pub const TASK_SIZE_MAX: u64 = 1 << 48;
 
 /// Link address of the user ELF: the bottom of [`USER_REGION`].
 pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
@@ -94,6 +99,12 @@ const _: () = {
 
 /// SPSR_EL1.M = EL0t with DAIF clear: user mode with interrupts on.
 const SPSR_EL0T: u64 = 0;
+
+/// The PSTATE bits EL0 owns and keeps across every exception, as Linux's saved `pstate`
+/// does: NZCV, DIT, TCO, SSBS and BTYPE (ARM ARM, SPSR_EL1 for exceptions from AArch64).
+/// Everything else (the mode, DAIF, SS, IL, PAN, UAO) is forced by [`run_user`]: EL0t,
+/// interrupts unmasked, no pending single step, no illegal-state flag.
+const SPSR_USER: u64 = (0xf << 28) | (1 << 25) | (1 << 24) | (1 << 12) | (3 << 10);
 
 impl TrapFrame {
     /// A fresh user context: all registers zero, `pc = entry`, `sp = sp`, EL0 with IRQs on.
@@ -214,6 +225,7 @@ pub fn console_write(bytes: &[u8]) {
 
 /// Runs the user context in `frame` at EL0 until the next exception, and classifies it.
 pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
+    frame.pstate = (frame.pstate & SPSR_USER) | SPSR_EL0T;
     // SAFETY: `frame` is a valid, 16-byte aligned TrapFrame for the whole call (the asm uses it
     // as SP_EL1 while EL0 runs). EL0 can only reach USER_REGION (mmu.rs), so user code cannot
     // corrupt the kernel; `__arch_run_user` restores every callee-saved register and the
@@ -226,11 +238,13 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
             TrapCause::Timer
         }
         2 => TrapCause::Fault {
+            signal: SIGSEGV,
             pc: frame.pc,
             addr: frame.pc,
             what: "unexpected FIQ",
         },
         _ => TrapCause::Fault {
+            signal: SIGBUS,
             pc: frame.pc,
             addr: frame.pc,
             what: "SError (asynchronous abort)",
@@ -238,26 +252,37 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     }
 }
 
-/// Decodes ESR_EL1.EC after a synchronous exception from EL0 (ARM ARM, ESR_EL1 EC values).
+/// Decodes ESR_EL1.EC after a synchronous exception from EL0 (ARM ARM, ESR_EL1 EC values),
+/// with the signal Linux sends for it (`arch/arm64/kernel/entry-common.c` `el0t_64_sync_handler`
+/// and `arch/arm64/mm/fault.c` `fault_info`: an alignment fault is SIGBUS, other aborts
+/// SIGSEGV, an unallocated encoding or trapped system register SIGILL).
 fn classify_sync(frame: &TrapFrame) -> TrapCause {
     use ESR_EL1::EC::Value as Ec;
     // ESR_EL1/FAR_EL1 still describe the exception just taken: IRQs are masked in the kernel.
     let far = FAR_EL1.get();
     let pc = frame.pc;
-    let (addr, what) = match ESR_EL1.read_as_enum(ESR_EL1::EC) {
+    // Data Fault Status Code 0b100001: alignment fault.
+    let alignment = ESR_EL1.get() & 0x3f == 0x21;
+    let (signal, addr, what) = match ESR_EL1.read_as_enum(ESR_EL1::EC) {
         Some(Ec::SVC64) => return TrapCause::Syscall,
-        Some(Ec::Unknown) => (pc, "undefined instruction"),
-        Some(Ec::IllegalExecutionState) => (pc, "illegal execution state"),
-        Some(Ec::TrappedMsrMrs) => (pc, "trapped system register access"),
-        Some(Ec::InstrAbortLowerEL) => (far, "instruction abort"),
-        Some(Ec::PCAlignmentFault) => (far, "pc alignment fault"),
-        Some(Ec::DataAbortLowerEL) => (far, "data abort"),
-        Some(Ec::SPAlignmentFault) => (frame.sp, "sp alignment fault"),
-        Some(Ec::TrappedFP64) => (pc, "floating-point exception"),
-        Some(Ec::Brk64) => (pc, "breakpoint (brk)"),
-        _ => (pc, "unexpected synchronous exception"),
+        Some(Ec::Unknown) => (SIGILL, pc, "undefined instruction"),
+        Some(Ec::IllegalExecutionState) => (SIGILL, pc, "illegal execution state"),
+        Some(Ec::TrappedMsrMrs) => (SIGILL, pc, "trapped system register access"),
+        Some(Ec::InstrAbortLowerEL) => (SIGSEGV, far, "instruction abort"),
+        Some(Ec::PCAlignmentFault) => (SIGBUS, far, "pc alignment fault"),
+        Some(Ec::DataAbortLowerEL) if alignment => (SIGBUS, far, "alignment fault"),
+        Some(Ec::DataAbortLowerEL) => (SIGSEGV, far, "data abort"),
+        Some(Ec::SPAlignmentFault) => (SIGBUS, frame.sp, "sp alignment fault"),
+        Some(Ec::TrappedFP64) => (SIGFPE, pc, "floating-point exception"),
+        Some(Ec::Brk64) => (SIGTRAP, pc, "breakpoint (brk)"),
+        _ => (SIGILL, pc, "unexpected synchronous exception"),
     };
-    TrapCause::Fault { pc, addr, what }
+    TrapCause::Fault {
+        signal,
+        pc,
+        addr,
+        what,
+    }
 }
 
 /// Waits for an interrupt (nothing runnable). The timer interrupt, if that is what woke the
@@ -269,6 +294,24 @@ pub fn idle() {
     if irq::timer_pending() {
         irq::handle();
     }
+}
+
+/// `CLOCK_MONOTONIC`: the generic timer's virtual count (the one the preemption timer uses)
+/// in ns since the count started.
+pub fn monotonic_ns() -> u64 {
+    let hz = u128::from(CNTFRQ_EL0.get().max(1));
+    (u128::from(CNTVCT_EL0.get()) * 1_000_000_000 / hz) as u64
+}
+
+/// PL031 RTC of `virt` (QEMU `hw/arm/virt.c` `VIRT_RTC`): RTCDR, seconds since the epoch.
+const PL031_RTCDR: usize = 0x0901_0000;
+
+/// The board's RTC, in ns since the epoch (whole seconds: the PL031 counts seconds).
+pub fn rtc_unix_ns() -> u64 {
+    // SAFETY: RTCDR is a read-only 32-bit register of the PL031 at its `virt` address, in the
+    // Device-mapped first GiB (`mmu.rs`); reading it has no side effect.
+    let secs = unsafe { core::ptr::read_volatile(PL031_RTCDR as *const u32) };
+    u64::from(secs) * 1_000_000_000
 }
 
 /// Exits QEMU through semihosting `SYS_EXIT`: host status 33 on pass, 65 on failure.

@@ -38,6 +38,7 @@
 mod mmu;
 
 use super::TrapCause;
+use super::signal::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
 use core::ops::Range;
@@ -51,6 +52,10 @@ pub const ARCH: Arch = Arch::Riscv64;
 /// User-accessible memory: 128 MiB of RAM above the kernel, mapped U/R/W/X by `mmu.rs`.
 /// Must stay 2 MiB aligned (megapage mappings).
 pub const USER_REGION: Range<u64> = 0x8800_0000..0x9000_0000;
+
+/// End of the user half as Linux's riscv `access_ok` sees it for the stub's Sv39:
+/// `TASK_SIZE` = 1 << 38 (`arch/riscv/include/asm/pgtable.h`, `TASK_SIZE_64` for Sv39).
+pub const TASK_SIZE_MAX: u64 = 1 << 38;
 
 /// Link address of the user ELF: the bottom of [`USER_REGION`].
 pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
@@ -236,32 +241,62 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
             return TrapCause::Timer;
         }
         return TrapCause::Fault {
+            signal: SIGSEGV,
             pc,
             addr: pc,
             what: "unexpected interrupt",
         };
     }
-    // Exception codes: RISC-V privileged spec, Table "Supervisor cause register values".
-    let (addr, what) = match scause.code() {
+    // Exception codes: RISC-V privileged spec, Table "Supervisor cause register values"; the
+    // signals are Linux's (`arch/riscv/kernel/traps.c`: misaligned SIGBUS, access and page
+    // faults SIGSEGV, illegal instruction SIGILL, ebreak SIGTRAP, anything else SIGILL).
+    let (signal, addr, what) = match scause.code() {
         8 => {
             // `ecall` is always 4 bytes (there is no compressed form).
             frame.pc = pc.wrapping_add(4);
             return TrapCause::Syscall;
         }
-        0 => (stval, "instruction address misaligned"),
-        1 => (stval, "instruction access fault"),
-        2 => (pc, "illegal instruction"),
-        3 => (pc, "breakpoint (ebreak)"),
-        4 => (stval, "load address misaligned"),
-        5 => (stval, "load access fault"),
-        6 => (stval, "store/AMO address misaligned"),
-        7 => (stval, "store/AMO access fault"),
-        12 => (stval, "instruction page fault"),
-        13 => (stval, "load page fault"),
-        15 => (stval, "store/AMO page fault"),
-        _ => (pc, "unexpected exception"),
+        0 => (SIGBUS, stval, "instruction address misaligned"),
+        1 => (SIGSEGV, stval, "instruction access fault"),
+        2 => (SIGILL, pc, "illegal instruction"),
+        3 => (SIGTRAP, pc, "breakpoint (ebreak)"),
+        4 => (SIGBUS, stval, "load address misaligned"),
+        5 => (SIGSEGV, stval, "load access fault"),
+        6 => (SIGBUS, stval, "store/AMO address misaligned"),
+        7 => (SIGSEGV, stval, "store/AMO access fault"),
+        12 => (SIGSEGV, stval, "instruction page fault"),
+        13 => (SIGSEGV, stval, "load page fault"),
+        15 => (SIGSEGV, stval, "store/AMO page fault"),
+        _ => (SIGILL, pc, "unexpected exception"),
     };
-    TrapCause::Fault { pc, addr, what }
+    TrapCause::Fault {
+        signal,
+        pc,
+        addr,
+        what,
+    }
+}
+
+/// `CLOCK_MONOTONIC`: the `time` CSR in ns since it started (100 ns per count at
+/// [`TIMEBASE_HZ`]).
+pub fn monotonic_ns() -> u64 {
+    now().saturating_mul(1_000_000_000 / TIMEBASE_HZ)
+}
+
+/// Goldfish RTC of `virt` (QEMU `hw/riscv/virt.c` `VIRT_RTC`, `hw/rtc/goldfish_rtc.c`):
+/// TIME_LOW then TIME_HIGH, ns since the epoch; reading TIME_LOW latches TIME_HIGH.
+const GOLDFISH_RTC_TIME_LOW: usize = 0x0010_1000;
+const GOLDFISH_RTC_TIME_HIGH: usize = 0x0010_1004;
+
+/// The board's RTC, in ns since the epoch.
+pub fn rtc_unix_ns() -> u64 {
+    // SAFETY: the two 32-bit registers of the goldfish RTC at its `virt` address, in the
+    // MMIO GiB `mmu.rs` maps for S-mode; the low word is read first, as the device requires.
+    unsafe {
+        let low = core::ptr::read_volatile(GOLDFISH_RTC_TIME_LOW as *const u32);
+        let high = core::ptr::read_volatile(GOLDFISH_RTC_TIME_HIGH as *const u32);
+        (u64::from(high) << 32) | u64::from(low)
+    }
 }
 
 /// Reads the `time` CSR (mcounteren.TM is set by OpenSBI).

@@ -196,6 +196,7 @@ __arch_user_trap:
     fsd     f31, ({F} + 248)(sp)
     frcsr   t0
     sd      t0, {FCSR}(sp)
+    fscsr   zero                        // The kernel (lp64d) never runs with the user's frm.
     lla     t0, __arch_kernel_trap
     csrw    stvec, t0
     lla     t0, __arch_kernel_sp

@@ -18,7 +18,10 @@
 //! -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel <elf>`.
 
 mod boot;
+mod clock;
 mod trap;
+
+pub use clock::{monotonic_ns, rtc_unix_ns};
 
 use super::TrapCause;
 use core::ops::Range;
@@ -30,10 +33,10 @@ use uart_16550::Uart16550;
 use uart_16550::backend::PioBackend;
 use x86_64::instructions::port::Port;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
-use x86_64::instructions::tables::{lidt, load_tss};
+use x86_64::instructions::tables::load_tss;
 use x86_64::registers::model_specific::Msr;
-use x86_64::structures::DescriptorTablePointer;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::idt::InterruptDescriptorTable;
 use x86_64::structures::tss::TaskStateSegment;
 use x86_64::{PrivilegeLevel, VirtAddr};
 
@@ -48,7 +51,7 @@ pub const USER_IMAGE_BASE: u64 = 0x0200_0000;
 
 /// Linux's `TASK_SIZE_MAX` for 4-level paging (`arch/x86/include/asm/page_64_types.h`):
 /// `(1 << 47) - PAGE_SIZE`. `ARCH_SET_FS`/`CLONE_SETTLS` at or above it → `EPERM`.
-const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
+pub const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
 
 /// Every user register. `repr(C)` because `trap.rs` addresses fields by offset; 16-byte
 /// aligned for `fxsave64`.
@@ -113,10 +116,56 @@ impl Default for TrapFrame {
     }
 }
 
-const RFLAGS_IF: u64 = 1 << 9;
+const RFLAGS_CF: u64 = 1 << 0;
 const RFLAGS_RESERVED1: u64 = 1 << 1;
-/// Flags user code may own: CF PF AF ZF SF DF OF AC (not TF, IOPL, NT, ...).
-const RFLAGS_USER: u64 = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x4_0000;
+const RFLAGS_PF: u64 = 1 << 2;
+const RFLAGS_AF: u64 = 1 << 4;
+const RFLAGS_ZF: u64 = 1 << 6;
+const RFLAGS_SF: u64 = 1 << 7;
+const RFLAGS_TF: u64 = 1 << 8;
+const RFLAGS_IF: u64 = 1 << 9;
+const RFLAGS_DF: u64 = 1 << 10;
+const RFLAGS_OF: u64 = 1 << 11;
+const RFLAGS_IOPL: u64 = 3 << 12;
+const RFLAGS_NT: u64 = 1 << 14;
+const RFLAGS_RF: u64 = 1 << 16;
+const RFLAGS_AC: u64 = 1 << 18;
+const RFLAGS_ID: u64 = 1 << 21;
+
+/// The flags a ring-3 task owns and keeps across every kernel entry, as on Linux: all that
+/// `popfq` lets CPL 3 with IOPL 0 change (arithmetic flags, TF, DF, NT, AC, ID; Linux's
+/// `syscall_nt` selftest checks that NT and AC survive a syscall). IF is always forced on,
+/// IOPL to 0; RF, VM, VIF and VIP never reach user mode.
+const RFLAGS_USER: u64 = RFLAGS_CF
+    | RFLAGS_PF
+    | RFLAGS_AF
+    | RFLAGS_ZF
+    | RFLAGS_SF
+    | RFLAGS_TF
+    | RFLAGS_DF
+    | RFLAGS_OF
+    | RFLAGS_NT
+    | RFLAGS_AC
+    | RFLAGS_ID;
+
+/// `IA32_FMASK`: Linux's `SYSCALL_MASK` (`syscall_init`, `arch/x86/kernel/cpu/common.c`).
+/// Every flag user code can set is cleared on `syscall`, so the kernel never runs with the
+/// user's NT (an `iretq` with NT set faults in ring 0), TF (a single-step trap in the kernel),
+/// AC, DF or ID, and with interrupts off.
+const SYSCALL_MASK: u64 = RFLAGS_CF
+    | RFLAGS_PF
+    | RFLAGS_AF
+    | RFLAGS_ZF
+    | RFLAGS_SF
+    | RFLAGS_TF
+    | RFLAGS_IF
+    | RFLAGS_DF
+    | RFLAGS_OF
+    | RFLAGS_IOPL
+    | RFLAGS_NT
+    | RFLAGS_RF
+    | RFLAGS_AC
+    | RFLAGS_ID;
 
 impl TrapFrame {
     /// A fresh ring-3 frame.
@@ -239,10 +288,54 @@ static GDT: Lazy<(GlobalDescriptorTable, Selectors)> = Lazy::new(|| {
     )
 });
 
-/// 256 16-byte gate descriptors.
-#[repr(C, align(16))]
-struct Idt([u64; 512]);
-static mut IDT: Idt = Idt([0; 512]);
+/// The IDT: every exception vector, the timer and the spurious IRQ7 point at the stubs of
+/// `trap.rs` (64-bit interrupt gates in the kernel code segment, so IF is clear on entry).
+/// DPL 0 except `int3` and `into` (vectors 3 and 4), which user code may raise with an
+/// instruction, as Linux's `SYSG` gates allow; every other `int n` from ring 3 is a #GP.
+/// Built on first use, after `init` loaded the kernel CS the gates capture.
+static IDT: Lazy<InterruptDescriptorTable> = Lazy::new(|| {
+    let mut idt = InterruptDescriptorTable::new();
+    // SAFETY: reading the 'static table of stub addresses that trap.rs defines.
+    let stubs = unsafe { &*core::ptr::addr_of!(trap::X86_TRAP_STUBS) };
+    let stub = |vector: usize| VirtAddr::new(stubs[vector]);
+    // SAFETY (every `set_handler_addr` below): the address is the trap.rs stub for exactly
+    // that vector, which saves state and never returns into the interrupted code in a way
+    // the entry type would not allow (the stubs follow the CPU's frame layout for each
+    // vector, with or without an error code).
+    unsafe {
+        idt.divide_error.set_handler_addr(stub(0));
+        idt.debug.set_handler_addr(stub(1));
+        idt.non_maskable_interrupt.set_handler_addr(stub(2));
+        idt.breakpoint
+            .set_handler_addr(stub(3))
+            .set_privilege_level(PrivilegeLevel::Ring3);
+        idt.overflow
+            .set_handler_addr(stub(4))
+            .set_privilege_level(PrivilegeLevel::Ring3);
+        idt.bound_range_exceeded.set_handler_addr(stub(5));
+        idt.invalid_opcode.set_handler_addr(stub(6));
+        idt.device_not_available.set_handler_addr(stub(7));
+        idt.double_fault.set_handler_addr(stub(8));
+        idt[9].set_handler_addr(stub(9));
+        idt.invalid_tss.set_handler_addr(stub(10));
+        idt.segment_not_present.set_handler_addr(stub(11));
+        idt.stack_segment_fault.set_handler_addr(stub(12));
+        idt.general_protection_fault.set_handler_addr(stub(13));
+        idt.page_fault.set_handler_addr(stub(14));
+        idt.x87_floating_point.set_handler_addr(stub(16));
+        idt.alignment_check.set_handler_addr(stub(17));
+        idt.machine_check.set_handler_addr(stub(18));
+        idt.simd_floating_point.set_handler_addr(stub(19));
+        idt.virtualization.set_handler_addr(stub(20));
+        idt.cp_protection_exception.set_handler_addr(stub(21));
+        idt.hv_injection_exception.set_handler_addr(stub(28));
+        idt.vmm_communication_exception.set_handler_addr(stub(29));
+        idt.security_exception.set_handler_addr(stub(30));
+        idt[VEC_TIMER].set_handler_addr(stub(32));
+        idt[VEC_SPURIOUS].set_handler_addr(stub(33));
+    }
+    idt
+});
 
 unsafe extern "C" {
     static mut X86_BOOT_PD: [u64; 512];
@@ -255,9 +348,9 @@ const IA32_FMASK: u32 = 0xC000_0084;
 const IA32_FS_BASE: u32 = 0xC000_0100;
 
 /// Timer vector (IRQ0 after remapping the master PIC to 0x20).
-const VEC_TIMER: u32 = 32;
+const VEC_TIMER: u8 = 32;
 /// Spurious IRQ7 of the master PIC.
-const VEC_SPURIOUS: u32 = 39;
+const VEC_SPURIOUS: u8 = 39;
 /// PIT input clock (Hz) and the 100 Hz tick the futex timeouts assume.
 const PIT_HZ: u32 = 1_193_182;
 const TICK_HZ: u32 = 100;
@@ -295,34 +388,19 @@ pub fn init() {
         load_tss(sel.tss);
     }
 
-    // SAFETY: boot is single-threaded and nothing else touches `IDT`; each gate points at a
-    // stub from trap.rs, in the 64-bit kernel code segment, DPL 0 (user `int n` faults).
-    unsafe {
-        let idt = &mut *core::ptr::addr_of_mut!(IDT);
-        let stubs = &*core::ptr::addr_of!(trap::X86_TRAP_STUBS);
-        let vectors = (0u32..32).chain([VEC_TIMER, VEC_SPURIOUS]);
-        for (vector, &handler) in vectors.zip(stubs.iter()) {
-            let low = (handler & 0xffff)
-                | (u64::from(sel.kernel_code.0) << 16)
-                | (0x8e << 40) // present, DPL 0, 64-bit interrupt gate (IF cleared on entry)
-                | ((handler >> 16) & 0xffff) << 48;
-            idt.0[vector as usize * 2] = low;
-            idt.0[vector as usize * 2 + 1] = handler >> 32;
-        }
-        lidt(&DescriptorTablePointer {
-            limit: (core::mem::size_of::<Idt>() - 1) as u16,
-            base: VirtAddr::new(idt as *const Idt as u64),
-        });
-    }
+    IDT.load();
 
-    // SAFETY: standard SSE enablement (CR0.EM off, CR0.MP on, CR4.OSFXSR and OSXMMEXCPT on) so
-    // user code may use SSE and the kernel can fxsave/fxrstor it; the kernel itself is
-    // soft-float and never touches these registers.
+    // SAFETY: control-register set-up as Linux's (`CR0_STATE` in
+    // `arch/x86/include/asm/processor-flags.h`, `cr4_init`): CR0.NE (x87 errors raise #MF,
+    // not IRQ13), CR0.WP (ring 0 honours read-only pages), CR0.AM (a user AC flag enables
+    // alignment checks), CR0.MP on and CR0.EM off; CR4.OSFXSR and OSXMMEXCPT so user code
+    // may use SSE (SIMD errors raise #XM) and the kernel can fxsave/fxrstor it. The kernel
+    // itself is soft-float and never touches these registers.
     unsafe {
         core::arch::asm!(
             "mov rax, cr0",
             "and rax, ~(1 << 2)",
-            "or rax, 1 << 1",
+            "or rax, (1 << 1) | (1 << 5) | (1 << 16) | (1 << 18)",
             "mov cr0, rax",
             "mov rax, cr4",
             "or rax, (1 << 9) | (1 << 10)",
@@ -334,13 +412,13 @@ pub fn init() {
 
     // SAFETY: architectural MSRs. EFER.SCE was set at boot and is re-asserted; STAR holds the
     // kernel CS (0x08) for `syscall` and the sysret base 0x10; LSTAR is the entry stub; FMASK
-    // clears TF, IF, DF and AC on entry so the kernel runs with interrupts off.
+    // is Linux's SYSCALL_MASK, so the kernel runs with interrupts off and no user flag.
     unsafe {
         let mut efer = Msr::new(IA32_EFER);
         efer.write(efer.read() | 1);
         Msr::new(IA32_STAR).write((0x10u64 << 48) | (0x08u64 << 32));
         Msr::new(IA32_LSTAR).write(trap::x86_syscall_entry as *const () as u64);
-        Msr::new(IA32_FMASK).write(0x100 | 0x200 | 0x400 | 0x4_0000);
+        Msr::new(IA32_FMASK).write(SYSCALL_MASK);
     }
 
     // SAFETY: the legacy 8259 pair and the 8254 PIT at their fixed ports. The PICs are
@@ -367,6 +445,20 @@ pub fn init() {
         let mut ch0: Port<u8> = Port::new(0x40);
         ch0.write(divisor as u8);
         ch0.write((divisor >> 8) as u8);
+    }
+    clock::calibrate();
+}
+
+/// The signal Linux sends for a user exception (`arch/x86/kernel/traps.c`: `do_error_trap`
+/// callers, `exc_int3`, `exc_debug_user`, `math_error`, `exc_alignment_check`).
+fn vector_signal(vector: u32) -> u8 {
+    use super::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
+    match vector {
+        0 | 9 | 16 | 19 => SIGFPE, // divide error, coprocessor overrun, x87, SIMD
+        1 | 3 => SIGTRAP,          // single step, int3
+        6 => SIGILL,               // invalid opcode
+        11 | 12 | 17 => SIGBUS,    // segment not present, stack segment, alignment check
+        _ => SIGSEGV,              // #GP (also `int n` through a DPL-0 gate), #PF, ...
     }
 }
 
@@ -409,24 +501,26 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     let error = cause >> 32;
     match vector {
         trap::CAUSE_SYSCALL => TrapCause::Syscall,
-        VEC_TIMER => {
+        v if v == u32::from(VEC_TIMER) => {
             // SAFETY: end-of-interrupt to the master PIC for IRQ0.
             unsafe { Port::<u8>::new(0x20).write(0x20) };
             TrapCause::Timer
         }
-        VEC_SPURIOUS => TrapCause::Timer,
+        v if v == u32::from(VEC_SPURIOUS) => TrapCause::Timer,
         14 => {
             let cr2: u64;
             // SAFETY: reading CR2 has no side effects.
             unsafe { core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack)) };
             let _ = error;
             TrapCause::Fault {
+                signal: vector_signal(14),
                 pc: frame.rip,
                 addr: cr2,
                 what: "page fault (#PF)",
             }
         }
         v => TrapCause::Fault {
+            signal: vector_signal(v),
             pc: frame.rip,
             addr: 0,
             what: vector_name(v),

@@ -23,9 +23,13 @@
 //! * Interrupts/exceptions from ring 3 arrive on `TSS.rsp0` with
 //!   `[ss, rsp, rflags, cs, rip, (error code)]` pushed by the CPU; each stub pushes a dummy
 //!   error code when the CPU does not, then the vector number.
-//! * From ring 0 only the timer (while `idle` has interrupts on) and the spurious IRQ7 are
-//!   expected: they are acknowledged and return with `iretq`; anything else is a kernel bug
-//!   and goes to `x86_kernel_trap` (panic).
+//! * From ring 0 only the timer (while `idle` has interrupts on), the spurious IRQ7 and a
+//!   stray single-step #DB are expected: they are acknowledged (or TF cleared) and return with
+//!   `iretq`; anything else is a kernel bug and goes to `x86_kernel_trap` (panic).
+//! * User flags (Linux `arch/x86/entry/entry_64.S`, `syscall_init`): `IA32_FMASK` is Linux's
+//!   `SYSCALL_MASK`, so no user flag (NT, TF, AC, DF, ID, IOPL) reaches the kernel through
+//!   `syscall`; interrupt gates clear TF, NT, RF and IF themselves and the stubs `cld`. The
+//!   user's own flags come back on every return (`run_user` keeps only what ring 3 owns).
 //! * Every saved register: `TrapFrame` offsets passed in as `const` operands; the FPU/SSE
 //!   state is saved with `fxsave64`/`fxrstor64` into the frame's 512-byte area.
 
@@ -211,11 +215,15 @@ x86_trap_common:
     or rax, rdx
     ret
 
-5:  /* From ring 0: only the idle-loop timer and spurious IRQ7 are expected. */
+5:  /* From ring 0: only the idle-loop timer and spurious IRQ7 are expected, and a #DB that a
+       user TF could leave behind (FMASK clears TF on `syscall`; this is the safety net):
+       it returns with TF cleared instead of panicking, as Linux's exc_debug_kernel does. */
     cmp qword ptr [rsp], 32
     je 6f
     cmp qword ptr [rsp], 39
     je 7f
+    cmp qword ptr [rsp], 1
+    je 8f
     mov rdi, [rsp]
     mov rsi, [rsp + 8]
     mov rdx, [rsp + 16]
@@ -227,6 +235,10 @@ x86_trap_common:
     out 0x20, al
     pop rax
 7:
+    add rsp, 16
+    iretq
+8:
+    and qword ptr [rsp + 32], ~{TF}     /* saved rflags */
     add rsp, 16
     iretq
 
@@ -260,4 +272,5 @@ X86_TRAP_STUBS:
     RFLAGS = const offset_of!(TrapFrame, rflags),
     FX = const offset_of!(TrapFrame, fx),
     CAUSE_SYSCALL = const CAUSE_SYSCALL,
+    TF = const 1u64 << 8,
 );
