@@ -88,6 +88,16 @@ pub struct SyscallNumbers {
     pub clone3: Option<u64>,
     /// ia64 `clone2(flags, stack_base, stack_size, ptid, ctid, tls)`; `None` elsewhere.
     pub clone2: Option<u64>,
+    /// `fork()`: `None` where the table has no entry (arm64, riscv64, loongarch64 and the
+    /// other asm-generic arches, ia64).
+    pub fork: Option<u64>,
+    /// `vfork()`: `None` where the table has no entry (the arches without `fork`, and mips,
+    /// whose tables have `fork` but never had `vfork`).
+    pub vfork: Option<u64>,
+    /// `unshare(flags)`.
+    pub unshare: u64,
+    /// `setns(fd, nstype)`.
+    pub setns: u64,
     /// `exit` (ends the calling thread only).
     pub exit: u64,
     /// `exit_group`.
@@ -382,6 +392,10 @@ impl Arch {
                 clone: 56,
                 clone3: Some(435),
                 clone2: None,
+                fork: Some(57),
+                vfork: Some(58),
+                unshare: 272,
+                setns: 308,
                 exit: 60,
                 exit_group: 231,
                 gettid: 186,
@@ -404,6 +418,10 @@ impl Arch {
                 clone: 120,
                 clone3: Some(435),
                 clone2: None,
+                fork: Some(2),
+                vfork: Some(190),
+                unshare: 310,
+                setns: 346,
                 exit: 1,
                 exit_group: 252,
                 gettid: 224,
@@ -428,6 +446,10 @@ impl Arch {
                 clone: 220,
                 clone3: Some(435),
                 clone2: None,
+                fork: None,
+                vfork: None,
+                unshare: 97,
+                setns: 268,
                 exit: 93,
                 exit_group: 94,
                 gettid: 178,
@@ -450,6 +472,10 @@ impl Arch {
                 clone: 120,
                 clone3: Some(435),
                 clone2: None,
+                fork: Some(2),
+                vfork: Some(190),
+                unshare: 337,
+                setns: 375,
                 exit: 1,
                 exit_group: 248,
                 gettid: 224,
@@ -473,6 +499,10 @@ impl Arch {
                 clone: 120,
                 clone3: Some(435),
                 clone2: None,
+                fork: Some(2),
+                vfork: Some(190),
+                unshare: 303,
+                setns: 339,
                 exit: 1,
                 exit_group: 248,
                 gettid: 236,
@@ -495,6 +525,10 @@ impl Arch {
                 clone: 120,
                 clone3: Some(435),
                 clone2: None,
+                fork: Some(2),
+                vfork: Some(189),
+                unshare: 282,
+                setns: 350,
                 exit: 1,
                 exit_group: 234,
                 gettid: 207,
@@ -518,6 +552,10 @@ impl Arch {
                 clone: 5055,
                 clone3: Some(5435),
                 clone2: None,
+                fork: Some(5056),
+                vfork: None,
+                unshare: 5262,
+                setns: 5303,
                 exit: 5058,
                 exit_group: 5205,
                 gettid: 5178,
@@ -540,6 +578,10 @@ impl Arch {
                 clone: 217,
                 clone3: None,
                 clone2: None,
+                fork: Some(2),
+                vfork: Some(66),
+                unshare: 299,
+                setns: 337,
                 exit: 1,
                 exit_group: 188,
                 gettid: 143,
@@ -563,6 +605,10 @@ impl Arch {
                 clone: 120,
                 clone3: Some(435),
                 clone2: None,
+                fork: Some(2),
+                vfork: Some(113),
+                unshare: 288,
+                setns: 328,
                 exit: 1,
                 exit_group: 222,
                 gettid: 206,
@@ -586,6 +632,10 @@ impl Arch {
                 clone: 1128,
                 clone3: None,
                 clone2: Some(1213),
+                fork: None,
+                vfork: None,
+                unshare: 1296,
+                setns: 1330,
                 exit: 1025,
                 exit_group: 1236,
                 gettid: 1105,
@@ -609,6 +659,10 @@ impl Arch {
                 clone: 120,
                 clone3: Some(435),
                 clone2: None,
+                fork: Some(2),
+                vfork: Some(190),
+                unshare: 310,
+                setns: 375,
                 exit: 1,
                 exit_group: 252,
                 gettid: 224,
@@ -1153,6 +1207,37 @@ mod tests {
                 n.tgkill,
             ];
             assert_eq!(got, row.more, "{arch} getpid..tgkill");
+        }
+    }
+
+    /// `(fork, vfork, unshare, setns)` per arch, in `Arch::ALL` order, from each arch's
+    /// `syscall.tbl` (Linux 6.12; ia64 from its last tree, 6.6; entry + 1024 there, + 5000 on
+    /// mips n64).
+    type FamilyRow = (Arch, Option<u64>, Option<u64>, u64, u64);
+    const FAMILY: [FamilyRow; 14] = [
+        (Arch::X86_64, Some(57), Some(58), 272, 308),
+        (Arch::I386, Some(2), Some(190), 310, 346),
+        (Arch::Aarch64, None, None, 97, 268),
+        (Arch::Arm, Some(2), Some(190), 337, 375),
+        (Arch::Riscv64, None, None, 97, 268),
+        (Arch::S390x, Some(2), Some(190), 303, 339),
+        (Arch::Powerpc64, Some(2), Some(189), 282, 350),
+        (Arch::Powerpc64le, Some(2), Some(189), 282, 350),
+        (Arch::Mips64, Some(5056), None, 5262, 5303),
+        (Arch::Loongarch64, None, None, 97, 268),
+        (Arch::Sparc64, Some(2), Some(66), 299, 337),
+        (Arch::Hppa, Some(2), Some(113), 288, 328),
+        (Arch::Ia64, None, None, 1296, 1330),
+        (Arch::Microblaze, Some(2), Some(190), 310, 375),
+    ];
+
+    #[test]
+    fn fork_family_numbers_match_hand_table() {
+        for (row, arch) in FAMILY.iter().zip(Arch::ALL) {
+            assert_eq!(row.0, arch, "FAMILY must follow Arch::ALL order");
+            let n = arch.syscalls();
+            assert_eq!((n.fork, n.vfork), (row.1, row.2), "{arch} fork/vfork");
+            assert_eq!((n.unshare, n.setns), (row.3, row.4), "{arch} unshare/setns");
         }
     }
 

@@ -1,7 +1,7 @@
 //! Error numbers clone can return, by name, with their per-arch values.
 //!
-//! Most of these are the classic 1–34 numbers shared by every Linux arch. `ENOSYS` and
-//! `EOPNOTSUPP` differ on MIPS, SPARC and PA-RISC (`arch/*/include/uapi/asm/errno.h`), so the
+//! Most of these are the classic 1–34 numbers shared by every Linux arch. `ENOSYS`,
+//! `EOPNOTSUPP` and `EUSERS` differ on MIPS, SPARC and PA-RISC (`arch/*/include/uapi/asm/errno.h`), so the
 //! numeric value is asked for with an [`Arch`](crate::Arch): [`Errno::raw_for`].
 
 use core::fmt;
@@ -40,11 +40,13 @@ pub enum Errno {
     ENOSYS,
     /// Operation not supported: cgroup in "domain invalid" state.
     EOPNOTSUPP,
+    /// Too many users (87): `setns` into a time namespace from a multi-threaded caller.
+    EUSERS,
 }
 
 impl Errno {
     /// Every variant, for tables and tests.
-    pub const ALL: [Errno; 15] = [
+    pub const ALL: [Errno; 16] = [
         Self::EPERM,
         Self::ENOENT,
         Self::EINTR,
@@ -60,6 +62,7 @@ impl Errno {
         Self::ENOSPC,
         Self::ENOSYS,
         Self::EOPNOTSUPP,
+        Self::EUSERS,
     ];
 
     /// The value in the generic (asm-generic) numbering, used by x86, arm, aarch64, riscv,
@@ -82,6 +85,7 @@ impl Errno {
             Self::ENOSPC => 28,
             Self::ENOSYS => 38,
             Self::EOPNOTSUPP => 95,
+            Self::EUSERS => 87,
         }
     }
 
@@ -96,6 +100,8 @@ impl Errno {
             (Self::EOPNOTSUPP, Arch::Mips64) => 122,
             (Self::EOPNOTSUPP, Arch::Sparc64) => 45,
             (Self::EOPNOTSUPP, Arch::Hppa) => 223,
+            (Self::EUSERS, Arch::Mips64) => 94,
+            (Self::EUSERS, Arch::Sparc64 | Arch::Hppa) => 68,
             _ => self.raw(),
         }
     }
@@ -131,6 +137,7 @@ impl Errno {
             Self::ENOSPC => "ENOSPC",
             Self::ENOSYS => "ENOSYS",
             Self::EOPNOTSUPP => "EOPNOTSUPP",
+            Self::EUSERS => "EUSERS",
         }
     }
 }

@@ -139,11 +139,73 @@ pub enum Rule {
     /// `cgroup_can_fork` refused `CLONE_INTO_CGROUP` (the errno comes from
     /// [`crate::Policy::into_cgroup_error`]; usually **EBADF**).
     IntoCgroupRejected,
+    // The rest of the CLONE_* family: fork, vfork (issue 9).
+    /// `fork` is not in the arch's syscall table (arm64, riscv64, loongarch64, ia64).
+    /// **ENOSYS**.
+    ForkUnavailable,
+    /// `vfork` is not in the arch's syscall table (as for `fork`, plus mips). **ENOSYS**.
+    VforkUnavailable,
+    // i386 CLONE_SETTLS `struct user_desc` (copy_thread), unshare and setns (issue 9).
+    /// `copy_thread` (i386 `CLONE_SETTLS`) → `do_set_thread_area`: the `struct user_desc` at `tls` is
+    /// unreadable. **EFAULT**.
+    UserDescFault,
+    /// `do_set_thread_area` → `tls_desc_okay`: the `struct user_desc` is neither empty
+    /// (`LDT_empty`/`LDT_zero`) nor a present 32-bit data segment. **EINVAL**.
+    UserDescInvalid,
+    /// `do_set_thread_area`: `entry_number` outside `GDT_ENTRY_TLS_MIN..=GDT_ENTRY_TLS_MAX` (12..=14 on
+    /// an x86_64 kernel, 6..=8 on a native i386 one; clone cannot allocate, so -1 fails too).
+    /// **EINVAL**.
+    UserDescEntryOutOfRange,
+    /// `check_unshare_flags`: a flag `unshare` does not take (anything but `THREAD FS NEWNS SIGHAND VM
+    /// FILES SYSVSEM` and the `CLONE_NEW*` flags). **EINVAL**.
+    UnshareUnknownFlags,
+    /// `check_unshare_flags`: `CLONE_THREAD`, `CLONE_SIGHAND` or `CLONE_VM` (also implied by
+    /// `CLONE_NEWUSER`) while the thread group has other threads. **EINVAL**.
+    UnshareThreadGroupShared,
+    /// `check_unshare_flags`: `CLONE_SIGHAND` or `CLONE_VM` while another task shares the signal
+    /// handlers. **EINVAL**.
+    UnshareSighandShared,
+    /// `check_unshare_flags`: `CLONE_VM` while another task shares the address space. **EINVAL**.
+    UnshareVmShared,
+    /// `create_user_ns`: the caller's user namespace is deeper than 32. **ENOSPC**.
+    UserNsTooDeep,
+    /// `unshare_nsproxy_namespaces`: a `CLONE_NEW*` other than `CLONE_NEWUSER` without
+    /// `CAP_SYS_ADMIN` in the caller's (or the new) user namespace. **EPERM**.
+    UnshareWithoutCapSysAdmin,
+    /// `setns`: `fd` is not an open file. **EBADF**.
+    SetnsBadFd,
+    /// `setns`: a namespace fd with a non-zero `nstype` other than the fd's own type. **EINVAL**.
+    SetnsNstypeMismatch,
+    /// `setns`: `fd` is neither a namespace file nor a pidfd. **EINVAL**.
+    SetnsNotNamespaceFd,
+    /// `check_setns_flags` (pidfd): `nstype` is 0 or has bits other than the `CLONE_NEW*` flags.
+    /// **EINVAL**.
+    SetnsBadNstype,
+    /// `check_setns_flags` (pidfd): a namespace type the kernel was built without. **EINVAL**.
+    SetnsNamespaceNotConfigured,
+    /// `validate_nsset`: `ptrace_may_access(target, PTRACE_MODE_READ_REALCREDS)` fails. **EPERM**.
+    SetnsTargetNotPtraceable,
+    /// `userns_install`: the target user namespace is the caller's own (no regaining capabilities
+    /// by re-entering it). **EINVAL**.
+    SetnsOwnUserNs,
+    /// `mntns_install`: no `CAP_SYS_ADMIN` over the mount namespace or no `CAP_SYS_CHROOT` /
+    /// `CAP_SYS_ADMIN` in the caller's user namespace. **EPERM**.
+    SetnsMntWithoutCap,
+    /// `mntns_install`: the caller's `fs_struct` is shared (threads, `CLONE_FS`) and
+    /// `CLONE_NEWNS` is the only type being joined. **EINVAL**.
+    SetnsMntSharedFs,
+    /// `utsns_install`, `ipcns_install`, `pidns_install`, `cgroupns_install`, `netns_install`,
+    /// `timens_install`: no `CAP_SYS_ADMIN` over the namespace and in the caller's user
+    /// namespace. **EPERM**.
+    SetnsWithoutCapSysAdmin,
+    /// `timens_install`: the caller's address space is shared (threads), checked before the
+    /// capability. **EUSERS**.
+    SetnsTimeMultithreaded,
 }
 
 impl Rule {
     /// Every rule, in Linux's check order (`clone3` entry first).
-    pub const ALL: [Rule; 52] = [
+    pub const ALL: [Rule; 74] = [
         Self::Clone3Unavailable,
         Self::Clone3SizeAbovePage,
         Self::Clone3SizeBelowVer0,
@@ -196,6 +258,28 @@ impl Rule {
         Self::SetTidInUse,
         Self::PidfdWriteFault,
         Self::IntoCgroupRejected,
+        Self::ForkUnavailable,
+        Self::VforkUnavailable,
+        Self::UserDescFault,
+        Self::UserDescInvalid,
+        Self::UserDescEntryOutOfRange,
+        Self::UnshareUnknownFlags,
+        Self::UnshareThreadGroupShared,
+        Self::UnshareSighandShared,
+        Self::UnshareVmShared,
+        Self::UserNsTooDeep,
+        Self::UnshareWithoutCapSysAdmin,
+        Self::SetnsBadFd,
+        Self::SetnsNstypeMismatch,
+        Self::SetnsNotNamespaceFd,
+        Self::SetnsBadNstype,
+        Self::SetnsNamespaceNotConfigured,
+        Self::SetnsTargetNotPtraceable,
+        Self::SetnsOwnUserNs,
+        Self::SetnsMntWithoutCap,
+        Self::SetnsMntSharedFs,
+        Self::SetnsWithoutCapSysAdmin,
+        Self::SetnsTimeMultithreaded,
     ];
 
     /// The errno this rule gives (for [`Rule::IntoCgroupRejected`] the usual one, EBADF; the
@@ -204,7 +288,7 @@ impl Rule {
     pub const fn errno(self) -> Errno {
         use Errno::*;
         match self {
-            Self::Clone3Unavailable => ENOSYS,
+            Self::Clone3Unavailable | Self::ForkUnavailable | Self::VforkUnavailable => ENOSYS,
             Self::Clone3SizeAbovePage | Self::Clone3NonZeroTail => E2BIG,
             Self::ArgsFault | Self::SetTidFault | Self::PidfdWriteFault => EFAULT,
             Self::AutokillNeedsPrivilege
@@ -215,6 +299,14 @@ impl Rule {
             Self::PidNsTooDeep => ENOSPC,
             Self::SetTidInUse => EEXIST,
             Self::IntoCgroupRejected => EBADF,
+            Self::UserDescFault => EFAULT,
+            Self::UserNsTooDeep => ENOSPC,
+            Self::UnshareWithoutCapSysAdmin
+            | Self::SetnsTargetNotPtraceable
+            | Self::SetnsMntWithoutCap
+            | Self::SetnsWithoutCapSysAdmin => EPERM,
+            Self::SetnsBadFd => EBADF,
+            Self::SetnsTimeMultithreaded => EUSERS,
             _ => EINVAL,
         }
     }
@@ -254,6 +346,22 @@ impl Rule {
             | Self::SetTidNotPermitted
             | Self::SetTidInUse => "alloc_pid",
             Self::IntoCgroupRejected => "cgroup_can_fork",
+            Self::ForkUnavailable | Self::VforkUnavailable => "sys_ni_syscall",
+            Self::UserDescFault | Self::UserDescEntryOutOfRange => "do_set_thread_area",
+            Self::UserDescInvalid => "tls_desc_okay",
+            Self::UnshareUnknownFlags
+            | Self::UnshareThreadGroupShared
+            | Self::UnshareSighandShared
+            | Self::UnshareVmShared => "check_unshare_flags",
+            Self::UserNsTooDeep => "create_user_ns",
+            Self::UnshareWithoutCapSysAdmin => "unshare_nsproxy_namespaces",
+            Self::SetnsBadFd | Self::SetnsNstypeMismatch | Self::SetnsNotNamespaceFd => "setns",
+            Self::SetnsBadNstype | Self::SetnsNamespaceNotConfigured => "check_setns_flags",
+            Self::SetnsTargetNotPtraceable => "validate_nsset",
+            Self::SetnsOwnUserNs => "userns_install",
+            Self::SetnsMntWithoutCap | Self::SetnsMntSharedFs => "mntns_install",
+            Self::SetnsWithoutCapSysAdmin => "ns install",
+            Self::SetnsTimeMultithreaded => "timens_install",
             _ => "copy_process",
         }
     }
@@ -314,6 +422,28 @@ impl Rule {
             Self::SetTidInUse => "SetTidInUse",
             Self::PidfdWriteFault => "PidfdWriteFault",
             Self::IntoCgroupRejected => "IntoCgroupRejected",
+            Self::ForkUnavailable => "ForkUnavailable",
+            Self::VforkUnavailable => "VforkUnavailable",
+            Self::UserDescFault => "UserDescFault",
+            Self::UserDescInvalid => "UserDescInvalid",
+            Self::UserDescEntryOutOfRange => "UserDescEntryOutOfRange",
+            Self::UnshareUnknownFlags => "UnshareUnknownFlags",
+            Self::UnshareThreadGroupShared => "UnshareThreadGroupShared",
+            Self::UnshareSighandShared => "UnshareSighandShared",
+            Self::UnshareVmShared => "UnshareVmShared",
+            Self::UserNsTooDeep => "UserNsTooDeep",
+            Self::UnshareWithoutCapSysAdmin => "UnshareWithoutCapSysAdmin",
+            Self::SetnsBadFd => "SetnsBadFd",
+            Self::SetnsNstypeMismatch => "SetnsNstypeMismatch",
+            Self::SetnsNotNamespaceFd => "SetnsNotNamespaceFd",
+            Self::SetnsBadNstype => "SetnsBadNstype",
+            Self::SetnsNamespaceNotConfigured => "SetnsNamespaceNotConfigured",
+            Self::SetnsTargetNotPtraceable => "SetnsTargetNotPtraceable",
+            Self::SetnsOwnUserNs => "SetnsOwnUserNs",
+            Self::SetnsMntWithoutCap => "SetnsMntWithoutCap",
+            Self::SetnsMntSharedFs => "SetnsMntSharedFs",
+            Self::SetnsWithoutCapSysAdmin => "SetnsWithoutCapSysAdmin",
+            Self::SetnsTimeMultithreaded => "SetnsTimeMultithreaded",
         }
     }
 
@@ -391,6 +521,54 @@ impl Rule {
             Self::SetTidInUse => "the requested pid is already in use",
             Self::PidfdWriteFault => "the pidfd slot must be writable",
             Self::IntoCgroupRejected => "the target cgroup refused the child",
+            Self::ForkUnavailable => "fork does not exist on this arch (use clone with SIGCHLD)",
+            Self::VforkUnavailable => {
+                "vfork does not exist on this arch (use clone with CLONE_VM|CLONE_VFORK|SIGCHLD)"
+            }
+            Self::UserDescFault => "the CLONE_SETTLS struct user_desc must be readable",
+            Self::UserDescInvalid => {
+                "the CLONE_SETTLS user_desc must be empty or a present 32-bit data segment"
+            }
+            Self::UserDescEntryOutOfRange => {
+                "the CLONE_SETTLS user_desc entry_number must name a TLS slot"
+            }
+            Self::UnshareUnknownFlags => {
+                "unshare takes only THREAD, FS, NEWNS, SIGHAND, VM, FILES, SYSVSEM and CLONE_NEW* flags"
+            }
+            Self::UnshareThreadGroupShared => {
+                "unsharing THREAD, SIGHAND, VM or NEWUSER needs a single-threaded caller"
+            }
+            Self::UnshareSighandShared => {
+                "unsharing SIGHAND or VM needs signal handlers nobody else shares"
+            }
+            Self::UnshareVmShared => "unsharing VM needs an address space nobody else shares",
+            Self::UserNsTooDeep => "user namespaces nest at most 33 levels",
+            Self::UnshareWithoutCapSysAdmin => {
+                "new namespaces need CAP_SYS_ADMIN (or CLONE_NEWUSER)"
+            }
+            Self::SetnsBadFd => "setns needs an open file descriptor",
+            Self::SetnsNstypeMismatch => {
+                "for a namespace fd, nstype must be 0 or that namespace's type"
+            }
+            Self::SetnsNotNamespaceFd => "setns needs a namespace fd or a pidfd",
+            Self::SetnsBadNstype => {
+                "for a pidfd, nstype must be a non-empty set of CLONE_NEW* flags"
+            }
+            Self::SetnsNamespaceNotConfigured => "the kernel was built without this namespace type",
+            Self::SetnsTargetNotPtraceable => {
+                "joining a process's namespaces needs ptrace read access to it"
+            }
+            Self::SetnsOwnUserNs => "a task cannot re-enter its own user namespace",
+            Self::SetnsMntWithoutCap => {
+                "joining a mount namespace needs CAP_SYS_ADMIN and CAP_SYS_CHROOT"
+            }
+            Self::SetnsMntSharedFs => {
+                "joining a mount namespace needs a root and cwd nobody else shares"
+            }
+            Self::SetnsWithoutCapSysAdmin => "joining a namespace needs CAP_SYS_ADMIN",
+            Self::SetnsTimeMultithreaded => {
+                "joining a time namespace needs a single-threaded caller"
+            }
         }
     }
 }
@@ -429,6 +607,10 @@ pub enum Field {
     SetTidSize,
     /// `cgroup`.
     Cgroup,
+    /// `setns`'s `fd` argument.
+    Fd,
+    /// `setns`'s `nstype` argument.
+    Nstype,
 }
 
 impl Field {
@@ -448,6 +630,8 @@ impl Field {
             Self::SetTid => "set_tid",
             Self::SetTidSize => "set_tid_size",
             Self::Cgroup => "cgroup",
+            Self::Fd => "fd",
+            Self::Nstype => "nstype",
         }
     }
 }
@@ -551,7 +735,14 @@ impl fmt::Display for Change {
                 f.write_str("use a stack range inside user address space")
             }
             Self::ValidValue(Field::StackSize) => f.write_str("give stack_size a non-zero value"),
-            Self::ValidValue(Field::Tls) => f.write_str("use a tls value below TASK_SIZE_MAX"),
+            Self::ValidValue(Field::Tls) => f.write_str(
+                "use a valid tls (x86_64: below TASK_SIZE_MAX; i386: a readable struct user_desc \
+                 that is empty or a present 32-bit data segment in a TLS slot)",
+            ),
+            Self::ValidValue(Field::Fd) => f.write_str("pass a namespace fd or a pidfd"),
+            Self::ValidValue(Field::Nstype) => {
+                f.write_str("give nstype the CLONE_NEW* flags of the namespaces to join")
+            }
             Self::ValidValue(Field::Cgroup) => {
                 f.write_str("give cgroup a cgroup directory fd the child may enter")
             }

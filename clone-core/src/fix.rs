@@ -178,7 +178,10 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
             c([RemoveFlags(f & all & !policy.namespaces_configured)])
         }
         Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => c([RemoveFlags(fl_.flags)]),
-        Rule::TlsOutOfRange => c([ValidValue(Field::Tls)]),
+        Rule::TlsOutOfRange
+        | Rule::UserDescFault
+        | Rule::UserDescInvalid
+        | Rule::UserDescEntryOutOfRange => c([ValidValue(Field::Tls)]),
         Rule::SetTidOutOfRange | Rule::SetTidNoReaper | Rule::SetTidInUse => {
             c([ValidValue(Field::SetTid)])
         }

@@ -1,5 +1,5 @@
-//! Kernel face: decode raw `clone`/`clone3`/`clone2` syscall registers, encode them back, and
-//! compute the stack pointer Linux gives the child.
+//! Kernel face: decode raw `clone`/`clone3`/`clone2`/`fork`/`vfork` syscall registers, encode
+//! them back, and compute the stack pointer Linux gives the child.
 //!
 //! A kernel that wants Linux's `clone` reads the syscall number and six argument registers from
 //! the trapping thread, puts them in a [`RawSyscall`], and calls [`decode`]. The result is
@@ -28,7 +28,9 @@
 //! | microblaze | r5–r10 | r12 | flags, sp, **size**, ptid, ctid, tls |
 //!
 //! `clone3` is `(struct clone_args *uargs, size_t size)` in argument slots 0 and 1 everywhere
-//! it exists.
+//! it exists. `fork` and `vfork` take no arguments (sparc's entry reads the parent's `%fp` as
+//! the child's stack, which is the parent's own); they exist where the arch's table has them
+//! ([`crate::SyscallNumbers::fork`], [`crate::SyscallNumbers::vfork`]).
 //!
 //! # 32-bit arches
 //!
@@ -64,6 +66,12 @@ pub enum CloneCall {
         /// Size the caller claims (`CLONE_ARGS_SIZE_VER0` = 64 and up).
         size: u64,
     },
+    /// `fork()`: `kernel_clone_args` is `{ .exit_signal = SIGCHLD }`
+    /// ([`crate::validate::validate_fork`]).
+    Fork,
+    /// `vfork()`: `{ .flags = CLONE_VFORK | CLONE_VM, .exit_signal = SIGCHLD }`
+    /// ([`crate::validate::validate_vfork`]).
+    Vfork,
 }
 
 /// Legacy `clone` / ia64 `clone2` arguments by meaning, not by register.
@@ -103,6 +111,10 @@ pub enum EncodeError {
     NoClone2(Arch),
     /// A non-zero `stack_size` for an arch/syscall whose registers have no slot for it.
     StackSizeNotEncodable(Arch),
+    /// `fork` is not in this arch's syscall table (arm64, riscv64, loongarch64, ia64).
+    NoFork(Arch),
+    /// `vfork` is not in this arch's syscall table (as for `fork`, plus mips).
+    NoVfork(Arch),
     /// A value wider than the arch's registers (32-bit arches).
     TooWide {
         /// The arch.
@@ -115,7 +127,12 @@ pub enum EncodeError {
 impl core::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            DecodeError::NotClone(nr) => write!(f, "syscall {nr} is not clone, clone2 or clone3"),
+            DecodeError::NotClone(nr) => {
+                write!(
+                    f,
+                    "syscall {nr} is not clone, clone2, clone3, fork or vfork"
+                )
+            }
         }
     }
 }
@@ -125,6 +142,8 @@ impl core::fmt::Display for EncodeError {
         match self {
             EncodeError::NoClone3(a) => write!(f, "{a} has no clone3 syscall"),
             EncodeError::NoClone2(a) => write!(f, "{a} has no clone2 syscall (ia64 only)"),
+            EncodeError::NoFork(a) => write!(f, "{a} has no fork syscall"),
+            EncodeError::NoVfork(a) => write!(f, "{a} has no vfork syscall"),
             EncodeError::StackSizeNotEncodable(a) => {
                 write!(f, "{a}'s clone has no stack_size argument")
             }
@@ -144,8 +163,9 @@ impl core::error::Error for EncodeError {}
 
 /// Decodes raw registers into a [`CloneCall`].
 ///
-/// Recognises `clone`, `clone3` (where wired) and ia64 `clone2`. On 32-bit arches the number
-/// and all arguments are truncated to 32 bits first. Unused argument slots are ignored.
+/// Recognises `clone`, `clone3` (where wired), ia64 `clone2`, and `fork`/`vfork` where the
+/// arch has them. On 32-bit arches the number and all arguments are truncated to 32 bits
+/// first. Unused argument slots are ignored.
 ///
 /// Uses the legacy order of current kernels ([`Arch::clone_arg_order`]); [`decode_for`] takes a
 /// kernel version (only ia64 before 5.9 differs).
@@ -181,6 +201,12 @@ fn decode_with(arch: Arch, order: ArgOrder, raw: &RawSyscall) -> Result<CloneCal
             size: a[1],
         });
     }
+    if numbers.fork == Some(nr) {
+        return Ok(CloneCall::Fork);
+    }
+    if numbers.vfork == Some(nr) {
+        return Ok(CloneCall::Vfork);
+    }
     Err(DecodeError::NotClone(nr))
 }
 
@@ -203,7 +229,7 @@ fn read_slots(order: ArgOrder, a: &[u64; 6], via_clone2: bool) -> LegacyCloneArg
 
 /// Encodes a [`CloneCall`] into the registers the arch's kernel expects. Unused slots are 0.
 ///
-/// Fails rather than lose information: `clone3`/`clone2` where absent, a `stack_size` the
+/// Fails rather than lose information: `clone3`/`clone2`/`fork`/`vfork` where absent, a `stack_size` the
 /// registers cannot carry, or a value wider than a 32-bit arch's registers. So for every `Ok`,
 /// [`decode`] gives the call back unchanged.
 pub fn encode(arch: Arch, call: &CloneCall) -> Result<RawSyscall, EncodeError> {
@@ -229,7 +255,11 @@ fn encode_with(arch: Arch, order: ArgOrder, call: &CloneCall) -> Result<RawSysca
         }
     };
     let numbers = arch.syscalls();
+    let no_args =
+        |nr: Option<u64>, err: EncodeError| nr.map(|nr| RawSyscall { nr, args: [0; 6] }).ok_or(err);
     match call {
+        CloneCall::Fork => no_args(numbers.fork, EncodeError::NoFork(arch)),
+        CloneCall::Vfork => no_args(numbers.vfork, EncodeError::NoVfork(arch)),
         CloneCall::Clone3 { args, size } => {
             let nr = numbers.clone3.ok_or(EncodeError::NoClone3(arch))?;
             Ok(RawSyscall {
@@ -644,10 +674,44 @@ mod tests {
     }
 
     #[test]
-    fn decode_rejects_other_numbers() {
+    fn fork_and_vfork_where_the_table_has_them() {
+        // x86_64 57/58, i386 2/190, mips n64 fork 5056 and no vfork, arm64 neither.
+        assert_eq!(decode(Arch::X86_64, &raw(57, [9; 6])), Ok(CloneCall::Fork));
+        assert_eq!(decode(Arch::X86_64, &raw(58, [0; 6])), Ok(CloneCall::Vfork));
+        assert_eq!(decode(Arch::I386, &raw(2, [0; 6])), Ok(CloneCall::Fork));
         assert_eq!(
-            decode(Arch::X86_64, &raw(57, [0; 6])),
+            decode(Arch::I386, &raw(0xffff_0000_0000_00be, [0; 6])),
+            Ok(CloneCall::Vfork)
+        );
+        assert_eq!(
+            decode(Arch::Mips64, &raw(5056, [0; 6])),
+            Ok(CloneCall::Fork)
+        );
+        assert_eq!(
+            decode(Arch::Aarch64, &raw(57, [0; 6])),
             Err(DecodeError::NotClone(57))
+        );
+        assert_eq!(encode(Arch::X86_64, &CloneCall::Vfork), Ok(raw(58, [0; 6])));
+        assert_eq!(
+            encode(Arch::Riscv64, &CloneCall::Fork),
+            Err(EncodeError::NoFork(Arch::Riscv64))
+        );
+        assert_eq!(
+            encode(Arch::Mips64, &CloneCall::Vfork),
+            Err(EncodeError::NoVfork(Arch::Mips64))
+        );
+        assert_eq!(
+            encode(Arch::Sparc64, &CloneCall::Vfork).map(|r| r.nr),
+            Ok(66)
+        );
+    }
+
+    #[test]
+    fn decode_rejects_other_numbers() {
+        // 59 is execve (57 and 58 are fork and vfork).
+        assert_eq!(
+            decode(Arch::X86_64, &raw(59, [0; 6])),
+            Err(DecodeError::NotClone(59))
         );
         // mips64: 55 is not clone in n64 (5055 is).
         assert_eq!(

@@ -9,7 +9,7 @@
 //! 3. `clone3_args_valid` and `clone3_stack_valid`;
 //! 4. `kernel_clone`: `CLONE_PIDFD | CLONE_PARENT_SETTID` on one pointer;
 //! 5. `copy_process` flag rules, then `copy_creds` (user namespace), `copy_namespaces`,
-//!    `copy_thread` (x86_64 TLS), `alloc_pid` (`set_tid`), the pidfd `put_user`, and
+//!    `copy_thread` (x86_64 TLS, i386 `struct user_desc`), `alloc_pid` (`set_tid`), the pidfd `put_user`, and
 //!    `cgroup_can_fork`.
 //!
 //! The legacy `clone` enters at step 4 with `lower_32_bits(flags)`, the low byte as an exit
@@ -26,8 +26,8 @@
 //! [`Policy::into_cgroup_error`]. Writes whose failure Linux ignores (`CLONE_PARENT_SETTID`,
 //! `CLONE_CHILD_SETTID`) never produce an error.
 //!
-//! Arch-specific `copy_thread` errors other than x86_64's TLS range are not modelled either:
-//! i386's `CLONE_SETTLS` `struct user_desc` checks (EFAULT/EINVAL) and sparc's
+//! Arch-specific `copy_thread` errors other than x86_64's TLS range and i386's `CLONE_SETTLS`
+//! `struct user_desc` checks (`validate/user_desc.rs`) are not modelled either: sparc's
 //! `clone_stackframe` copy (EFAULT).
 //!
 //! # Checked against the real kernel
@@ -37,7 +37,8 @@
 //! sets of the rule-relevant flags, random words and structs, sizes, tails, exit signals,
 //! stacks, TLS values, pidfd slots, `set_tid` and `CLONE_INTO_CGROUP` cases), as root, as
 //! uid 65534, as a pid-namespace init, after `unshare(CLONE_NEWPID)`, chrooted, and 32 pid
-//! namespaces deep; 40 of the 52 rules are hit, with zero disagreements. The i386 compat
+//! namespaces deep; 40 of the 52 `clone`/`clone3` rules are hit, with zero disagreements.
+//! The i386 compat
 //! entry is covered too: about 82,000 more calls per run through `int 0x80` (legacy `clone`
 //! and `clone3`) with registers built by [`crate::syscall::encode`] for [`Arch::I386`], again
 //! with zero disagreements (the compat kernel checks `clone3` stacks against the 64-bit
@@ -73,6 +74,17 @@ pub const CLONE_ARGS_SIZE_VER2: u64 = 88;
 pub const NSIG: u64 = 64;
 
 pub use crate::syscall::LegacyCloneArgs;
+
+mod caller;
+mod fork;
+mod setns;
+mod unshare;
+mod user_desc;
+pub use caller::CallerTask;
+pub use fork::{validate_fork, validate_vfork};
+pub use setns::{KernelSetns, SETNS_FLAGS, SetnsFd, validate_setns};
+pub use unshare::{KernelUnshare, UNSHARE_FLAGS, implied_flags, validate_unshare};
+pub use user_desc::{USER_DESC_SIZE, tls_entries};
 
 /// A user-memory access that faulted (EFAULT).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -153,6 +165,10 @@ pub enum Via {
         /// The `size` argument.
         size: u64,
     },
+    /// `fork()` ([`validate_fork`]).
+    Fork,
+    /// `vfork()` ([`validate_vfork`]).
+    Vfork,
 }
 
 /// `struct kernel_clone_args` after validation: what `copy_process` works from.
@@ -576,7 +592,7 @@ pub(crate) fn check(
     copy_process(req, policy)?;
     copy_creds(req, policy)?;
     copy_namespaces(req, policy)?;
-    copy_thread(req, policy)?;
+    copy_thread(req, mem, policy)?;
     alloc_pid(req, &set_tid, policy)?;
     pidfd_put_user(req, mem)?;
     cgroup_can_fork(req, policy)?;
@@ -876,13 +892,16 @@ fn copy_pid_ns(policy: &Policy) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `copy_thread`: x86_64 checks the new FS base (`do_arch_prctl_64`).
-fn copy_thread(req: &Request, policy: &Policy) -> Result<(), Failure> {
-    if policy.arch == Arch::X86_64
-        && fl(req.flags).intersects(CloneFlags::SETTLS)
-        && req.tls >= policy.task_size_max
-    {
+/// `copy_thread`: x86_64 checks the new FS base (`do_arch_prctl_64`), i386 the
+/// `struct user_desc` (`set_new_tls` → `do_set_thread_area`).
+fn copy_thread(req: &Request, mem: &impl UserMemory, policy: &Policy) -> Result<(), Failure> {
+    let settls = fl(req.flags).intersects(CloneFlags::SETTLS);
+    if policy.arch == Arch::X86_64 && settls && req.tls >= policy.task_size_max {
         return Err(fail(Rule::TlsOutOfRange, CloneFlags::SETTLS));
+    }
+    // i386: the struct user_desc at tls.
+    if policy.arch == Arch::I386 && settls {
+        user_desc::check(req.tls, mem, policy).map_err(|rule| fail(rule, CloneFlags::SETTLS))?;
     }
     Ok(())
 }

@@ -174,6 +174,23 @@ fn syscall_numbers_match_linux_raw_sys_sources() {
 }
 
 #[test]
+fn fork_family_numbers_match_linux_raw_sys_sources() {
+    let src = lrs_src();
+    let mut checked = 0;
+    for arch in Arch::ALL {
+        let Some(dir) = lrs_dir(arch) else { continue };
+        let c = constants(&src, dir);
+        let n = arch.syscalls();
+        assert_eq!(n.fork, c.get("__NR_fork").copied(), "{arch} __NR_fork");
+        assert_eq!(n.vfork, c.get("__NR_vfork").copied(), "{arch} __NR_vfork");
+        assert_eq!(n.unshare, get(&c, arch, "__NR_unshare"), "{arch} unshare");
+        assert_eq!(n.setns, get(&c, arch, "__NR_setns"), "{arch} setns");
+        checked += 1;
+    }
+    assert_eq!(checked, 11);
+}
+
+#[test]
 fn clone_flag_values_match_linux_raw_sys_sources() {
     let src = lrs_src();
     let mut dirs: Vec<&str> = Arch::ALL.iter().filter_map(|a| lrs_dir(*a)).collect();

@@ -17,8 +17,9 @@
 //! the x86_64 value; `struct clone_args` pointer fields are not truncated to 32 bits on the
 //! compat path (a pidfd pointer differing from `parent_tid` only above bit 31 is EFAULT, not
 //! the same-slot EINVAL a truncating native i386 kernel would give); and
-//! `CLONE_SETTLS` takes a `struct user_desc *` whose checks the validator does not model, so
-//! those cases get a valid one and a separate kernel-only phase pins the checks down.
+//! `CLONE_SETTLS` takes a `struct user_desc *`: the broad phases give those cases a valid
+//! one, and a separate phase pins the `user_desc` checks and their place in the order down,
+//! against both hand-written answers and the validator.
 //!
 //! Set `SEED=<n>` to replay the random phases.
 #![allow(missing_docs)]
@@ -1162,8 +1163,8 @@ mod imp {
     }
 
     /// Adapts an x86_64 case to the i386 entry: 32-bit registers only, and `CLONE_SETTLS`
-    /// always pointing at the valid `struct user_desc` (the validator does not model i386's
-    /// `copy_thread` user_desc checks; see validate.rs).
+    /// always pointing at the valid `struct user_desc` (an x86_64 `tls` value is no
+    /// descriptor; the settls phase covers the descriptor checks).
     fn to_i386(a: &Arena, mut c: Case, f: &mut I386Filter) -> Option<Case> {
         let settls = |flags: u64| flags & C::SETTLS.bits() != 0;
         match &mut c.kind {
@@ -1265,12 +1266,13 @@ mod imp {
     /// `CLONE_SETTLS` through the i386 entry: `tls` is a `struct user_desc *` that
     /// `copy_thread` → `set_new_tls` → `do_set_thread_area(p, -1, tls, 0)` copies (EFAULT) and
     /// checks (`tls_desc_okay`, then `entry_number` in `GDT_ENTRY_TLS_MIN..=MAX` = 12..=14 on
-    /// an x86_64 kernel; EINVAL). The validator does not model this (validate.rs says so), so
-    /// this phase holds the kernel alone to answers written by hand from
+    /// an x86_64 kernel; EINVAL). This phase holds the kernel to answers written by hand from
     /// `arch/x86/kernel/tls.c` and `asm/desc.h` (`LDT_empty`, `LDT_zero`), including where the
-    /// check sits among the modelled ones: after the flag and namespace checks, before
-    /// `alloc_pid`, the pidfd `put_user` and `cgroup_can_fork`. Returns the mismatches.
-    fn i386_settls_facts(who: &str, a: &Arena, privileged: bool, cg: u64) -> u64 {
+    /// check sits among the others: after the flag and namespace checks, before `alloc_pid`,
+    /// the pidfd `put_user` and `cgroup_can_fork`; and it holds the validator
+    /// (`validate/user_desc.rs`) to the kernel. Returns the mismatches of either.
+    fn i386_settls_facts(who: &str, a: &Arena, policy: &Policy, cg: u64) -> u64 {
+        let privileged = policy.cap_sys_admin;
         // user_desc flag bits (uapi asm/ldt.h bitfields, LSB first).
         const SEG32: u32 = 1;
         const CODE: u32 = 2 << 1;
@@ -1420,7 +1422,7 @@ mod imp {
         cgr.bad_cgroup = true;
         cases.extend([early, ns, pidfd, tid, cgr]);
 
-        let (mut ran, mut accepted, mut bad) = (0u64, 0u64, 0u64);
+        let (mut ran, mut accepted, mut bad, mut disagree) = (0u64, 0u64, 0u64, 0u64);
         for c in &cases {
             for via3 in [false, true] {
                 if !via3 && (c.set_tid_1 || c.bad_cgroup) {
@@ -1462,7 +1464,30 @@ mod imp {
                         via_clone2: false,
                     })
                 };
+                let mut p = *policy;
+                if c.bad_cgroup {
+                    p.into_cgroup_error = Some(Errno::EBADF);
+                }
+                let model = match &call {
+                    CloneCall::Clone(l) => validate_clone_in(l, a, &p),
+                    CloneCall::Clone3 { args, size } => validate_clone3(*args, *size, a, &p),
+                    _ => unreachable!("only clone and clone3 here"),
+                };
                 let ret = i386_trap(&call);
+                let model_agrees = match &model {
+                    Ok(_) => ret >= 0,
+                    Err(e) => ret == -i64::from(e.errno.raw()),
+                };
+                if !model_agrees {
+                    disagree += 1;
+                    println!(
+                        "    DISAGREE {} via {}: kernel {} validator {}",
+                        c.what,
+                        if via3 { "clone3" } else { "clone" },
+                        kernel_show(ret),
+                        show(&model)
+                    );
+                }
                 if ret > 0 {
                     accepted += 1;
                     if c.extra.contains(C::PIDFD) && !c.pidfd_guard {
@@ -1490,11 +1515,11 @@ mod imp {
             }
         }
         println!(
-            "  [{who}] {:<22} {:>7} cases ({:>6} accepted), {:>3} unexpected (kernel only: \
-             errnos written from arch/x86/kernel/tls.c; not modelled by the validator)",
-            "settls user_desc", ran, accepted, bad
+            "  [{who}] {:<22} {:>7} cases ({:>6} accepted), {:>3} unexpected against the \
+             errnos written from arch/x86/kernel/tls.c, {} disagreements with the validator",
+            "settls user_desc", ran, accepted, bad, disagree
         );
-        bad
+        bad + disagree
     }
 
     /// The i386 compat phases (smaller power sets: the x86_64 phases already cover the
@@ -1575,11 +1600,11 @@ mod imp {
         print_rules(who, &hit);
         println!(
             "  [{who}] not issued: {} cases with a value wider than 32 bits in a register; \
-             {} CLONE_SETTLS cases given a valid struct user_desc (the validator does not \
-             model i386 copy_thread's user_desc checks; see the settls phase)",
+             {} CLONE_SETTLS cases given a valid struct user_desc (the settls phase checks \
+             the descriptor rules)",
             f.too_wide, f.settls
         );
-        total + i386_settls_facts(who, &a, w.policy.cap_sys_admin, cg)
+        total + i386_settls_facts(who, &a, &w.policy, cg)
     }
 
     /// Flags that take part in the pid-namespace rules, for the per-case phase.

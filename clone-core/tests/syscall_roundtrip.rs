@@ -38,6 +38,30 @@ fn fit(arch: Arch, a: [u64; 6], via_clone2: bool) -> LegacyCloneArgs {
     }
 }
 
+/// fork/vfork are exactly where the kernel tables have them: never on the asm-generic-only
+/// arches (arm64, riscv64, loongarch64) nor ia64; mips has fork without vfork.
+#[test]
+fn fork_vfork_absent_on_asm_generic_arches_and_ia64() {
+    for arch in Arch::ALL {
+        let n = arch.syscalls();
+        let generic = matches!(
+            arch,
+            Arch::Aarch64 | Arch::Riscv64 | Arch::Loongarch64 | Arch::Ia64
+        );
+        assert_eq!(n.fork.is_none(), generic, "{arch} fork");
+        assert_eq!(
+            n.vfork.is_none(),
+            generic || arch == Arch::Mips64,
+            "{arch} vfork"
+        );
+        for call in [CloneCall::Fork, CloneCall::Vfork] {
+            if let Ok(raw) = encode(arch, &call) {
+                assert_eq!(decode(arch, &raw), Ok(call), "{arch} {call:?}");
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -90,6 +114,25 @@ proptest! {
     }
 
     #[test]
+    fn fork_vfork_decode_then_encode_on_every_arch(arch in any_arch(), a in any::<[u64; 6]>(), hi in any::<u64>()) {
+        // Arguments are ignored, and on 32-bit arches so are the number's high bits.
+        let m = arch.register_mask();
+        let n = arch.syscalls();
+        for (nr, call) in [(n.fork, CloneCall::Fork), (n.vfork, CloneCall::Vfork)] {
+            match nr {
+                Some(nr) => {
+                    let raw = RawSyscall { nr: nr | (hi & !m), args: a };
+                    prop_assert_eq!(decode(arch, &raw), Ok(call));
+                    let back = encode(arch, &call).expect("fork/vfork encode where present");
+                    prop_assert_eq!(back, RawSyscall { nr, args: [0; 6] });
+                    prop_assert_eq!(decode(arch, &back), Ok(call));
+                }
+                None => prop_assert!(encode(arch, &call).is_err()),
+            }
+        }
+    }
+
+    #[test]
     fn decode_then_encode_keeps_every_used_register(arch in any_arch(), a in any::<[u64; 6]>(), hi in any::<u64>()) {
         let m = arch.register_mask();
         // High garbage in the number must not matter on 32-bit arches.
@@ -111,6 +154,8 @@ proptest! {
         match decode(arch, &raw) {
             Ok(CloneCall::Clone(l)) => prop_assert!(l.via_clone2 == (arch == Arch::Ia64 && nr & arch.register_mask() == 1213)),
             Ok(CloneCall::Clone3 { .. }) => prop_assert_eq!(Some(nr & arch.register_mask()), arch.syscalls().clone3),
+            Ok(CloneCall::Fork) => prop_assert_eq!(Some(nr & arch.register_mask()), arch.syscalls().fork),
+            Ok(CloneCall::Vfork) => prop_assert_eq!(Some(nr & arch.register_mask()), arch.syscalls().vfork),
             Err(DecodeError::NotClone(n)) => prop_assert_eq!(n, nr & arch.register_mask()),
         }
     }

@@ -7,8 +7,9 @@ use clone_core::error::{Change, Field, Privilege, Rule};
 use clone_core::flags::{CloneFlags as C, NAMESPACE_FLAGS};
 use clone_core::policy::LinuxVersion;
 use clone_core::validate::{
-    CloneArgs, Fault, LegacyCloneArgs, NoMemory, UserMemory, validate_clone, validate_clone_in,
-    validate_clone_word, validate_clone3, validate_clone3_bytes,
+    CallerTask, CloneArgs, Fault, LegacyCloneArgs, NoMemory, SetnsFd, UserMemory, validate_clone,
+    validate_clone_in, validate_clone_word, validate_clone3, validate_clone3_bytes, validate_fork,
+    validate_setns, validate_unshare, validate_vfork,
 };
 use clone_core::{Arch, CloneError, Errno, Policy};
 
@@ -243,7 +244,114 @@ fn case_for(rule: Rule) -> Result<(), CloneError> {
             args3(C::INTO_CGROUP, SIGCHLD),
             &P.with_into_cgroup_error(Some(Errno::EBADF)),
         ),
+        Rule::ForkUnavailable => validate_fork(&P.with_arch(Arch::Aarch64)).map(|_| ()),
+        Rule::VforkUnavailable => validate_vfork(&P.with_arch(Arch::Mips64)).map(|_| ()),
+        Rule::UserDescFault
+        | Rule::UserDescInvalid
+        | Rule::UserDescEntryOutOfRange
+        | Rule::UnshareUnknownFlags
+        | Rule::UnshareThreadGroupShared
+        | Rule::UnshareSighandShared
+        | Rule::UnshareVmShared
+        | Rule::UserNsTooDeep
+        | Rule::UnshareWithoutCapSysAdmin => family_case(rule),
+        Rule::SetnsBadFd
+        | Rule::SetnsNstypeMismatch
+        | Rule::SetnsNotNamespaceFd
+        | Rule::SetnsBadNstype
+        | Rule::SetnsNamespaceNotConfigured
+        | Rule::SetnsTargetNotPtraceable
+        | Rule::SetnsOwnUserNs
+        | Rule::SetnsMntWithoutCap
+        | Rule::SetnsMntSharedFs
+        | Rule::SetnsWithoutCapSysAdmin
+        | Rule::SetnsTimeMultithreaded => setns_case(rule),
         _ => panic!("no case for {rule}: add one"),
+    }
+}
+
+/// i386 `user_desc` and `unshare` cases (issue 9).
+fn family_case(rule: Rule) -> Result<(), CloneError> {
+    let one = CallerTask::SINGLE;
+    let unshare =
+        |f: C, caller: &CallerTask, p: &Policy| validate_unshare(f.bits(), caller, p).map(|_| ());
+    // An i386 CLONE_SETTLS clone whose tls points at `desc` (entry, base, limit, flag bits).
+    let settls = |desc: Option<[u32; 4]>| {
+        let bytes: Vec<u8> = desc
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        let mem = clone_core::validate::SliceMemory {
+            base: 0x4000,
+            bytes: &bytes,
+        };
+        let p = P.with_arch(Arch::I386).with_task_size_max(P.task_size_max);
+        let tls = if desc.is_some() { 0x4000 } else { 0x9000 };
+        let args = LegacyCloneArgs {
+            word: C::SETTLS.bits() | SIGCHLD,
+            tls,
+            ..Default::default()
+        };
+        validate_clone_in(&args, &mem, &p).map(|_| ())
+    };
+    match rule {
+        Rule::UserDescFault => settls(None),
+        // 16-bit data segment.
+        Rule::UserDescInvalid => settls(Some([12, 0x1000, 0xfff, 0])),
+        Rule::UserDescEntryOutOfRange => settls(Some([11, 0, 0, 0])),
+        Rule::UnshareUnknownFlags => unshare(C::PARENT, &one, &P),
+        Rule::UnshareThreadGroupShared => unshare(C::THREAD, &CallerTask::threads(2), &P),
+        Rule::UnshareSighandShared => {
+            let c = CallerTask {
+                sighand_shared: true,
+                ..one
+            };
+            unshare(C::SIGHAND, &c, &P)
+        }
+        Rule::UnshareVmShared => unshare(
+            C::VM,
+            &CallerTask {
+                mm_shared: true,
+                ..one
+            },
+            &P,
+        ),
+        Rule::UserNsTooDeep => unshare(C::NEWUSER, &one.with_user_ns_level(33), &P),
+        Rule::UnshareWithoutCapSysAdmin => unshare(C::NEWUTS, &one, &P.unprivileged()),
+        _ => unreachable!("{rule}"),
+    }
+}
+
+/// `setns` cases (issue 9).
+fn setns_case(rule: Rule) -> Result<(), CloneError> {
+    let one = CallerTask::SINGLE;
+    let many = CallerTask::threads(2);
+    let setns = |fd: SetnsFd, t: C, caller: &CallerTask, p: &Policy| {
+        validate_setns(fd, t.bits(), caller, p).map(|_| ())
+    };
+    let own = SetnsFd::OwnNamespace;
+    match rule {
+        Rule::SetnsBadFd => setns(SetnsFd::Closed, C::empty(), &one, &P),
+        Rule::SetnsNstypeMismatch => setns(own(C::NEWNET), C::NEWIPC, &one, &P),
+        Rule::SetnsNotNamespaceFd => setns(SetnsFd::Other, C::empty(), &one, &P),
+        Rule::SetnsBadNstype => setns(SetnsFd::PIDFD, C::empty(), &one, &P),
+        Rule::SetnsNamespaceNotConfigured => {
+            let p = P.with_namespaces_configured(C::empty());
+            setns(SetnsFd::PIDFD, C::NEWNET, &one, &p)
+        }
+        Rule::SetnsTargetNotPtraceable => {
+            let fd = SetnsFd::Pidfd {
+                ptrace_readable: false,
+            };
+            setns(fd, C::NEWNET, &one, &P)
+        }
+        Rule::SetnsOwnUserNs => setns(own(C::NEWUSER), C::empty(), &one, &P),
+        Rule::SetnsMntWithoutCap => setns(own(C::NEWNS), C::empty(), &one, &P.unprivileged()),
+        Rule::SetnsMntSharedFs => setns(own(C::NEWNS), C::empty(), &many, &P),
+        Rule::SetnsWithoutCapSysAdmin => setns(own(C::NEWUTS), C::empty(), &one, &P.unprivileged()),
+        Rule::SetnsTimeMultithreaded => setns(own(C::NEWTIME), C::empty(), &many, &P),
+        _ => unreachable!("{rule}"),
     }
 }
 

@@ -83,6 +83,8 @@ pub fn sys_clone(k: &mut Kernel, i: usize, number: u64, args: [u64; 6]) -> SysRe
         CloneCall::Clone3 { args, size } => {
             validate::validate_clone3(args, size, &StubMemory, &policy)
         }
+        CloneCall::Fork => validate::validate_fork(&policy),
+        CloneCall::Vfork => validate::validate_vfork(&policy),
     };
     let kargs = match kargs {
         Ok(kargs) => kargs,

@@ -1,0 +1,119 @@
+//! `fork()` and `vfork()`: the argument-less members of the family, turned into the
+//! `kernel_clone_args` that `kernel/fork.c`'s `sys_fork` / `sys_vfork` build and sent through
+//! the same checks as `clone`.
+//!
+//! `sys_fork` is `kernel_clone(&{ .exit_signal = SIGCHLD })`, `sys_vfork` adds
+//! `.flags = CLONE_VFORK | CLONE_VM` (sparc's `sparc_fork`/`sparc_vfork` also pass the
+//! parent's own `%fp` as the stack, which is what `stack == 0` means here). Neither set of
+//! flags can fail a `copy_process` rule, so the only refusal the arguments decide is
+//! **ENOSYS** where the arch's table has no such entry ([`crate::SyscallNumbers::fork`]).
+
+use super::{KernelCloneArgs, NoMemory, Request, Via, finish};
+use crate::error::{Change, CloneError, Rule};
+use crate::flags::CloneFlags;
+use crate::policy::Policy;
+
+/// Validates `fork()`: `SIGCHLD` as the exit signal, no flags.
+///
+/// **ENOSYS** ([`Rule::ForkUnavailable`], fix: use `clone`) where the arch has no `fork`.
+pub fn validate_fork(policy: &Policy) -> Result<KernelCloneArgs, CloneError> {
+    let present = policy.arch.syscalls().fork.is_some();
+    entry(
+        present,
+        Rule::ForkUnavailable,
+        Via::Fork,
+        CloneFlags::empty(),
+        policy,
+    )
+}
+
+/// Validates `vfork()`: `CLONE_VFORK | CLONE_VM` with `SIGCHLD`.
+///
+/// **ENOSYS** ([`Rule::VforkUnavailable`], fix: use `clone`) where the arch has no `vfork`.
+pub fn validate_vfork(policy: &Policy) -> Result<KernelCloneArgs, CloneError> {
+    let present = policy.arch.syscalls().vfork.is_some();
+    let flags = CloneFlags::VFORK | CloneFlags::VM;
+    entry(present, Rule::VforkUnavailable, Via::Vfork, flags, policy)
+}
+
+fn entry(
+    present: bool,
+    missing: Rule,
+    via: Via,
+    flags: CloneFlags,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    if !present {
+        return Err(CloneError {
+            errno: missing.errno(),
+            rule: missing,
+            flags,
+            fix: Change::UseClone.into(),
+        });
+    }
+    let req = Request {
+        via,
+        flags: flags.bits(),
+        exit_signal: u64::from(policy.sigchld()),
+        pidfd: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    finish(&req, &NoMemory, policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::LinuxVersion;
+    use crate::{Arch, Errno};
+
+    #[test]
+    fn fork_is_sigchld_and_vfork_adds_vfork_vm() {
+        for arch in [
+            Arch::X86_64,
+            Arch::I386,
+            Arch::Sparc64,
+            Arch::Hppa,
+            Arch::Mips64,
+        ] {
+            let p = Policy::linux(arch, LinuxVersion::V6_18).unprivileged();
+            let k = validate_fork(&p).unwrap();
+            assert_eq!(
+                (k.via, k.flags, k.exit_signal),
+                (Via::Fork, CloneFlags::empty(), p.sigchld())
+            );
+            assert_eq!((k.stack, k.tls, k.set_tid_len), (0, 0, 0));
+        }
+        let p = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
+        let k = validate_vfork(&p).unwrap();
+        assert_eq!(k.flags, CloneFlags::VFORK | CloneFlags::VM);
+        assert_eq!((k.via, k.exit_signal), (Via::Vfork, 17));
+        // mips SIGCHLD is 18.
+        let p = Policy::linux(Arch::Mips64, LinuxVersion::V6_18);
+        assert_eq!(validate_fork(&p).unwrap().exit_signal, 18);
+    }
+
+    #[test]
+    fn enosys_where_the_table_has_no_entry() {
+        for arch in [Arch::Aarch64, Arch::Riscv64, Arch::Loongarch64, Arch::Ia64] {
+            let p = Policy::linux(arch, LinuxVersion::V6_18);
+            let e = validate_fork(&p).unwrap_err();
+            let fix: crate::error::Fix = Change::UseClone.into();
+            assert_eq!(
+                (e.errno, e.rule, e.fix),
+                (Errno::ENOSYS, Rule::ForkUnavailable, fix)
+            );
+            let e = validate_vfork(&p).unwrap_err();
+            assert_eq!((e.errno, e.rule), (Errno::ENOSYS, Rule::VforkUnavailable));
+        }
+        let p = Policy::linux(Arch::Mips64, LinuxVersion::V6_18);
+        assert_eq!(validate_vfork(&p).unwrap_err().rule, Rule::VforkUnavailable);
+    }
+}
