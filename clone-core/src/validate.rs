@@ -312,13 +312,18 @@ impl CloneArgs {
     }
 }
 
-/// Validates a legacy `clone` (or ia64 `clone2`) call. Pointers are assumed writable (use
-/// [`validate_clone_in`] to model a faulting pidfd slot).
+/// Validates a legacy `clone` (or ia64 `clone2`) call. Pointers are assumed valid: the pidfd
+/// slot writable and, on i386, `tls` pointing at an empty `struct user_desc` in the first TLS
+/// slot (use [`validate_clone_in`] to model real memory).
 pub fn validate_clone(
     args: &LegacyCloneArgs,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, CloneError> {
-    validate_clone_in(args, &NoMemory, policy)
+    let mem = user_desc::AssumedValid {
+        tls: args.tls,
+        entry: tls_entries(policy).0,
+    };
+    validate_clone_in(args, &mem, policy)
 }
 
 /// [`validate_clone`] for a word alone (all pointers 0 but assumed valid): for flag questions.

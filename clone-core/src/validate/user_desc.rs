@@ -33,6 +33,29 @@ pub const fn tls_entries(policy: &Policy) -> (u32, u32) {
     }
 }
 
+/// Memory for callers that hold no user memory ([`super::validate_clone`]): an empty
+/// (`LDT_zero`) `struct user_desc` for slot `entry` at `tls`, nothing else readable; writes
+/// succeed.
+pub(super) struct AssumedValid {
+    pub(super) tls: u64,
+    pub(super) entry: u32,
+}
+
+impl UserMemory for AssumedValid {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), super::Fault> {
+        if addr != self.tls || out.len() as u64 != USER_DESC_SIZE {
+            return Err(super::Fault);
+        }
+        out.fill(0);
+        out[..4].copy_from_slice(&self.entry.to_le_bytes());
+        Ok(())
+    }
+
+    fn access_ok(&self, _addr: u64, _len: u64, _policy: &Policy) -> bool {
+        true
+    }
+}
+
 /// Checks the `struct user_desc` at `tls`; the rule that fails, if any.
 pub(super) fn check(tls: u64, mem: &impl UserMemory, policy: &Policy) -> Result<(), Rule> {
     let mut b = [0u8; USER_DESC_SIZE as usize];
