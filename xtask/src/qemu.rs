@@ -52,6 +52,11 @@ pub struct Args {
     /// Print the console live while QEMU runs.
     #[arg(long)]
     pub verbose: bool,
+    /// x86_64 accelerator: auto (KVM when /dev/kvm is usable hardware virtualization, else
+    /// TCG), kvm, tcg, or both (boot under KVM and TCG and fail unless every case line is the
+    /// same). Other arches always use TCG.
+    #[arg(long, default_value = "auto")]
+    pub accel: String,
 }
 
 /// Options for `cargo xtask run`.
@@ -63,6 +68,94 @@ pub struct RunArgs {
     /// Seconds before QEMU is killed.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// Accelerator: auto, kvm or tcg (see `cargo xtask qemu --help`).
+    #[arg(long, default_value = "auto")]
+    pub accel: String,
+}
+
+/// How QEMU executes the guest.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Accel {
+    /// QEMU's own translator (any host, any guest arch).
+    Tcg,
+    /// `/dev/kvm` (x86_64 guest on an x86_64 host only).
+    Kvm,
+}
+
+impl Accel {
+    fn name(self) -> &'static str {
+        match self {
+            Accel::Tcg => "TCG",
+            Accel::Kvm => "KVM",
+        }
+    }
+}
+
+/// What `/dev/kvm` is, or why it cannot run the x86_64 stub here.
+pub enum Kvm {
+    /// Hardware virtualization (VT-x/AMD-V, possibly nested).
+    Hardware,
+    /// PVM (`kvm_pvm`): a page-table based hypervisor that runs the whole guest in hardware
+    /// ring 3 and emulates its privileged instructions. It runs the stub with the same results,
+    /// but every kernel entry traps to the host, so it is far slower than TCG.
+    Pvm,
+}
+
+/// Can `/dev/kvm` run an x86_64 guest here, and which kind is it?
+pub fn kvm_usable() -> Result<Kvm, String> {
+    if std::env::consts::ARCH != "x86_64" {
+        return Err(format!(
+            "the host is {}, not x86_64",
+            std::env::consts::ARCH
+        ));
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .map_err(|e| format!("/dev/kvm: {e}"))?;
+    if Path::new("/sys/module/kvm_pvm").exists() {
+        Ok(Kvm::Pvm)
+    } else {
+        Ok(Kvm::Hardware)
+    }
+}
+
+/// The accelerators `spec` (auto|kvm|tcg|both) asks for on `arch`, with a line saying why.
+fn accels(arch: StubArch, spec: &str) -> Result<(Vec<Accel>, String)> {
+    let kvm = if arch == StubArch::X86_64 {
+        kvm_usable()
+    } else {
+        Err(format!("no KVM for {} guests on this host", arch.name()))
+    };
+    let note = |k: &Kvm| match k {
+        Kvm::Hardware => "/dev/kvm",
+        Kvm::Pvm => "/dev/kvm is PVM (kvm_pvm), far slower than TCG here",
+    };
+    Ok(match (spec, kvm) {
+        ("tcg", _) => (vec![Accel::Tcg], "TCG (asked for)".into()),
+        ("kvm", Ok(k)) => (vec![Accel::Kvm], format!("KVM ({})", note(&k))),
+        ("kvm", Err(why)) => bail!("--accel kvm: {why}"),
+        ("auto", Ok(Kvm::Hardware)) => (vec![Accel::Kvm], "KVM (/dev/kvm)".into()),
+        ("auto", Ok(Kvm::Pvm)) => (
+            vec![Accel::Tcg],
+            "TCG (/dev/kvm is PVM (kvm_pvm), far slower than TCG; --accel kvm uses it)".into(),
+        ),
+        ("auto", Err(why)) => (vec![Accel::Tcg], format!("TCG ({why})")),
+        ("both", Ok(Kvm::Hardware)) => (
+            vec![Accel::Kvm, Accel::Tcg],
+            "KVM (/dev/kvm) and TCG, results compared".into(),
+        ),
+        // Under PVM the hostile program's 10,000 clone/exit cycles alone take minutes.
+        ("both", Ok(Kvm::Pvm)) => (
+            vec![Accel::Tcg],
+            "TCG only (/dev/kvm is PVM (kvm_pvm), too slow for a routine run; \
+             --accel kvm uses it)"
+                .into(),
+        ),
+        ("both", Err(why)) => (vec![Accel::Tcg], format!("TCG only ({why})")),
+        (other, _) => bail!("unknown accelerator `{other}` (auto, kvm, tcg, both)"),
+    })
 }
 
 /// An arch the kernel stub runs on.
@@ -104,7 +197,7 @@ impl StubArch {
     }
 
     /// The QEMU command line each arch module documents (`kernel-stub/src/arch/*/mod.rs`).
-    fn qemu(self, kernel: &Path) -> Command {
+    fn qemu(self, kernel: &Path, accel: Accel) -> Command {
         let mut c;
         match self {
             StubArch::X86_64 => {
@@ -121,6 +214,9 @@ impl StubArch {
                 c = Command::new("qemu-system-riscv64");
                 c.args(["-machine", "virt", "-m", "512M", "-bios", "default"]);
             }
+        }
+        if accel == Accel::Kvm {
+            c.args(["-accel", "kvm"]);
         }
         c.args(["-nographic", "-no-reboot", "-kernel"]).arg(kernel);
         c
@@ -188,6 +284,8 @@ pub enum Outcome {
 pub struct QemuReport {
     /// Arch name.
     pub arch: &'static str,
+    /// Which accelerator(s) ran it (`TCG`, `KVM`, or `KVM = TCG` after a comparison).
+    pub accel: String,
     /// Classification.
     pub outcome: Outcome,
     /// Case lines from the console.
@@ -259,8 +357,14 @@ fn build(arch: StubArch, trace: bool) -> Result<PathBuf> {
 }
 
 /// Boots `kernel`, collecting the console; `live` echoes it as it comes.
-fn boot(arch: StubArch, kernel: &Path, timeout: Duration, live: bool) -> Result<QemuReport> {
-    let mut cmd = arch.qemu(kernel);
+fn boot(
+    arch: StubArch,
+    kernel: &Path,
+    accel: Accel,
+    timeout: Duration,
+    live: bool,
+) -> Result<QemuReport> {
+    let mut cmd = arch.qemu(kernel, accel);
     eprintln!("$ {cmd:?}");
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -332,7 +436,10 @@ fn boot(arch: StubArch, kernel: &Path, timeout: Duration, live: bool) -> Result<
 
     let log_dir = project_root().join("target").join("qemu-logs");
     std::fs::create_dir_all(&log_dir)?;
-    let log_path = log_dir.join(format!("{}.log", arch.name()));
+    let log_path = match accel {
+        Accel::Tcg => log_dir.join(format!("{}.log", arch.name())),
+        Accel::Kvm => log_dir.join(format!("{}-kvm.log", arch.name())),
+    };
     std::fs::write(&log_path, &log)?;
 
     let cases = parse_cases(&log);
@@ -359,6 +466,7 @@ fn boot(arch: StubArch, kernel: &Path, timeout: Duration, live: bool) -> Result<
         .map(str::to_string);
     Ok(QemuReport {
         arch: arch.name(),
+        accel: accel.name().into(),
         outcome,
         cases,
         heap_line,
@@ -469,7 +577,7 @@ fn print_report(r: &QemuReport, linux: Option<&(String, Vec<(String, CaseResult)
         Outcome::Failed(why) => format!("FAILED: {why}"),
         Outcome::DidNotBoot(why) => format!("DID NOT BOOT: {why}"),
     };
-    println!("\n== kernel-stub on {}: {verdict}", r.arch);
+    println!("\n== kernel-stub on {} ({}): {verdict}", r.arch, r.accel);
     if let Some(h) = &r.heap_line {
         println!("   {h}");
     }
@@ -563,16 +671,20 @@ fn print_report(r: &QemuReport, linux: Option<&(String, Vec<(String, CaseResult)
 /// Builds and boots the given arches; prints everything; returns the reports.
 fn run_arches(
     arches: &[StubArch],
+    accel: &str,
     timeout: Duration,
     linux: bool,
     live: bool,
 ) -> Result<Vec<QemuReport>> {
     let mut reports = Vec::new();
     for &arch in arches {
+        let (accels, why) = accels(arch, accel)?;
+        println!("\n== {}: accelerator {why}", arch.name());
         let report = match build(arch, false) {
-            Ok(kernel) => boot(arch, &kernel, timeout, live)?,
+            Ok(kernel) => boot_each(arch, &kernel, &accels, timeout, live)?,
             Err(e) => QemuReport {
                 arch: arch.name(),
+                accel: why,
                 outcome: Outcome::DidNotBoot(format!("build failed: {e:#}")),
                 cases: Vec::new(),
                 heap_line: None,
@@ -595,9 +707,53 @@ fn run_arches(
             .iter()
             .filter(|(_, c)| *c == CaseResult::Pass)
             .count();
-        println!("   {:8} {v}, {pass}/{} cases pass", r.arch, r.cases.len());
+        println!(
+            "   {:8} {v}, {pass}/{} cases pass ({})",
+            r.arch,
+            r.cases.len(),
+            r.accel
+        );
     }
     Ok(reports)
+}
+
+/// Boots `kernel` under each accelerator in turn; with two, the second run's report is kept
+/// and it fails unless both printed the same case lines and both passed.
+fn boot_each(
+    arch: StubArch,
+    kernel: &Path,
+    accels: &[Accel],
+    timeout: Duration,
+    live: bool,
+) -> Result<QemuReport> {
+    let mut reports = Vec::new();
+    for &accel in accels {
+        let start = Instant::now();
+        let r = boot(arch, kernel, accel, timeout, live)?;
+        println!(
+            "   {} boot under {}: {:?} in {:.1}s",
+            arch.name(),
+            accel.name(),
+            r.outcome,
+            start.elapsed().as_secs_f64()
+        );
+        reports.push(r);
+    }
+    let mut last = reports.pop().context("at least one accelerator")?;
+    if let Some(first) = reports.first() {
+        last.accel = format!("{} = {}", first.accel, last.accel);
+        if first.cases != last.cases || first.outcome != last.outcome {
+            last.accel = format!("{} differs from {}", first.accel, last.accel);
+            last.outcome = Outcome::Failed(format!(
+                "{} and {} disagree (logs {} and {})",
+                first.accel,
+                accels[accels.len() - 1].name(),
+                first.log.display(),
+                last.log.display()
+            ));
+        }
+    }
+    Ok(last)
 }
 
 /// `cargo xtask qemu`.
@@ -605,6 +761,7 @@ pub fn run(args: Args) -> Result<()> {
     let arches = StubArch::parse_list(&args.arch)?;
     let reports = run_arches(
         &arches,
+        &args.accel,
         Duration::from_secs(args.timeout),
         !args.no_linux,
         args.verbose,
@@ -632,6 +789,7 @@ pub fn run_demo(args: RunArgs) -> Result<()> {
         "Building the conformance program and the kernel stub for {}...",
         arch.name()
     );
+    let (accels, why) = accels(arch, &args.accel)?;
     let kernel = build(arch, true)?;
     println!(
         "\nBooting the stub in QEMU. Every clone and exit is traced by the kernel:\n\
@@ -639,7 +797,14 @@ pub fn run_demo(args: RunArgs) -> Result<()> {
          `exit:  tid C status S, futex wake N` when the child's CLONE_CHILD_CLEARTID slot\n\
          is cleared and its joiner woken. `case ...` lines come from the user program.\n"
     );
-    let report = boot(arch, &kernel, Duration::from_secs(args.timeout), true)?;
+    println!("Accelerator: {why}");
+    let report = boot(
+        arch,
+        &kernel,
+        accels[0],
+        Duration::from_secs(args.timeout),
+        true,
+    )?;
     print_report(&report, None);
     if !report.passed() {
         bail!("the demo did not pass on {}", arch.name());

@@ -77,7 +77,12 @@ fn suites() -> Result<Vec<Suite>> {
             &xtask,
             &["linux-vm", "--arch", "all"],
         ),
-        suite("kernel stub in QEMU", &xtask, &["qemu", "--arch", "all"]),
+        // x86_64 under KVM and TCG (same case lines required) when /dev/kvm is hardware.
+        suite(
+            "kernel stub in QEMU",
+            &xtask,
+            &["qemu", "--arch", "all", "--accel", "both"],
+        ),
     ]);
     Ok(all)
 }

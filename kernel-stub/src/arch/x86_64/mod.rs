@@ -487,6 +487,28 @@ fn vector_name(vector: u32) -> &'static str {
     }
 }
 
+/// Page-fault error code bits: the page was present; the access was a write; it came from
+/// CPL 3.
+const PF_PRESENT: u64 = 1 << 0;
+const PF_WRITE: u64 = 1 << 1;
+const PF_USER: u64 = 1 << 2;
+
+/// Did a `syscall` arrive at [`trap::x86_syscall_entry`] still in ring 3?
+///
+/// That is what `/dev/kvm` does on hosts where it is PVM (`kvm_pvm`, the page-table based
+/// hypervisor some cloud VMs offer instead of nested VT-x; the guest runs in hardware ring 3
+/// and the hypervisor emulates privilege): a `syscall` from guest user mode gets rip = LSTAR,
+/// rcx/r11 = user rip/rflags and FMASK applied, but CS stays 0x23 and CPL 3, so the fetch of
+/// the (supervisor-only) entry page faults in user mode (error code 5, CR2 = rip = LSTAR).
+/// On a CPU or TCG this fault only comes from a user jump to the kernel's entry address;
+/// treating that as the syscall it imitates (registers from rcx/r11) harms nothing.
+fn is_syscall_left_in_user_mode(frame: &TrapFrame, cr2: u64, error: u64) -> bool {
+    let entry = trap::x86_syscall_entry as *const () as u64;
+    frame.rip == entry
+        && cr2 == entry
+        && error & (PF_PRESENT | PF_WRITE | PF_USER) == PF_PRESENT | PF_USER
+}
+
 /// Enters ring 3 with `frame`, returns at the next trap with `frame` updated.
 pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     frame.rflags = (frame.rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
@@ -511,7 +533,13 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
             let cr2: u64;
             // SAFETY: reading CR2 has no side effects.
             unsafe { core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack)) };
-            let _ = error;
+            if is_syscall_left_in_user_mode(frame, cr2, error) {
+                // Finish what `syscall` should have done: the user rip and rflags are in
+                // rcx/r11, exactly as the `syscall` entry would have saved them.
+                frame.rip = frame.rcx;
+                frame.rflags = frame.r11;
+                return TrapCause::Syscall;
+            }
             TrapCause::Fault {
                 signal: vector_signal(14),
                 pc: frame.rip,
