@@ -684,7 +684,11 @@ fn run_arches(
             Ok(kernel) => boot_each(arch, &kernel, &accels, timeout, live)?,
             Err(e) => QemuReport {
                 arch: arch.name(),
-                accel: why,
+                accel: accels
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
                 outcome: Outcome::DidNotBoot(format!("build failed: {e:#}")),
                 cases: Vec::new(),
                 heap_line: None,
