@@ -14,6 +14,9 @@ use crate::arch;
 use crate::syscall::{EFAULT, EINVAL, SysResult};
 use crate::uaccess;
 
+/// The scheduler's time slice and tick: 10 ms (every arch's timer runs at 100 Hz).
+pub const TICK_NS: u64 = 10_000_000;
+
 /// Realtime minus monotonic, in ns: fixed at boot from the RTC.
 static REALTIME_OFFSET_NS: AtomicU64 = AtomicU64::new(0);
 

@@ -12,7 +12,7 @@
 //!    ENOSYS; an unknown command: ENOSYS.
 //! 3. A zero bitset: EINVAL; `nr_wake`/`nr_requeue` below 0 (requeue): EINVAL.
 //! 4. The key (`get_futex_key`): a misaligned address is EINVAL, one `access_ok` refuses
-//!    (at or above [`arch::TASK_SIZE_MAX`]) EFAULT; a private key (`FUTEX_PRIVATE_FLAG`) is
+//!    (at or above `arch::TASK_SIZE_MAX`) EFAULT; a private key (`FUTEX_PRIVATE_FLAG`) is
 //!    the address in the caller's address space and touches no memory, a shared one needs
 //!    the page (EFAULT if it is not mapped) and is the physical address. Private and shared
 //!    waiters never match each other.
@@ -26,7 +26,6 @@
 //! The stub's memory is identity-mapped and has one address space, so a shared key's
 //! physical address is the user address, and a private key needs no address-space tag yet.
 
-use crate::arch;
 use crate::clock;
 use crate::syscall::{EAGAIN, EFAULT, EINVAL, ENOSYS, ETIMEDOUT, SysResult};
 use crate::task::{Kernel, State};
@@ -70,10 +69,7 @@ fn key(uaddr: u64, shared: bool) -> Result<Key, i32> {
     if !uaddr.is_multiple_of(4) {
         return Err(EINVAL);
     }
-    if uaddr
-        .checked_add(4)
-        .is_none_or(|end| end > arch::TASK_SIZE_MAX)
-    {
+    if !uaccess::range_ok(uaddr, 4) {
         return Err(EFAULT);
     }
     if shared && !uaccess::access_ok(uaddr, 4) {
@@ -322,10 +318,7 @@ fn atomic_op(encoded: u32, uaddr: u64) -> Result<bool, i32> {
     }
     // `arch_futex_atomic_op_inuser`: access_ok first (EFAULT), then the op (ENOSYS for an
     // unknown one, before the word is touched), then the access itself (EFAULT).
-    if uaddr
-        .checked_add(4)
-        .is_none_or(|end| end > arch::TASK_SIZE_MAX)
-    {
+    if !uaccess::range_ok(uaddr, 4) {
         return Err(EFAULT);
     }
     if op > 4 {

@@ -84,6 +84,16 @@ pub extern "C" fn kmain() -> ! {
         trace::reset();
         all_zero &= status == 0;
     }
+    // The monotonic clock's calibration, checked against the RTC over the whole run: the
+    // realtime clock (RTC at boot + monotonic since) must still agree with the RTC within
+    // 2 s (the RTC counts whole seconds).
+    let rtc = arch::rtc_unix_ns() / 1_000_000_000;
+    let realtime = (clock::monotonic_ns() + clock::realtime_offset_ns()) / 1_000_000_000;
+    let clock_ok = rtc.abs_diff(realtime) <= 2;
+    kprintln!("kernel-stub: clock check: RTC {rtc} s, CLOCK_REALTIME {realtime} s");
+    if !clock_ok {
+        kprintln!("kernel-stub: FAIL: CLOCK_REALTIME drifted from the RTC");
+    }
     let after = heap::used();
     kprintln!(
         "kernel-stub: heap used before={before} after={after} peak={}",
@@ -93,7 +103,7 @@ pub extern "C" fn kmain() -> ! {
     if before != after {
         kprintln!("kernel-stub: FAIL: the heap did not return to its starting size");
     }
-    arch::exit_qemu(all_zero && before == after)
+    arch::exit_qemu(all_zero && before == after && clock_ok)
 }
 
 #[panic_handler]

@@ -8,7 +8,7 @@ use clone_core::Errno;
 
 use crate::arch::{self, ARCH};
 use crate::futex::{self, Outcome};
-use crate::task::{Death, Kernel, State};
+use crate::task::{Death, FdKind, Kernel, State};
 use crate::{clock, clone, kprintln, uaccess, wait};
 
 /// A syscall's result: the return value, or a positive errno.
@@ -50,8 +50,20 @@ const CLOCK_GETTIME: u64 = 228;
 const CLOCK_GETTIME: u64 = 113;
 const CLOCK_GETRES: u64 = CLOCK_GETTIME + 1;
 
+#[cfg(target_arch = "x86_64")]
+const ARCH_SET_GS: u64 = 0x1001;
+#[cfg(target_arch = "x86_64")]
 const ARCH_SET_FS: u64 = 0x1002;
+#[cfg(target_arch = "x86_64")]
 const ARCH_GET_FS: u64 = 0x1003;
+#[cfg(target_arch = "x86_64")]
+const ARCH_GET_GS: u64 = 0x1004;
+#[cfg(target_arch = "x86_64")]
+const ARCH_GET_CPUID: u64 = 0x1011;
+#[cfg(target_arch = "x86_64")]
+const ARCH_SET_CPUID: u64 = 0x1012;
+#[cfg(target_arch = "x86_64")]
+const ENODEV: i32 = 19;
 
 /// Handles the syscall the task in slot `i` just made.
 pub fn dispatch(k: &mut Kernel, i: usize) {
@@ -60,7 +72,10 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
     let a = frame.args();
     let nr = ARCH.syscalls();
     let result: SysResult = match number {
-        n if n == nr.write => write(a[0], a[1], a[2]),
+        n if n == nr.write => match write(k, i, a[0], a[1], a[2]) {
+            Some(r) => r,
+            None => return,
+        },
         n if n == nr.sched_yield => {
             k.yield_now = true;
             Ok(0)
@@ -107,8 +122,9 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
         },
         n if n == nr.clone || Some(n) == nr.clone3 => clone::sys_clone(k, i, number, a),
         n if n == nr.getuid => Ok(0),
+        // `close(unsigned int fd)`: the upper register half is not part of the fd.
         CLOSE => {
-            if u32::try_from(a[0]).is_ok_and(|fd| k.close_fd(fd)) {
+            if k.close_fd(a[0] as u32) {
                 Ok(0)
             } else {
                 Err(EBADF)
@@ -127,29 +143,97 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
     k.task(i).frame.set_return(value);
 }
 
-/// `write(fd, buf, count)` for the console (fds 1 and 2).
-fn write(fd: u64, buf: u64, count: u64) -> SysResult {
-    if fd != 1 && fd != 2 {
-        return Err(EBADF);
+/// Linux's `MAX_RW_COUNT` (`INT_MAX & PAGE_MASK`): longer writes are cut to it.
+const MAX_RW_COUNT: u64 = 0x7fff_f000;
+/// Bytes per console copy: the tty layer's write chunk (`iterate_tty_write`, 2048).
+const TTY_CHUNK: usize = 2048;
+
+/// `write(unsigned int fd, buf, count)` in Linux's order (`ksys_write`, `vfs_write`): EBADF
+/// for a closed fd, EINVAL for a pidfd (no write method), EFAULT if `access_ok` refuses the
+/// range (also for `count` 0), then the console write. `None`: the write goes on in the
+/// kernel ([`continue_write`]), and its result is set when it ends.
+fn write(k: &mut Kernel, i: usize, fd: u64, buf: u64, count: u64) -> Option<SysResult> {
+    match k.fd_kind(fd as u32) {
+        FdKind::Free => return Some(Err(EBADF)),
+        FdKind::Pidfd => return Some(Err(EINVAL)),
+        FdKind::Console => {}
     }
-    if !uaccess::access_ok(buf, count) {
-        return Err(EFAULT);
+    if !uaccess::range_ok(buf, count) {
+        return Some(Err(EFAULT));
     }
-    let mut chunk = [0u8; 256];
-    let mut done = 0u64;
-    while done < count {
-        let n = (count - done).min(chunk.len() as u64) as usize;
-        uaccess::read_bytes(buf + done, &mut chunk[..n]).map_err(errno)?;
-        arch::console_write(&chunk[..n]);
-        done += n as u64;
-    }
-    Ok(count)
+    let count = count.min(MAX_RW_COUNT);
+    k.task(i).state = State::Writing {
+        buf,
+        count,
+        done: 0,
+    };
+    continue_write(k, i);
+    None
 }
 
-/// x86_64 `arch_prctl(ARCH_SET_FS / ARCH_GET_FS)`, with Linux's `EPERM` for an FS base at or
-/// above `TASK_SIZE_MAX`.
+/// One time slice (until the next timer tick) of the console write task `i` is in: whole 2048-byte chunks as a
+/// tty writes them; a chunk that is not all readable ends the write, with the bytes written
+/// so far or EFAULT if none (Linux's `iterate_tty_write`). A write longer than the slice
+/// yields, so the scheduler, the other tasks and the clock move on between its slices.
+pub fn continue_write(k: &mut Kernel, i: usize) {
+    let State::Writing {
+        buf,
+        count,
+        mut done,
+    } = k.task(i).state
+    else {
+        return;
+    };
+    let mut chunk = [0u8; TTY_CHUNK];
+    let result = loop {
+        if done == count {
+            break Some(Ok(count));
+        }
+        let n = (count - done).min(TTY_CHUNK as u64) as usize;
+        if uaccess::read_bytes(buf + done, &mut chunk[..n]).is_err() {
+            break Some(if done > 0 { Ok(done) } else { Err(EFAULT) });
+        }
+        arch::console_write(&chunk[..n]);
+        done += n as u64;
+        if arch::take_pending_tick() {
+            break None;
+        }
+    };
+    let t = k.task(i);
+    match result {
+        Some(r) => {
+            t.state = State::Runnable;
+            t.frame.set_return(match r {
+                Ok(v) => v,
+                Err(e) => neg(e),
+            });
+        }
+        None => {
+            t.state = State::Writing { buf, count, done };
+            k.yield_now = true;
+        }
+    }
+}
+
+/// x86_64 `arch_prctl` as `do_arch_prctl_64` and `do_arch_prctl_common` have it: `ARCH_SET_FS`
+/// / `ARCH_SET_GS` (EPERM at or above `TASK_SIZE_MAX`), `ARCH_GET_FS` / `ARCH_GET_GS` (EFAULT
+/// for a bad pointer), `ARCH_GET_CPUID` (1: `cpuid` does not fault), `ARCH_SET_CPUID`
+/// (ENODEV: no CPUID faulting), anything else EINVAL.
+#[cfg(target_arch = "x86_64")]
 fn arch_prctl(k: &mut Kernel, i: usize, code: u64, addr: u64) -> SysResult {
     match code {
+        ARCH_SET_GS => {
+            arch::check_tls(addr).map_err(errno)?;
+            k.task(i).frame.set_gs(addr);
+            Ok(0)
+        }
+        ARCH_GET_GS => {
+            let gs = k.task(i).frame.gs();
+            uaccess::write_bytes(addr, &gs.to_ne_bytes()).map_err(errno)?;
+            Ok(0)
+        }
+        ARCH_GET_CPUID => Ok(1),
+        ARCH_SET_CPUID => Err(ENODEV),
         ARCH_SET_FS => {
             arch::check_tls(addr).map_err(errno)?;
             k.task(i).frame.set_tls(addr);
@@ -165,4 +249,10 @@ fn arch_prctl(k: &mut Kernel, i: usize, code: u64, addr: u64) -> SysResult {
             Err(EINVAL)
         }
     }
+}
+
+/// `arch_prctl` exists only on x86_64 (its number is never matched elsewhere).
+#[cfg(not(target_arch = "x86_64"))]
+fn arch_prctl(_: &mut Kernel, _: usize, _: u64, _: u64) -> SysResult {
+    Err(ENOSYS)
 }

@@ -26,8 +26,20 @@ const RESERVED_PIDS: u32 = 300;
 /// The program's pid. Pid 1 is a notional init that is never scheduled (see `clone.rs`).
 pub const FIRST_PID: u32 = 2;
 
-/// Descriptors a pidfd may get: 3.. (0–2 are the console).
-const MAX_FDS: usize = 64;
+/// Size of the descriptor table: Linux's default `RLIMIT_NOFILE` soft limit (1024), so
+/// descriptors are 0..=1023 and the 1022nd pidfd (with the console on 0..=2) is EMFILE.
+const MAX_FDS: usize = 1024;
+
+/// What a descriptor refers to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FdKind {
+    /// Not open.
+    Free,
+    /// The console (0, 1 and 2 at the start of a run).
+    Console,
+    /// A pidfd from `CLONE_PIDFD`.
+    Pidfd,
+}
 
 /// Why a task is not running.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,6 +60,9 @@ pub enum State {
     WaitChild(WaitRequest),
     /// Exited, waiting to be reaped by its parent's `wait4`/`waitid`.
     Zombie(Death),
+    /// In a long console `write`, `done` of `count` bytes at `buf` written: runnable, but it
+    /// continues in the kernel (one time slice at a time) instead of returning to user mode.
+    Writing { buf: u64, count: u64, done: u64 },
 }
 
 /// How a task ended.
@@ -127,7 +142,7 @@ pub struct Kernel {
     /// Clones that created a task.
     pub clones: u64,
     /// Open pidfds (`fd = 3 + index`); the stub's only file descriptors besides the console.
-    fds: [bool; MAX_FDS],
+    fds: [FdKind; MAX_FDS],
 }
 
 impl Kernel {
@@ -142,7 +157,7 @@ impl Kernel {
             yield_now: false,
             ticks: 0,
             init_status: None,
-            fds: [false; MAX_FDS],
+            fds: [FdKind::Free; MAX_FDS],
             exits: 0,
             clones: 0,
         }
@@ -154,7 +169,8 @@ impl Kernel {
     pub fn run(&mut self, image: Image) -> i32 {
         self.init_status = None;
         self.next_tid = FIRST_PID;
-        self.fds = [false; MAX_FDS];
+        self.fds = [FdKind::Free; MAX_FDS];
+        self.fds[..3].fill(FdKind::Console);
         let tid = self.alloc_tid();
         self.tasks[0] = Some(Box::new(Task {
             tid,
@@ -187,6 +203,11 @@ impl Kernel {
             let Some(task) = self.tasks[i].as_mut() else {
                 continue;
             };
+            if matches!(task.state, State::Writing { .. }) {
+                syscall::continue_write(self, i);
+                self.tick();
+                continue;
+            }
             match arch::run_user(&mut task.frame) {
                 TrapCause::Syscall => syscall::dispatch(self, i),
                 TrapCause::Timer => {
@@ -219,7 +240,7 @@ impl Kernel {
         let runnable = |i: usize| {
             self.tasks[i]
                 .as_ref()
-                .is_some_and(|t| t.state == State::Runnable)
+                .is_some_and(|t| matches!(t.state, State::Runnable | State::Writing { .. }))
         };
         if !self.yield_now && runnable(self.current) {
             return Some(self.current);
@@ -241,10 +262,12 @@ impl Kernel {
         })
     }
 
-    /// One timer tick: wakes futex waiters whose timeout expired with `ETIMEDOUT`.
+    /// On a timer tick (and between slices of a long write): the tick count is the number of
+    /// 10 ms periods since boot, from the clock, so ticks the kernel spent with interrupts off
+    /// still count; futex waiters whose deadline passed wake with `ETIMEDOUT`.
     fn tick(&mut self) {
-        self.ticks += 1;
         let now = crate::clock::monotonic_ns();
+        self.ticks = now / crate::clock::TICK_NS;
         for t in self.tasks.iter_mut().flatten() {
             if let State::FutexWait {
                 deadline: Some(d), ..
@@ -295,18 +318,23 @@ impl Kernel {
         tid == 1 || self.tasks.iter().flatten().any(|t| t.tid == tid)
     }
 
-    /// A free descriptor number for a pidfd.
+    /// The lowest free descriptor, now a pidfd (Linux's `get_unused_fd_flags`).
     pub fn alloc_fd(&mut self) -> Option<u32> {
-        let i = self.fds.iter().position(|used| !used)?;
-        self.fds[i] = true;
-        Some(3 + i as u32)
+        let i = self.fds.iter().position(|&k| k == FdKind::Free)?;
+        self.fds[i] = FdKind::Pidfd;
+        Some(i as u32)
     }
 
-    /// Closes a pidfd; `false` if `fd` is not open.
+    /// What descriptor `fd` refers to.
+    pub fn fd_kind(&self, fd: u32) -> FdKind {
+        self.fds.get(fd as usize).copied().unwrap_or(FdKind::Free)
+    }
+
+    /// Closes `fd` (console or pidfd); `false` if it is not open.
     pub fn close_fd(&mut self, fd: u32) -> bool {
-        match fd.checked_sub(3).and_then(|i| self.fds.get_mut(i as usize)) {
-            Some(used) if *used => {
-                *used = false;
+        match self.fds.get_mut(fd as usize) {
+            Some(k) if *k != FdKind::Free => {
+                *k = FdKind::Free;
                 true
             }
             _ => false,

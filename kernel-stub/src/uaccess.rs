@@ -21,6 +21,16 @@ pub fn access_ok(addr: u64, len: u64) -> bool {
     }
 }
 
+/// Linux's `access_ok`: is `[addr, addr + len)` below the end of the user half
+/// ([`arch::TASK_SIZE_MAX`]), mapped or not? (Also for `len == 0`: a zero-length range at a
+/// kernel address is refused.) Decides EFAULT where Linux decides it before touching memory.
+pub fn range_ok(addr: u64, len: u64) -> bool {
+    addr < arch::TASK_SIZE_MAX
+        && addr
+            .checked_add(len)
+            .is_some_and(|end| end <= arch::TASK_SIZE_MAX)
+}
+
 /// Copies `dst.len()` bytes from user address `src`.
 pub fn read_bytes(src: u64, dst: &mut [u8]) -> Result<(), Errno> {
     if !access_ok(src, dst.len() as u64) {

@@ -202,7 +202,9 @@ impl StubArch {
         match self {
             StubArch::X86_64 => {
                 c = Command::new("qemu-system-x86_64");
-                c.args(["-machine", "q35", "-m", "128M"]);
+                // `-cpu max`: every feature QEMU can give (XSAVE/AVX, FSGSBASE), so the stub's
+                // set-up of them runs and the hostile cases check it.
+                c.args(["-machine", "q35", "-cpu", "max", "-m", "128M"]);
                 c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
             }
             StubArch::Aarch64 => {

@@ -19,7 +19,9 @@
 //! * every user-settable flag bit survives a syscall, and each fault kills its process with
 //!   Linux's signal (`entry.rs`);
 //! * clocks and absolute futex timeouts (`time.rs`), and the futex classes of issue 13: wake
-//!   counts, private/shared keys, addresses, check order, requeue and wake-op (`futex.rs`).
+//!   counts, private/shared keys, addresses, check order, requeue and wake-op (`futex.rs`);
+//! * argument widths, `write`/`close` details and a long preemptible write (`args.rs`);
+//! * x86_64 OSXSAVE/XCR0, FSGSBASE and `arch_prctl` GS/CPUID (`cpu.rs`).
 //!
 //! The program is linked 64 KiB above the bottom of the stub's user region (the xtask passes
 //! `--image-base=USER_IMAGE_BASE + 0x10000`), so `[__ehdr_start - 64 KiB, __ehdr_start)` is
@@ -112,6 +114,8 @@ macro_rules! fail {
 
 type CaseResult = Result<(), Fail>;
 
+mod args;
+mod cpu;
 mod entry;
 mod futex;
 mod time;
@@ -772,6 +776,20 @@ static CASES: &[Case] = &[
     ("stub-futex-check-order", futex::check_order, true),
     ("stub-futex-requeue", futex::requeue, true),
     ("stub-futex-wake-op", futex::wake_op, true),
+    (
+        "stub-syscall-number-width",
+        args::syscall_number_width,
+        true,
+    ),
+    ("stub-write-args", args::write_args, true),
+    ("stub-close-stdin", args::close_stdin, true),
+    (
+        "stub-long-write-preemptible",
+        args::long_write_preemptible,
+        true,
+    ),
+    ("stub-cpu-features", cpu::cpu_features, true),
+    ("stub-arch-prctl-gs", cpu::arch_prctl_gs, true),
 ];
 
 /// Entry from `_start` with the initial stack pointer (`argc` first).

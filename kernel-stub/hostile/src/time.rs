@@ -41,6 +41,11 @@ fn now(id: usize) -> Result<u64, crate::Fail> {
     Ok(ts[0] as u64 * 1_000_000_000 + ts[1] as u64)
 }
 
+/// `CLOCK_MONOTONIC` in ns.
+pub fn monotonic_ns() -> Result<u64, crate::Fail> {
+    now(CLOCK_MONOTONIC)
+}
+
 /// A futex call with a timespec of `ns`.
 fn futex_timed(word: &AtomicU32, op: usize, val: u32, ns: u64) -> isize {
     let ts: [i64; 2] = [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];

@@ -9,6 +9,8 @@
 //! * `run_user` returns the arch-neutral [`TrapCause`] defined here;
 //! * `init()`, `console_write(&[u8])`, `run_user(&mut TrapFrame) -> TrapCause`, `idle()`,
 //!   `exit_qemu(bool) -> !`, `check_tls(u64) -> Result<(), Errno>`;
+//! * `take_pending_tick() -> bool`: acknowledge a timer tick that came due while the kernel
+//!   ran (a long syscall ends its slice there);
 //! * clocks: `monotonic_ns()` (a free-running counter, never the tick count, so time stays
 //!   right while the kernel runs with interrupts off) and `rtc_unix_ns()` (the board's RTC);
 //! * `TASK_SIZE_MAX`: the end of the user half as Linux's `access_ok` sees it, which decides
@@ -28,7 +30,7 @@ mod imp;
 
 pub use imp::{
     ARCH, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls, console_write,
-    exit_qemu, idle, init, monotonic_ns, rtc_unix_ns, run_user,
+    exit_qemu, idle, init, monotonic_ns, rtc_unix_ns, run_user, take_pending_tick,
 };
 
 /// Signal numbers a fault kills with: the same on x86_64, aarch64 and riscv64 (both

@@ -117,9 +117,9 @@ impl TrapFrame {
         }
     }
 
-    /// Syscall number (x8).
+    /// Syscall number: x8 as an `int`, as Linux's `el0_svc_common` takes it.
     pub fn syscall_nr(&self) -> u64 {
-        self.x[8]
+        u64::from(self.x[8] as u32)
     }
 
     /// Raw syscall arguments x0..x5, in Linux order.
@@ -283,6 +283,16 @@ fn classify_sync(frame: &TrapFrame) -> TrapCause {
         addr,
         what,
     }
+}
+
+/// Takes a timer tick that came due while the kernel ran (IRQs masked): acknowledges and
+/// re-arms it, so the next task gets a whole tick. `true` if there was one.
+pub fn take_pending_tick() -> bool {
+    let pending = irq::timer_pending();
+    if pending {
+        irq::handle();
+    }
+    pending
 }
 
 /// Waits for an interrupt (nothing runnable). The timer interrupt, if that is what woke the

@@ -102,7 +102,8 @@ impl TrapFrame {
         frame
     }
 
-    /// Syscall number (a7).
+    /// Syscall number: all of a7 (Linux's `do_trap_ecall_u` takes it as a `long`, so, unlike
+    /// x86_64 and arm64, riscv64 does not cut it to an `int`).
     pub fn syscall_nr(&self) -> u64 {
         self.x[A7]
     }
@@ -320,6 +321,16 @@ fn arm_timer() {
             options(nostack, preserves_flags),
         );
     }
+}
+
+/// Takes a timer tick that came due while the kernel ran (sstatus.SIE = 0): re-arms it, so
+/// the next task gets a whole tick. `true` if there was one.
+pub fn take_pending_tick() -> bool {
+    let pending = sip::read().stimer();
+    if pending {
+        arm_timer();
+    }
+    pending
 }
 
 /// Waits for an interrupt (nothing runnable). A pending timer interrupt wakes `wfi` even with

@@ -14,7 +14,7 @@
 //! only kills the task. SMAP/SMEP stay off: the kernel reads user memory directly after
 //! checking the range (`uaccess.rs`).
 //!
-//! QEMU: `qemu-system-x86_64 -machine q35 -nographic -no-reboot
+//! QEMU: `qemu-system-x86_64 -machine q35 -cpu max -nographic -no-reboot
 //! -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel <elf>`.
 
 mod boot;
@@ -24,7 +24,9 @@ mod trap;
 pub use clock::{monotonic_ns, rtc_unix_ns};
 
 use super::TrapCause;
+use core::arch::x86_64::{__cpuid, __cpuid_count};
 use core::ops::Range;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use clone_core::{Arch, Errno};
 use qemu_exit::QEMUExit;
@@ -53,12 +55,19 @@ pub const USER_IMAGE_BASE: u64 = 0x0200_0000;
 /// `(1 << 47) - PAGE_SIZE`. `ARCH_SET_FS`/`CLONE_SETTLS` at or above it → `EPERM`.
 pub const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
 
-/// Every user register. `repr(C)` because `trap.rs` addresses fields by offset; 16-byte
-/// aligned for `fxsave64`.
-#[repr(C, align(16))]
+/// Bytes of the frame's x87/SSE/AVX save area: the 512-byte `fxsave` layout, the 64-byte
+/// XSAVE header, then the extended components `XSAVE_FEATURES` allows (AVX: 832 in all).
+pub const XSAVE_AREA: usize = 1024;
+
+/// Every user register. `repr(C)` because `trap.rs` addresses fields by offset; 64-byte
+/// aligned for `xsave64` (the save area is the first field, checked below).
+#[repr(C, align(64))]
 #[derive(Clone, Copy)]
 #[allow(missing_docs)]
 pub struct TrapFrame {
+    /// x87/SSE/AVX state (`xsave64` standard layout, or just the `fxsave64` part without
+    /// XSAVE); first, so it is 64-byte aligned as `xsave64` requires.
+    pub fx: [u8; XSAVE_AREA],
     pub rax: u64,
     pub rbx: u64,
     pub rcx: u64,
@@ -79,14 +88,15 @@ pub struct TrapFrame {
     pub rflags: u64,
     /// `IA32_FS_BASE`, the x86_64 TLS register.
     pub fs_base: u64,
-    _pad: u64,
-    /// x87/SSE state (`fxsave64` layout).
-    pub fx: [u8; 512],
+    /// `IA32_GS_BASE` (`ARCH_SET_GS`, or `wrgsbase` with FSGSBASE).
+    pub gs_base: u64,
 }
+
+const _: () = assert!(core::mem::offset_of!(TrapFrame, fx) == 0);
 
 impl Default for TrapFrame {
     fn default() -> Self {
-        let mut fx = [0u8; 512];
+        let mut fx = [0u8; XSAVE_AREA];
         // The state `fninit` + reset MXCSR give: x87 control word 0x037f, MXCSR 0x1f80.
         fx[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
         fx[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
@@ -110,7 +120,7 @@ impl Default for TrapFrame {
             rsp: 0,
             rflags: RFLAGS_IF | RFLAGS_RESERVED1,
             fs_base: 0,
-            _pad: 0,
+            gs_base: 0,
             fx,
         }
     }
@@ -176,9 +186,9 @@ impl TrapFrame {
             ..Self::default()
         }
     }
-    /// `rax`.
+    /// `rax` as an `int`, as Linux's `do_syscall_64` takes it: the upper half is ignored.
     pub fn syscall_nr(&self) -> u64 {
-        self.rax
+        u64::from(self.rax as u32)
     }
     /// `rdi, rsi, rdx, r10, r8, r9`.
     pub fn args(&self) -> [u64; 6] {
@@ -207,6 +217,15 @@ impl TrapFrame {
     /// Sets the FS base; callers check it with [`check_tls`] first.
     pub fn set_tls(&mut self, tls: u64) {
         self.fs_base = tls;
+    }
+    /// The GS base (`ARCH_GET_GS`).
+    pub fn gs(&self) -> u64 {
+        self.gs_base
+    }
+    /// Sets the GS base (`ARCH_SET_GS`); callers check it with [`check_tls`] first (the same
+    /// `TASK_SIZE_MAX` rule).
+    pub fn set_gs(&mut self, gs: u64) {
+        self.gs_base = gs;
     }
 }
 
@@ -237,6 +256,23 @@ pub fn exit_qemu(pass: bool) -> ! {
     // uses; writing it ends the VM. 33 is odd as `X86::new` requires.
     let exit = unsafe { qemu_exit::X86::new(0xf4, 33) };
     exit.exit(if pass { 0x10 } else { 0x20 })
+}
+
+/// Takes a timer tick that came due while the kernel ran (interrupts off): if the master
+/// PIC's IRR shows IRQ0, interrupts go on for one instruction so the ring-0 timer path
+/// acknowledges it, and the next task gets a whole tick. `true` if there was one.
+pub fn take_pending_tick() -> bool {
+    // SAFETY: OCW3 0x0a selects the IRR for the next read of port 0x20 (no other effect);
+    // `sti; nop; cli` lets only the pending IRQ in, whose ring-0 path (trap.rs) just sends
+    // the EOI and returns; interrupts are off again afterwards.
+    unsafe {
+        Port::<u8>::new(0x20).write(0x0a);
+        let pending = Port::<u8>::new(0x20).read() & 1 != 0;
+        if pending {
+            core::arch::asm!("sti", "nop", "cli", options(nomem, nostack));
+        }
+        pending
+    }
 }
 
 /// Waits for the next interrupt (the timer) with interrupts briefly on.
@@ -346,6 +382,16 @@ const IA32_STAR: u32 = 0xC000_0081;
 const IA32_LSTAR: u32 = 0xC000_0082;
 const IA32_FMASK: u32 = 0xC000_0084;
 const IA32_FS_BASE: u32 = 0xC000_0100;
+const IA32_GS_BASE: u32 = 0xC000_0101;
+
+/// Set by [`init`] when XSAVE is on: the trap paths use `xsave64`/`xrstor64` instead of
+/// `fxsave64`/`fxrstor64` (read by the asm in trap.rs).
+static XSAVE_ON: AtomicU8 = AtomicU8::new(0);
+
+/// The XCR0 components the stub enables where the CPU has them: x87, SSE and AVX (bits
+/// 0..=2), whose standard-format area (832 bytes) fits [`XSAVE_AREA`]. Linux enables every
+/// user component the CPU has; AVX-512 and AMX, which need more room, stay off here.
+const XSAVE_FEATURES: u64 = 0b111;
 
 /// Timer vector (IRQ0 after remapping the master PIC to 0x20).
 const VEC_TIMER: u8 = 32;
@@ -410,6 +456,8 @@ pub fn init() {
         );
     }
 
+    enable_cpu_features();
+
     // SAFETY: architectural MSRs. EFER.SCE was set at boot and is re-asserted; STAR holds the
     // kernel CS (0x08) for `syscall` and the sysret base 0x10; LSTAR is the entry stub; FMASK
     // is Linux's SYSCALL_MASK, so the kernel runs with interrupts off and no user flag.
@@ -447,6 +495,53 @@ pub fn init() {
         ch0.write((divisor >> 8) as u8);
     }
     clock::calibrate();
+}
+
+/// The CR4 features Linux turns on where the CPU has them (`cr4_init`, `fpu__init_cpu_xstate`,
+/// `identify_cpu`): OSXSAVE with XCR0 = x87|SSE|AVX (so CPUID's OSXSAVE bit and XGETBV tell
+/// user code, e.g. glibc's memcpy selection, that AVX state is saved), and FSGSBASE (user
+/// `rdfsbase`/`wrgsbase`; the trap paths read both bases back). UMIP stays off: Linux
+/// spoofs `sgdt`/`sidt`/`smsw` for user code under UMIP, which the stub does not emulate.
+fn enable_cpu_features() {
+    // SAFETY: `cpuid` only reads identification data.
+    let (leaf1, leaf7) = unsafe { (__cpuid(1), __cpuid_count(7, 0)) };
+    let mut cr4_set: u64 = 0;
+    if leaf1.ecx & (1 << 26) != 0 {
+        cr4_set |= 1 << 18; // OSXSAVE
+    }
+    if leaf7.ebx & 1 != 0 {
+        cr4_set |= 1 << 16; // FSGSBASE
+    }
+    // SAFETY: sets only CR4 bits whose CPUID feature bit is present.
+    unsafe {
+        core::arch::asm!(
+            "mov rax, cr4",
+            "or rax, {set}",
+            "mov cr4, rax",
+            set = in(reg) cr4_set,
+            out("rax") _,
+            options(nostack)
+        );
+    }
+    if cr4_set & (1 << 18) != 0 {
+        // SAFETY: CPUID leaf 0xd exists when XSAVE does; XCR0 gets only components the CPU
+        // reports (bit 0, x87, is always among them), so `xsetbv` cannot fault.
+        let size = unsafe {
+            let d = __cpuid_count(0xd, 0);
+            let xcr0 = ((u64::from(d.edx) << 32) | u64::from(d.eax)) & XSAVE_FEATURES;
+            core::arch::asm!(
+                "xsetbv",
+                in("ecx") 0,
+                in("eax") xcr0 as u32,
+                in("edx") (xcr0 >> 32) as u32,
+                options(nostack)
+            );
+            __cpuid_count(0xd, 0).ebx as usize
+        };
+        if size <= XSAVE_AREA {
+            XSAVE_ON.store(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The signal Linux sends for a user exception (`arch/x86/kernel/traps.c`: `do_error_trap`
@@ -512,13 +607,21 @@ fn is_syscall_left_in_user_mode(frame: &TrapFrame, cr2: u64, error: u64) -> bool
 /// Enters ring 3 with `frame`, returns at the next trap with `frame` updated.
 pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     frame.rflags = (frame.rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
-    // SAFETY: `fs_base` only ever holds values that passed `check_tls` (or 0), so it is
-    // canonical and `wrmsr` cannot fault; the frame is valid, aligned (`align(16)`) and its
+    // SAFETY: `fs_base`/`gs_base` only hold values that passed `check_tls`, 0, or what the
+    // MSRs held after the last trap, so they are canonical and `wrmsr` cannot fault; the frame is valid, aligned (`align(16)`) and its
     // flags were just sanitised; `init` set up the GDT, TSS, IDT and MSRs.
     let cause = unsafe {
         Msr::new(IA32_FS_BASE).write(frame.fs_base);
+        Msr::new(IA32_GS_BASE).write(frame.gs_base);
         trap::x86_enter_user(frame)
     };
+    // SAFETY: reading the two base MSRs has no side effects. With FSGSBASE the task may have
+    // changed them (`wrfsbase`/`wrgsbase`; the CPU only accepts canonical values), so they
+    // are part of its state.
+    unsafe {
+        frame.fs_base = Msr::new(IA32_FS_BASE).read();
+        frame.gs_base = Msr::new(IA32_GS_BASE).read();
+    }
     let vector = cause as u32;
     let error = cause >> 32;
     match vector {

@@ -31,7 +31,8 @@
 //!   `syscall`; interrupt gates clear TF, NT, RF and IF themselves and the stubs `cld`. The
 //!   user's own flags come back on every return (`run_user` keeps only what ring 3 owns).
 //! * Every saved register: `TrapFrame` offsets passed in as `const` operands; the FPU/SSE
-//!   state is saved with `fxsave64`/`fxrstor64` into the frame's 512-byte area.
+//!   state is saved with `xsave64`/`xrstor64` (every component XCR0 enables) when `init`
+//!   turned XSAVE on (`XSAVE_ON`), else with `fxsave64`/`fxrstor64`, into the frame's area.
 
 use core::mem::offset_of;
 
@@ -93,7 +94,14 @@ x86_enter_user:
     push r15
     mov [rip + X86_KERNEL_RSP], rsp
     mov [rip + X86_CURRENT_FRAME], rdi
-    fxrstor64 [rdi + {FX}]
+    cmp byte ptr [rip + {XSAVE_ON}], 0
+    je 21f
+    mov eax, -1                        /* xrstor every component XCR0 enables */
+    mov edx, -1
+    xrstor64 [rdi + {FX}]
+    jmp 22f
+21: fxrstor64 [rdi + {FX}]
+22:
     /* iretq frame: ss, rsp, rflags, cs, rip (user selectors 0x18|3 and 0x20|3). */
     push 0x1b
     push qword ptr [rdi + {RSP}]
@@ -141,7 +149,14 @@ x86_syscall_entry:
     mov [rsp + {RFLAGS}], r11
     mov rax, [rip + X86_USER_RSP]
     mov [rsp + {RSP}], rax
-    fxsave64 [rsp + {FX}]
+    cmp byte ptr [rip + {XSAVE_ON}], 0
+    je 23f
+    mov eax, -1
+    mov edx, -1
+    xsave64 [rsp + {FX}]
+    jmp 24f
+23: fxsave64 [rsp + {FX}]
+24:
     mov rsp, [rip + X86_KERNEL_RSP]
     pop r15
     pop r14
@@ -200,7 +215,15 @@ x86_trap_common:
     mov [rax + {RFLAGS}], rbx
     mov rbx, [rsp + 40]                /* rsp */
     mov [rax + {RSP}], rbx
-    fxsave64 [rax + {FX}]
+    mov rbx, rax                       /* frame (rax/rdx are the xsave mask) */
+    cmp byte ptr [rip + {XSAVE_ON}], 0
+    je 25f
+    mov eax, -1
+    mov edx, -1
+    xsave64 [rbx + {FX}]
+    jmp 26f
+25: fxsave64 [rbx + {FX}]
+26:
     mov ecx, [rsp]                     /* vector */
     mov rdx, [rsp + 8]                 /* error code */
     mov rsp, [rip + X86_KERNEL_RSP]
@@ -273,4 +296,5 @@ X86_TRAP_STUBS:
     FX = const offset_of!(TrapFrame, fx),
     CAUSE_SYSCALL = const CAUSE_SYSCALL,
     TF = const 1u64 << 8,
+    XSAVE_ON = sym super::XSAVE_ON,
 );
