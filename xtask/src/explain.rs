@@ -14,6 +14,9 @@
 //! ```
 //!
 //! Blank lines and lines starting with `#` are skipped (no output).
+//!
+//! `--syscall unshare|setns|fork|vfork` asks about the rest of the family instead
+//! ([`crate::explain_family`]); `clone` is the default.
 
 use std::fmt::Write as _;
 use std::io::BufRead as _;
@@ -28,16 +31,62 @@ use clone_core::validate::{
 };
 use clone_core::{Arch, Policy};
 
-/// A clone/clone3 request and the caller's situation.
+use crate::explain_family;
+
+/// Which syscall a query is about.
+#[derive(clap::ValueEnum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Syscall {
+    /// `clone`, or `clone3` with `--clone3`.
+    #[default]
+    Clone,
+    /// `unshare(FLAGS)`.
+    Unshare,
+    /// `setns(--fd, --nstype)`.
+    Setns,
+    /// `fork()`.
+    Fork,
+    /// `vfork()`.
+    Vfork,
+}
+
+impl Syscall {
+    /// The syscall's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Clone => "clone",
+            Self::Unshare => "unshare",
+            Self::Setns => "setns",
+            Self::Fork => "fork",
+            Self::Vfork => "vfork",
+        }
+    }
+}
+
+/// A clone/clone3 (or unshare/setns/fork/vfork) request and the caller's situation.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct Args {
     /// Flags: `CLONE_VM|CLONE_THREAD|SIGCHLD`, `VM|THREAD`, or a number. For `clone` a signal
     /// here is the exit signal (the low byte); for `--clone3` it stays in `flags`, as Linux
-    /// would see it.
-    flags: Option<String>,
+    /// would see it; for `unshare` it is the whole flags word.
+    pub(crate) flags: Option<String>,
+    /// The syscall: `clone` (default), `unshare`, `setns`, `fork` or `vfork`.
+    #[arg(long, value_enum, default_value_t = Syscall::Clone)]
+    pub(crate) syscall: Syscall,
+    /// `unshare`/`setns`: the caller has this many threads, ordinary pthreads sharing VM, FS,
+    /// FILES and SIGHAND.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) threads: u32,
+    /// `setns` fd: `ns:<type>` (mnt uts ipc net pid user cgroup time: the caller's own current
+    /// namespace), `pidfd` (a live child in all the caller's namespaces), `file` (a regular
+    /// file) or `closed`.
+    #[arg(long)]
+    pub(crate) fd: Option<String>,
+    /// `setns` nstype flags (default 0).
+    #[arg(long)]
+    pub(crate) nstype: Option<String>,
     /// Ask about `clone3` instead of `clone`.
     #[arg(long)]
-    clone3: bool,
+    pub(crate) clone3: bool,
     /// `exit_signal` (number or name; for `clone` it replaces the low byte).
     #[arg(long)]
     exit_signal: Option<String>,
@@ -71,7 +120,7 @@ pub struct Args {
     linux: String,
     /// The caller lacks CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE.
     #[arg(long)]
-    unprivileged: bool,
+    pub(crate) unprivileged: bool,
     /// The caller is the init of its pid namespace (SIGNAL_UNKILLABLE).
     #[arg(long)]
     pid_ns_init: bool,
@@ -144,15 +193,21 @@ const PIDFD_SLOT: u64 = 0x1000;
 const PTID_SLOT: u64 = 0x1008;
 const SET_TID_PTR: u64 = 0x2000;
 
-fn resolve(a: &Args) -> Result<Query> {
+/// The caller's policy from the options every syscall shares.
+fn policy_of(a: &Args) -> Result<Policy> {
     let arch = Arch::from_name(&a.arch).ok_or_else(|| anyhow!("unknown arch `{}`", a.arch))?;
     let mut policy = Policy::linux(arch, parse_version(&a.linux)?);
     if a.unprivileged {
         policy = policy.unprivileged();
     }
-    policy = policy
+    Ok(policy
         .with_pid_ns_init(a.pid_ns_init)
-        .with_pid_ns_for_children_differs(a.after_unshare_pid);
+        .with_pid_ns_for_children_differs(a.after_unshare_pid))
+}
+
+fn resolve(a: &Args) -> Result<Query> {
+    let policy = policy_of(a)?;
+    let arch = policy.arch;
     let text = a.flags.as_deref().unwrap_or("0");
     let parsed = flags::parse(text).map_err(|e| anyhow!("{e}"))?;
     let exit_signal = a.exit_signal.as_deref().map(parse_signal).transpose()?;
@@ -207,7 +262,7 @@ fn answer(q: &Query) -> Result<KernelCloneArgs, CloneError> {
 }
 
 /// The one-line machine form of an answer.
-fn batch_line(r: &Result<KernelCloneArgs, CloneError>) -> String {
+pub(crate) fn batch_line<T>(r: &Result<T, CloneError>) -> String {
     match r {
         Ok(_) => "ok".to_string(),
         Err(e) => {
@@ -225,18 +280,22 @@ fn batch_line(r: &Result<KernelCloneArgs, CloneError>) -> String {
 }
 
 /// Answers one batch line (`None` for blank/comment lines).
-fn batch_answer(line: &str) -> Option<String> {
+pub(crate) fn batch_answer(line: &str) -> Option<String> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
     let parsed = Line::try_parse_from(line.split_whitespace());
     Some(
-        match parsed
-            .map_err(|e| anyhow!("{e}"))
-            .and_then(|l| resolve(&l.args))
-        {
-            Ok(q) => batch_line(&answer(&q)),
+        match parsed.map_err(|e| anyhow!("{e}")).and_then(|l| {
+            if l.args.syscall == Syscall::Clone {
+                resolve(&l.args).map(|q| batch_line(&answer(&q)))
+            } else {
+                let q = explain_family::resolve(&l.args, policy_of(&l.args)?)?;
+                Ok(explain_family::batch_line(&q))
+            }
+        }) {
+            Ok(line) => line,
             Err(e) => {
                 let msg = e.to_string();
                 let first = msg.lines().next().unwrap_or("bad query").trim();
@@ -320,17 +379,24 @@ fn human(a: &Args, q: &Query) -> String {
             );
         }
         Err(e) => {
-            let _ = writeln!(out, "  {} — {}", e.errno, e.rule.description());
-            let _ = writeln!(out, "  rule:  {} ({})", e.rule, e.rule.kernel_function());
-            if !e.flags.is_empty() {
-                let _ = writeln!(out, "  flags: {}", e.flags);
-            }
-            let _ = writeln!(out, "  fix:   {}", e.fix);
+            out.push_str(&error_lines(&e));
             for n in fix_notes(q, &e) {
                 let _ = writeln!(out, "         ({n})");
             }
         }
     }
+    out
+}
+
+/// The readable lines of a refusal: errno and rule, flags, fix.
+pub(crate) fn error_lines(e: &CloneError) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "  {} — {}", e.errno, e.rule.description());
+    let _ = writeln!(out, "  rule:  {} ({})", e.rule, e.rule.kernel_function());
+    if !e.flags.is_empty() {
+        let _ = writeln!(out, "  flags: {}", e.flags);
+    }
+    let _ = writeln!(out, "  fix:   {}", e.fix);
     out
 }
 
@@ -343,6 +409,11 @@ pub fn run(args: Args) -> Result<()> {
                 println!("{ans}");
             }
         }
+        return Ok(());
+    }
+    if args.syscall != Syscall::Clone {
+        let q = explain_family::resolve(&args, policy_of(&args)?)?;
+        print!("{}", explain_family::human(&args, &q));
         return Ok(());
     }
     if args.flags.is_none() {

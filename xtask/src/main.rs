@@ -6,6 +6,7 @@
 
 mod build;
 mod explain;
+mod explain_family;
 mod hppa;
 mod linux;
 mod linux_vm;
@@ -28,8 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Print Linux's answer for a clone/clone3 request: errno, rule and fix.
-    Explain(explain::Args),
+    /// Print Linux's answer for a clone, clone3, unshare, setns, fork or vfork request.
+    Explain(Box<explain::Args>),
     /// Run every test suite (host unit/property tests, the real-kernel differential test,
     /// the libc-free conformance program on every arch, and the kernel stub in QEMU).
     Test(test::Args),
@@ -48,7 +49,7 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
-        Cmd::Explain(args) => explain::run(args),
+        Cmd::Explain(args) => explain::run(*args),
         Cmd::Test(args) => test::run(args),
         Cmd::Targets(args) => targets::run(args),
         Cmd::Linux(args) => linux::run(args),
