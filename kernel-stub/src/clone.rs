@@ -170,6 +170,7 @@ fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
         let _ = uaccess::write_u32(a.parent_tid, tid);
     }
     if let Some(fd) = pidfd {
+        k.set_pidfd_pid(fd, tid);
         // The validator proved the slot writable (else EFAULT), so this cannot fail.
         let _ = uaccess::write_u32(a.pidfd, fd);
     }

@@ -98,11 +98,12 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
         }
         n if Some(n) == nr.wait4 || n == nr.waitid => {
             let req = if n == nr.waitid {
-                wait::waitid_request(a[0], a[1], a[2], a[3])
+                wait::waitid_request(k, a[0], a[1], a[2], a[3], a[4])
             } else {
-                wait::wait4_request(a[0], a[1], a[2])
+                wait::wait4_request(a[0], a[1], a[2], a[3])
             };
             match req.map(|req| (req, wait::wait(k, i, req))) {
+                Err(e) if n == nr.waitid => wait::waitid_failed(a[2], e),
                 Err(e) => Err(e),
                 Ok((_, Some(r))) => r,
                 Ok((req, None)) => {
@@ -155,7 +156,7 @@ const TTY_CHUNK: usize = 2048;
 fn write(k: &mut Kernel, i: usize, fd: u64, buf: u64, count: u64) -> Option<SysResult> {
     match k.fd_kind(fd as u32) {
         FdKind::Free => return Some(Err(EBADF)),
-        FdKind::Pidfd => return Some(Err(EINVAL)),
+        FdKind::Pidfd(_) => return Some(Err(EINVAL)),
         FdKind::Console => {}
     }
     if !uaccess::range_ok(buf, count) {

@@ -37,8 +37,8 @@ pub enum FdKind {
     Free,
     /// The console (0, 1 and 2 at the start of a run).
     Console,
-    /// A pidfd from `CLONE_PIDFD`.
-    Pidfd,
+    /// A pidfd from `CLONE_PIDFD`, for the task with this tid.
+    Pidfd(u32),
 }
 
 /// Why a task is not running.
@@ -97,6 +97,8 @@ pub struct WaitRequest {
     /// `waitid` (fills a `siginfo_t`, returns 0) rather than `wait4` (status word, returns the
     /// pid).
     pub waitid: bool,
+    /// Where a `struct rusage` goes (0 = nowhere).
+    pub rusage: u64,
 }
 
 /// One user thread.
@@ -321,8 +323,15 @@ impl Kernel {
     /// The lowest free descriptor, now a pidfd (Linux's `get_unused_fd_flags`).
     pub fn alloc_fd(&mut self) -> Option<u32> {
         let i = self.fds.iter().position(|&k| k == FdKind::Free)?;
-        self.fds[i] = FdKind::Pidfd;
+        self.fds[i] = FdKind::Pidfd(0);
         Some(i as u32)
+    }
+
+    /// Records which task pidfd `fd` refers to (once its tid is known).
+    pub fn set_pidfd_pid(&mut self, fd: u32, tid: u32) {
+        if let Some(k) = self.fds.get_mut(fd as usize) {
+            *k = FdKind::Pidfd(tid);
+        }
     }
 
     /// What descriptor `fd` refers to.

@@ -8,47 +8,101 @@
 //! the exit path ([`child_exited`]) completes the wait.
 
 use crate::syscall::{EFAULT, EINVAL, SysResult, neg};
-use crate::task::{Death, Kernel, State, WaitRequest};
+use crate::task::{Death, FIRST_PID, FdKind, Kernel, State, WaitRequest};
 use crate::uaccess;
 
 /// SIGCHLD on x86_64, aarch64 and riscv64.
 pub const SIGCHLD: u8 = 17;
 
 const WNOHANG: u64 = 1;
+/// `WUNTRACED` (`wait4`) is `WSTOPPED` (`waitid`).
+const WSTOPPED: u64 = 2;
 const WEXITED: u64 = 4;
+const WCONTINUED: u64 = 8;
+const WNOWAIT: u64 = 0x0100_0000;
+const WNOTHREAD: u64 = 0x2000_0000;
 const WALL: u64 = 0x4000_0000;
 const WCLONE: u64 = 0x8000_0000;
-const P_ALL: u64 = 0;
-const P_PID: u64 = 1;
-const P_PGID: u64 = 2;
+const P_ALL: u32 = 0;
+const P_PID: u32 = 1;
+const P_PGID: u32 = 2;
+const P_PIDFD: u32 = 3;
+const EBADF: i32 = 9;
 const ECHILD: i32 = 10;
+const ESRCH: i32 = 3;
 /// `si_code` values for SIGCHLD (`CLD_EXITED`, `CLD_KILLED`).
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
+/// `sizeof(struct rusage)` on 64-bit Linux: two timevals and fourteen longs.
+const RUSAGE_SIZE: usize = 144;
 
-/// `wait4(pid, wstatus, options, rusage)`.
-pub fn wait4_request(pid: u64, wstatus: u64, options: u64) -> Result<WaitRequest, i32> {
-    if options & !(WNOHANG | 2 | 8 | WALL | WCLONE | 0x2000_0000) != 0 {
+/// The stub's one process group: every process is in the program's (its pgid is the
+/// program's pid), as if a shell had started it as a job.
+const PGID: u32 = FIRST_PID;
+
+/// Children of process group `pgid`: all of them for the program's group, none for any other
+/// (`Some(0)`: no task has tid 0).
+fn group(pgid: u32) -> Option<u32> {
+    if pgid == PGID { None } else { Some(0) }
+}
+
+/// `wait4(pid, wstatus, options, rusage)` (`kernel_wait4`): `options` is an `int` with only
+/// `WNOHANG`, `WUNTRACED`, `WCONTINUED`, `__WNOTHREAD`, `__WCLONE` and `__WALL` allowed
+/// (EINVAL); pid `INT_MIN` is ESRCH; -1 any child, 0 or `-pgid` a process group.
+pub fn wait4_request(
+    pid: u64,
+    wstatus: u64,
+    options: u64,
+    rusage: u64,
+) -> Result<WaitRequest, i32> {
+    let options = u64::from(options as u32);
+    if options & !(WNOHANG | WSTOPPED | WCONTINUED | WNOTHREAD | WCLONE | WALL) != 0 {
         return Err(EINVAL);
     }
-    let pid = pid as i32;
+    let pid = match pid as i32 {
+        i32::MIN => return Err(ESRCH),
+        -1 => None,
+        0 => group(PGID),
+        p if p < 0 => group(p.unsigned_abs()),
+        p => Some(p as u32),
+    };
     Ok(WaitRequest {
-        pid: (pid > 0).then_some(pid as u32),
-        options,
+        pid,
+        options: options | WEXITED,
         out: wstatus,
         waitid: false,
+        rusage,
     })
 }
 
-/// `waitid(idtype, id, infop, options, rusage)`.
-pub fn waitid_request(idtype: u64, id: u64, infop: u64, options: u64) -> Result<WaitRequest, i32> {
-    if options & (WEXITED | 2 | 8) == 0 {
+/// `waitid(idtype, id, infop, options, rusage)` (`kernel_waitid`): unknown option bits, no
+/// `WEXITED`/`WSTOPPED`/`WCONTINUED`, an unknown `idtype`, `P_PID` with id <= 0 and
+/// `P_PGID`/`P_PIDFD` with id < 0 are EINVAL; a `P_PIDFD` id must be an open pidfd (EBADF
+/// otherwise, as `pidfd_get_pid` answers for a closed fd and for another kind of file).
+pub fn waitid_request(
+    k: &Kernel,
+    idtype: u64,
+    id: u64,
+    infop: u64,
+    options: u64,
+    rusage: u64,
+) -> Result<WaitRequest, i32> {
+    let options = u64::from(options as u32);
+    let known = WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | WNOTHREAD | WCLONE | WALL;
+    if options & !known != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 {
         return Err(EINVAL);
     }
-    let pid = match idtype {
-        P_PID if id as i32 > 0 => Some(id as u32),
-        P_PID => return Err(EINVAL),
-        P_ALL | P_PGID => None,
+    let id = id as i32;
+    let pid = match idtype as u32 {
+        P_ALL => None,
+        P_PID if id > 0 => Some(id as u32),
+        P_PGID if id == 0 => group(PGID),
+        P_PGID if id > 0 => group(id as u32),
+        P_PIDFD if id >= 0 => match k.fd_kind(id as u32) {
+            FdKind::Pidfd(tid) => Some(tid),
+            FdKind::Free => return Err(EBADF),
+            FdKind::Console => return Err(EBADF),
+        },
         _ => return Err(EINVAL),
     };
     Ok(WaitRequest {
@@ -56,7 +110,37 @@ pub fn waitid_request(idtype: u64, id: u64, infop: u64, options: u64) -> Result<
         options,
         out: infop,
         waitid: true,
+        rusage,
     })
+}
+
+/// What `waitid` answers when it fails before or without a child (`SYSCALL_DEFINE5(waitid)`):
+/// it still writes the zeroed `si_signo`..`si_status` fields to a non-NULL `infop`, so an
+/// unwritable `infop` turns the error into EFAULT.
+pub fn waitid_failed(infop: u64, errno: i32) -> SysResult {
+    if infop != 0 && put_siginfo(infop, 0, 0, 0, 0).is_err() {
+        return Err(EFAULT);
+    }
+    Err(errno)
+}
+
+/// Writes the six fields `waitid` writes (`si_signo`, `si_errno`, `si_code`, `si_pid`,
+/// `si_uid`, `si_status`: offsets 0, 4, 8, 16, 20, 24 of the 64-bit `siginfo_t`), nothing
+/// else of the 128 bytes.
+fn put_siginfo(infop: u64, signo: i32, code: i32, pid: u32, status: i32) -> Result<(), i32> {
+    let mut f = [0u8; 28];
+    f[0..4].copy_from_slice(&signo.to_ne_bytes());
+    f[8..12].copy_from_slice(&code.to_ne_bytes());
+    f[16..20].copy_from_slice(&pid.to_ne_bytes());
+    f[24..28].copy_from_slice(&status.to_ne_bytes());
+    if !uaccess::access_ok(infop, 28) {
+        return Err(EFAULT);
+    }
+    for (off, len) in [(0, 12), (16, 12)] {
+        uaccess::write_bytes(infop + off, &f[off as usize..(off + len) as usize])
+            .map_err(|_| EFAULT)?;
+    }
+    Ok(())
 }
 
 /// Tries to complete `req` for the task in slot `i`: `Some(result)` (a child reaped, `WNOHANG`
@@ -75,42 +159,46 @@ pub fn wait(k: &mut Kernel, i: usize, req: WaitRequest) -> Option<SysResult> {
         _ => None,
     });
     if let Some((j, tid, death)) = zombie {
-        k.reap(j);
+        if req.options & WNOWAIT == 0 {
+            k.reap(j);
+        }
         return Some(report(req, tid, death).map(|()| if req.waitid { 0 } else { u64::from(tid) }));
     }
     if !k.slots().any(|(_, t)| eligible(t)) {
-        return Some(Err(ECHILD));
+        return Some(if req.waitid {
+            waitid_failed(req.out, ECHILD)
+        } else {
+            Err(ECHILD)
+        });
     }
     if req.options & WNOHANG != 0 {
         if req.waitid && req.out != 0 {
-            // waitid with WNOHANG and no child ready: si_pid = 0.
-            let _ = uaccess::write_bytes(req.out, &[0u8; 128]);
+            // waitid with WNOHANG and no child ready: the fields, all zero.
+            return Some(put_siginfo(req.out, 0, 0, 0, 0).map(|()| 0));
         }
         return Some(Ok(0));
     }
     None
 }
 
-/// Writes the result of a reaped child where the caller asked.
+/// Writes the result of a reaped child where the caller asked, in Linux's order: `wait4`'s
+/// status word (EFAULT, the child is gone all the same), then the rusage (all zero: the stub
+/// keeps no accounting; EFAULT), then `waitid`'s siginfo fields (EFAULT).
 fn report(req: WaitRequest, tid: u32, death: Death) -> Result<(), i32> {
-    if req.out == 0 {
+    if !req.waitid && req.out != 0 {
+        uaccess::write_u32(req.out, death.wstatus()).map_err(|_| EFAULT)?;
+    }
+    if req.rusage != 0 {
+        uaccess::write_bytes(req.rusage, &[0u8; RUSAGE_SIZE]).map_err(|_| EFAULT)?;
+    }
+    if !req.waitid || req.out == 0 {
         return Ok(());
     }
-    if !req.waitid {
-        return uaccess::write_u32(req.out, death.wstatus()).map_err(|_| EFAULT);
-    }
-    // siginfo_t for SIGCHLD (64-bit layout): si_signo, si_errno, si_code, then the union at
-    // offset 16: si_pid, si_uid, si_status.
     let (code, status) = match death {
         Death::Exited(c) => (CLD_EXITED, i32::from(c)),
         Death::Killed(s) => (CLD_KILLED, i32::from(s)),
     };
-    let mut info = [0u8; 128];
-    info[0..4].copy_from_slice(&i32::from(SIGCHLD).to_ne_bytes());
-    info[8..12].copy_from_slice(&code.to_ne_bytes());
-    info[16..20].copy_from_slice(&tid.to_ne_bytes());
-    info[24..28].copy_from_slice(&status.to_ne_bytes());
-    uaccess::write_bytes(req.out, &info).map_err(|_| EFAULT)
+    put_siginfo(req.out, i32::from(SIGCHLD), code, tid, status)
 }
 
 /// A child of thread group `parent` became a zombie: completes any wait it satisfies.

@@ -83,6 +83,19 @@ X86_CURRENT_FRAME:
 X86_USER_RSP:
     .quad 0
 
+    /* Saves the user's x87/SSE/AVX state into the frame at \frame (clobbers rax, rdx):
+       xsave64 of every component XCR0 enables when init turned XSAVE on, else fxsave64. */
+    .macro X86_FPU_SAVE frame
+    cmp byte ptr [rip + {XSAVE_ON}], 0
+    je 1f
+    mov eax, -1
+    mov edx, -1
+    xsave64 [\frame + {FX}]
+    jmp 2f
+1:  fxsave64 [\frame + {FX}]
+2:
+    .endm
+
     .section .text
     .global x86_enter_user
 x86_enter_user:
@@ -149,14 +162,7 @@ x86_syscall_entry:
     mov [rsp + {RFLAGS}], r11
     mov rax, [rip + X86_USER_RSP]
     mov [rsp + {RSP}], rax
-    cmp byte ptr [rip + {XSAVE_ON}], 0
-    je 23f
-    mov eax, -1
-    mov edx, -1
-    xsave64 [rsp + {FX}]
-    jmp 24f
-23: fxsave64 [rsp + {FX}]
-24:
+    X86_FPU_SAVE rsp
     mov rsp, [rip + X86_KERNEL_RSP]
     pop r15
     pop r14
@@ -216,14 +222,7 @@ x86_trap_common:
     mov rbx, [rsp + 40]                /* rsp */
     mov [rax + {RSP}], rbx
     mov rbx, rax                       /* frame (rax/rdx are the xsave mask) */
-    cmp byte ptr [rip + {XSAVE_ON}], 0
-    je 25f
-    mov eax, -1
-    mov edx, -1
-    xsave64 [rbx + {FX}]
-    jmp 26f
-25: fxsave64 [rbx + {FX}]
-26:
+    X86_FPU_SAVE rbx
     mov ecx, [rsp]                     /* vector */
     mov rdx, [rsp + 8]                 /* error code */
     mov rsp, [rip + X86_KERNEL_RSP]
