@@ -9,7 +9,7 @@ use clone_core::Errno;
 use crate::arch::{self, ARCH};
 use crate::futex::{self, Outcome};
 use crate::task::{Death, FdKind, Kernel, State};
-use crate::{clock, clone, kprintln, uaccess, wait};
+use crate::{clock, clone, uaccess, wait};
 
 /// A syscall's result: the return value, or a positive errno.
 pub type SysResult = Result<u64, i32>;
@@ -246,7 +246,7 @@ fn arch_prctl(k: &mut Kernel, i: usize, code: u64, addr: u64) -> SysResult {
             Ok(0)
         }
         _ => {
-            kprintln!("kernel-stub: arch_prctl({code:#x}) not supported");
+            crate::kprintln!("kernel-stub: arch_prctl({code:#x}) not supported");
             Err(EINVAL)
         }
     }

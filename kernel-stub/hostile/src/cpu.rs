@@ -20,8 +20,7 @@ pub fn cpu_features() -> CaseResult {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{__cpuid, __cpuid_count};
-        // SAFETY: `cpuid` only reads identification data.
-        let (l1, l7) = unsafe { (__cpuid(1), __cpuid_count(7, 0)) };
+        let (l1, l7) = (__cpuid(1), __cpuid_count(7, 0));
         if l1.ecx & (1 << 26) != 0 {
             if l1.ecx & (1 << 27) == 0 {
                 fail!("the CPU has XSAVE but CPUID.1:ECX.OSXSAVE is clear");

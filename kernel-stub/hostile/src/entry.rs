@@ -219,7 +219,9 @@ pub fn fp_control_survives_syscall() -> CaseResult {
 
 const SIGILL: i32 = 4;
 const SIGTRAP: i32 = 5;
+#[cfg(target_arch = "aarch64")]
 const SIGBUS: i32 = 7;
+#[cfg(target_arch = "x86_64")]
 const SIGFPE: i32 = 8;
 const SIGSEGV: i32 = 11;
 const SIGCHLD: u8 = 17;
@@ -403,8 +405,6 @@ fn faults() -> &'static [(&'static str, extern "C" fn(usize) -> i32, usize, i32)
     }
     #[cfg(target_arch = "riscv64")]
     {
-        let _ = SIGBUS;
-        let _ = SIGFPE;
         &[
             ("unimp", undefined_instruction, 0, SIGILL),
             ("ebreak", breakpoint, 0, SIGTRAP),

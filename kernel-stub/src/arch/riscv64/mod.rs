@@ -45,6 +45,9 @@ use core::ops::Range;
 
 use clone_core::{Arch, Errno};
 use riscv::register::{scause, scounteren, sie, sip, sstatus, stval, stvec, time};
+use spin::Mutex;
+use uart_16550::Uart16550;
+use uart_16550::backend::MmioBackend;
 
 /// The architecture the kernel serves.
 pub const ARCH: Arch = Arch::Riscv64;
@@ -206,22 +209,32 @@ pub fn init() {
     arm_timer();
 }
 
-/// 16550 UART of `virt`: transmit holding register and line status register (bit 5 = THR
-/// empty).
-const UART_THR: usize = 0x1000_0000;
-const UART_LSR: usize = 0x1000_0005;
-const UART_LSR_THRE: u8 = 1 << 5;
+/// 16550 UART of `virt` (QEMU `hw/riscv/virt.c` `VIRT_UART0`): byte registers, stride 1.
+const UART_BASE: usize = 0x1000_0000;
 
-/// Writes bytes to the 16550 UART (polling; QEMU's model needs no set-up).
+/// The console UART through uart_16550's MMIO backend, set up on first use.
+struct Console(Uart16550<MmioBackend>);
+// SAFETY: the UART registers are MMIO at a fixed address, used only through `CONSOLE`'s lock
+// (one hart, interrupts off in the kernel).
+unsafe impl Send for Console {}
+
+static CONSOLE: Mutex<Option<Console>> = Mutex::new(None);
+
+/// Writes bytes to the 16550 UART (uart_16550's MMIO backend; FIFO mode after `init`).
 pub fn console_write(bytes: &[u8]) {
-    for &b in bytes {
-        // SAFETY: UART_THR/UART_LSR are the 16550 registers of QEMU `virt` (byte registers),
-        // identity-mapped for S-mode by `mmu.rs`. Single hart, interrupts off in the kernel:
-        // no concurrent writer.
-        unsafe {
-            while core::ptr::read_volatile(UART_LSR as *const u8) & UART_LSR_THRE == 0 {}
-            core::ptr::write_volatile(UART_THR as *mut u8, b);
+    let mut console = CONSOLE.lock();
+    if console.is_none() {
+        let base = core::ptr::NonNull::new(UART_BASE as *mut u8).expect("UART_BASE is not 0");
+        // SAFETY: UART_BASE is `virt`'s 16550, identity-mapped for S-mode by `mmu.rs` with
+        // all eight byte registers; nothing else drives it.
+        let uart = unsafe { Uart16550::new_mmio(base, 1) };
+        if let Ok(mut uart) = uart {
+            let _ = uart.init(uart_16550::Config::default());
+            *console = Some(Console(uart));
         }
+    }
+    if let Some(Console(uart)) = console.as_mut() {
+        uart.send_bytes_exact(bytes);
     }
 }
 

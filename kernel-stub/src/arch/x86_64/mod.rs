@@ -503,8 +503,7 @@ pub fn init() {
 /// `rdfsbase`/`wrgsbase`; the trap paths read both bases back). UMIP stays off: Linux
 /// spoofs `sgdt`/`sidt`/`smsw` for user code under UMIP, which the stub does not emulate.
 fn enable_cpu_features() {
-    // SAFETY: `cpuid` only reads identification data.
-    let (leaf1, leaf7) = unsafe { (__cpuid(1), __cpuid_count(7, 0)) };
+    let (leaf1, leaf7) = (__cpuid(1), __cpuid_count(7, 0));
     let mut cr4_set: u64 = 0;
     if leaf1.ecx & (1 << 26) != 0 {
         cr4_set |= 1 << 18; // OSXSAVE
