@@ -32,7 +32,7 @@ need_apt=()
 for bin in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-system-s390x \
            qemu-system-ppc64 qemu-system-mips64el \
            qemu-aarch64-static qemu-riscv64-static qemu-s390x-static qemu-ppc64le-static \
-           qemu-loongarch64-static qemu-arm-static qemu-hppa-static hppa-linux-gnu-gcc; do
+           qemu-loongarch64-static qemu-arm-static qemu-hppa-static hppa-linux-gnu-gcc valgrind; do
     command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -53,7 +53,9 @@ SRC
     apt-get install -y -qq -t bookworm-backports --no-install-recommends \
         qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc qemu-system-mips \
         qemu-user-static >/dev/null
-    apt-get install -y -qq --no-install-recommends gcc-hppa-linux-gnu libc6-dev-hppa-cross >/dev/null
+    # valgrind (3.19): callgrind instruction counts for `cargo xtask lean`.
+    apt-get install -y -qq --no-install-recommends gcc-hppa-linux-gnu libc6-dev-hppa-cross \
+        valgrind >/dev/null
 fi
 
 # Real Linux kernels for `cargo xtask linux-vm`: Debian bookworm's current kernel image per

@@ -8,6 +8,7 @@ mod build;
 mod explain;
 mod explain_family;
 mod hppa;
+mod lean;
 mod linux;
 mod linux_vm;
 mod qemu;
@@ -36,6 +37,8 @@ enum Cmd {
     Test(test::Args),
     /// Generate the custom target JSON files in targets/ (or check them with --check).
     Targets(targets::Args),
+    /// The kernel face's exact costs: no panic path linked, `.text` size, instructions per call.
+    Lean(lean::Args),
     /// Build and run the libc-free conformance program natively and under qemu-user.
     Linux(linux::Args),
     /// Run the conformance program as /init of real Debian kernels in qemu-system
@@ -52,6 +55,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Explain(args) => explain::run(*args),
         Cmd::Test(args) => test::run(args),
         Cmd::Targets(args) => targets::run(args),
+        Cmd::Lean(args) => lean::run(args),
         Cmd::Linux(args) => linux::run(args),
         Cmd::LinuxVm(args) => linux_vm::run(args),
         Cmd::Qemu(args) => qemu::run(args),

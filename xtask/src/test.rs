@@ -60,6 +60,12 @@ fn suites() -> Result<Vec<Suite>> {
     }
     all.extend([
         suite("xtask tests", "cargo", &["test", "-p", "xtask"]),
+        // Issue 11's exact gates: no panic path, .text size, callgrind instructions per call.
+        suite(
+            "lean kernel face (panic, size, instructions)",
+            &xtask,
+            &["lean"],
+        ),
         suite(
             "target specs match the pinned nightly",
             &xtask,
