@@ -428,8 +428,11 @@ impl<M: UserMemory> UserMemory for ZeroPadded<'_, M> {
         // Before the padding: real memory; inside: zeros; after: real memory.
         let lo = (self.from.saturating_sub(addr) as usize).min(out.len());
         let hi = (self.to.saturating_sub(addr) as usize).min(out.len());
-        let (head, rest) = out.split_at_mut(lo);
-        let (pad, tail) = rest.split_at_mut(hi - lo);
+        // Checked splits: no panic path in the validator (`cargo xtask lean`).
+        let (head, rest) = out.split_at_mut_checked(lo).ok_or(Fault)?;
+        let (pad, tail) = rest
+            .split_at_mut_checked(hi.saturating_sub(lo))
+            .ok_or(Fault)?;
         if !head.is_empty() {
             self.mem.read(addr, head)?;
         }

@@ -17,8 +17,8 @@
 //! `cargo xtask lean` measures the kernel face exactly and `cargo xtask test` gates it (x86_64,
 //! callgrind instructions per call, opt-level s with fat LTO): accepting the pthread flag word
 //! with a [`validate::Validator`] takes 58 instructions, accepting an 88-byte `clone3` struct
-//! read from user memory 206, refusing `CLONE_THREAD` with its fix 747. The decoder and
-//! validator link no panic path; their `.text` is 8,479 bytes on `x86_64-unknown-none`. Thread
+//! read from user memory 200, refusing `CLONE_THREAD` with its fix 1,659. The decoder and
+//! validator link no panic path; their `.text` is 28,719 bytes on `x86_64-unknown-none`. Thread
 //! create + join timings are in the README (`benches/spawn.rs`).
 #![no_std]
 #![deny(unsafe_code)]

@@ -79,8 +79,9 @@ const CASES: &[Case] = &[
 ];
 
 const TEXT_TARGET: u64 = 4096;
-/// Where issue 11 found `.text` (9,088 bytes at 2b7e8ec): it must not grow back past it.
-const TEXT_CEILING: u64 = 9088;
+/// Not to grow past today's figure (28,719 bytes with fork/vfork and the compound fix search;
+/// 8,479 before them, 9,088 where issue 11 started).
+const TEXT_CEILING: u64 = 29_000;
 
 /// `cargo +stable` with the outer cargo's variables removed, so the probe's own manifest and
 /// profile decide the build.

@@ -10,7 +10,9 @@
 use core::hint::black_box;
 
 use clone_core::syscall::{CloneCall, RawSyscall, decode};
-use clone_core::validate::{SliceMemory, validate_clone_in, validate_clone3};
+use clone_core::validate::{
+    SliceMemory, validate_clone_in, validate_clone3, validate_fork, validate_vfork,
+};
 use clone_core::{Arch, Policy};
 
 /// A kernel's clone entry: decode the trapped registers, then validate. The whole verdict
@@ -23,6 +25,8 @@ fn clone_entry(raw: &RawSyscall, mem: &SliceMemory<'_>, policy: &Policy) {
     let verdict = match call {
         CloneCall::Clone(args) => validate_clone_in(&args, mem, policy),
         CloneCall::Clone3 { args, size } => validate_clone3(args, size, mem, policy),
+        CloneCall::Fork => validate_fork(policy),
+        CloneCall::Vfork => validate_vfork(policy),
     };
     black_box(&verdict);
 }
