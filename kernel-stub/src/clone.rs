@@ -10,12 +10,7 @@
 //!   `create_new_namespaces`/`create_user_ns` answer on a kernel built without them;
 //! * `CLONE_INTO_CGROUP`: the stub has no cgroup file descriptors, so every `cgroup` fd is
 //!   **EBADF** (`cgroup_css_set_fork`'s answer for a descriptor that is not open);
-//! * a new address space (no `CLONE_VM`): the stub has exactly one. A no-MMU Linux would
-//!   let the child run in the parent's memory (only its `fork` syscall is EINVAL), which breaks
-//!   any fork-style child that uses the parent's stack, so the stub refuses instead, with
-//!   **ENOSYS** ("not implemented": the conformance program turns it into a skip with the
-//!   reason). The check runs after Linux's own validation, so invalid requests still get
-//!   Linux's errno first;
+//! * no frames for a fork child's page tables → **ENOMEM** (Linux's `dup_mm` failure);
 //! * task table full → **EAGAIN** (Linux's `max_threads` check). It runs after the whole
 //!   validator, so a request that is also invalid in a later Linux check (x86_64 TLS,
 //!   `set_tid`) gets that check's errno instead; Linux would say EAGAIN first.
@@ -30,8 +25,9 @@ use clone_core::syscall::{self as sc, CloneCall, KernelStackRequest, RawSyscall}
 use clone_core::validate::{self, Fault, KernelCloneArgs, UserMemory};
 use clone_core::{Errno, Policy};
 
+use crate::addrspace::AddressSpace;
 use crate::arch::{self, ARCH};
-use crate::syscall::{EINVAL, ENOSYS, SysResult, errno};
+use crate::syscall::{EINVAL, SysResult, errno};
 use crate::task::{Kernel, State, Task};
 use crate::{kprintln, uaccess};
 
@@ -59,7 +55,7 @@ impl UserMemory for StubMemory {
         uaccess::read_bytes(addr, out).map_err(|_| Fault)
     }
     fn writable(&self, addr: u64, len: u64) -> bool {
-        uaccess::access_ok(addr, len)
+        uaccess::writable(addr, len)
     }
 }
 
@@ -101,9 +97,6 @@ pub fn sys_clone(k: &mut Kernel, i: usize, number: u64, args: [u64; 6]) -> SysRe
 /// `copy_process` for an accepted request.
 fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
     let flags = a.flags;
-    if !flags.contains(CloneFlags::VM) {
-        return Err(ENOSYS);
-    }
     if k.full() {
         return Err(EAGAIN);
     }
@@ -130,6 +123,12 @@ fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
         arch::check_tls(a.tls).map_err(errno)?;
         frame.set_tls(a.tls);
     }
+    // `copy_mm`: share the space, or a copy-on-write copy of it.
+    let space = if flags.contains(CloneFlags::VM) {
+        k.task(i).space.clone()
+    } else {
+        k.task(i).space.fork().map_err(errno)?
+    };
     let pidfd = if flags.contains(CloneFlags::PIDFD) {
         Some(k.alloc_fd().ok_or(EMFILE)?)
     } else {
@@ -153,6 +152,7 @@ fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
             0
         },
         exit_signal: if thread { 0 } else { a.exit_signal },
+        space: space.clone(),
     });
     let Some(tid) = spawned else {
         if let Some(fd) = pidfd {
@@ -163,8 +163,9 @@ fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
 
     crate::heap::note_peak();
     // Linux ignores failures of these two `put_user`s (facts §1.4/§1.5).
+    // The child's slot is in the child's memory (a fork child's own copy).
     if flags.contains(CloneFlags::CHILD_SETTID) {
-        let _ = uaccess::write_u32(a.child_tid, tid);
+        let _ = AddressSpace::with_active(&space, || uaccess::write_u32(a.child_tid, tid));
     }
     if flags.contains(CloneFlags::PARENT_SETTID) {
         let _ = uaccess::write_u32(a.parent_tid, tid);

@@ -7,7 +7,10 @@
 //! When the last task is gone the kernel prints the heap balance and exits QEMU with 33 (the
 //! program's thread group exited with status 0) or 65 (anything else).
 //!
-//! Module map: [`arch`] (per-arch boot, traps, console, exit), [`heap`] (global allocator),
+//! Module map: [`arch`] (per-arch boot, traps, console, exit, page-table formats), [`heap`]
+//! (global allocator), [`frames`] (physical frames with reference counts), [`addrspace`] (one
+//! page table per process, copy-on-write fork), [`fault`] (user faults), [`exec`] (`execve`
+//! and the embedded file table),
 //! [`uaccess`] (user pointer checks), [`clock`] (clocks), [`elf`] (user program loader),
 //! [`task`] (task table and scheduler), [`syscall`] (dispatch), [`futex`] (wait queues),
 //! [`wait`] (`wait4`/`waitid`), [`clone`] (clone/clone3 through clone-core), [`trace`] (demo
@@ -19,11 +22,15 @@
 
 extern crate alloc;
 
+mod addrspace;
 pub mod arch;
 mod clock;
 mod clone;
 mod console;
 mod elf;
+mod exec;
+mod fault;
+mod frames;
 mod futex;
 mod heap;
 mod syscall;
@@ -32,13 +39,14 @@ mod trace;
 mod uaccess;
 mod wait;
 
+use crate::addrspace::AddressSpace;
 use crate::task::Kernel;
 
 /// The user program, embedded at build time (`KERNEL_STUB_USER_ELF`, see `build.rs`).
-static USER_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_USER_ELF_PATH"));
+pub static USER_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_USER_ELF_PATH"));
 /// Optional second program, run after the first (`KERNEL_STUB_HOSTILE_ELF`): the stub-only
 /// hostile-input cases.
-static HOSTILE_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_HOSTILE_ELF_PATH"));
+pub static HOSTILE_ELF: &[u8] = include_bytes!(env!("KERNEL_STUB_HOSTILE_ELF_PATH"));
 
 /// Generic kernel entry, called once by each arch's boot code with a valid stack and `.bss`
 /// zeroed. Never returns: ends by exiting QEMU.
@@ -56,12 +64,21 @@ pub extern "C" fn kmain() -> ! {
     // The table itself stays allocated; everything a task owns must come back.
     let mut kernel = Kernel::new();
     let before = heap::used();
+    let frames_before = frames::used();
+    kprintln!(
+        "kernel-stub: {} frames of 4 KiB for user memory and page tables",
+        frames::total()
+    );
     let mut all_zero = true;
     for (name, elf) in [("conformance", USER_ELF), ("hostile", HOSTILE_ELF)] {
         if elf.is_empty() {
             continue;
         }
-        let image = match elf::load(elf) {
+        let Some(space) = AddressSpace::new() else {
+            kprintln!("kernel-stub: no frames for the {name} program's page tables");
+            arch::exit_qemu(false);
+        };
+        let image = match elf::load(elf, &space) {
             Ok(image) => image,
             Err(e) => {
                 kprintln!("kernel-stub: cannot load the {name} program: {e}");
@@ -74,7 +91,7 @@ pub extern "C" fn kmain() -> ! {
             image.entry,
             task::FIRST_PID
         );
-        let status = kernel.run(image);
+        let status = kernel.run(image, space);
         kprintln!(
             "kernel-stub: {name} program exited with status {status} ({} clones, {} exits, {} timer ticks)",
             kernel.clones,
@@ -95,15 +112,20 @@ pub extern "C" fn kmain() -> ! {
         kprintln!("kernel-stub: FAIL: CLOCK_REALTIME drifted from the RTC");
     }
     let after = heap::used();
+    let frames_after = frames::used();
     kprintln!(
         "kernel-stub: heap used before={before} after={after} peak={}",
         heap::peak()
     );
+    kprintln!("kernel-stub: frames used before={frames_before} after={frames_after}");
     drop(kernel);
     if before != after {
         kprintln!("kernel-stub: FAIL: the heap did not return to its starting size");
     }
-    arch::exit_qemu(all_zero && before == after && clock_ok)
+    if frames_before != frames_after {
+        kprintln!("kernel-stub: FAIL: frames were not all released");
+    }
+    arch::exit_qemu(all_zero && before == after && frames_before == frames_after && clock_ok)
 }
 
 #[panic_handler]

@@ -9,7 +9,7 @@ use clone_core::Errno;
 use crate::arch::{self, ARCH};
 use crate::futex::{self, Outcome};
 use crate::task::{Death, FdKind, Kernel, State};
-use crate::{clock, clone, uaccess, wait};
+use crate::{clock, clone, exec, uaccess, wait};
 
 /// A syscall's result: the return value, or a positive errno.
 pub type SysResult = Result<u64, i32>;
@@ -49,6 +49,12 @@ const CLOCK_GETTIME: u64 = 228;
 #[cfg(not(target_arch = "x86_64"))]
 const CLOCK_GETTIME: u64 = 113;
 const CLOCK_GETRES: u64 = CLOCK_GETTIME + 1;
+
+/// `execve` (x86_64 table / generic table).
+#[cfg(target_arch = "x86_64")]
+const EXECVE: u64 = 59;
+#[cfg(not(target_arch = "x86_64"))]
+const EXECVE: u64 = 221;
 
 #[cfg(target_arch = "x86_64")]
 const ARCH_SET_GS: u64 = 0x1001;
@@ -121,7 +127,12 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
                 return;
             }
         },
-        n if n == nr.clone || Some(n) == nr.clone3 => clone::sys_clone(k, i, number, a),
+        // fork and vfork (x86_64 57, 58) decode to `CloneCall::Fork`/`Vfork`: Linux's
+        // `kernel_clone` with SIGCHLD and CLONE_VM | CLONE_VFORK | SIGCHLD.
+        n if n == nr.clone || Some(n) == nr.clone3 || Some(n) == nr.fork || Some(n) == nr.vfork => {
+            clone::sys_clone(k, i, number, a)
+        }
+        EXECVE => exec::sys_execve(k, i, a[0], a[1], a[2]),
         n if n == nr.getuid => Ok(0),
         // `close(unsigned int fd)`: the upper register half is not part of the fd.
         CLOSE => {

@@ -8,11 +8,13 @@
 //! cycles.
 
 use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
+use crate::addrspace::AddressSpace;
 use crate::arch::{self, TrapCause, TrapFrame};
 use crate::elf::Image;
-use crate::{futex, kprintln, syscall, uaccess};
+use crate::{fault, futex, kprintln, syscall, uaccess};
 
 /// Slots in the task table. A clone with every slot in use gets `EAGAIN`, like Linux's
 /// `nr_threads >= max_threads` check in `copy_process`.
@@ -118,6 +120,8 @@ pub struct Task {
     /// Signal for the parent at exit (0..=64; only decides which `wait` flavour sees it: the
     /// stub delivers no signals).
     pub exit_signal: u8,
+    /// The address space (shared by `CLONE_VM`, freed with its last task).
+    pub space: Rc<AddressSpace>,
 }
 
 impl Task {
@@ -168,7 +172,7 @@ impl Kernel {
     /// Runs the program until every task has exited (zombies left over are reaped, as init
     /// would); returns the program's exit status (or -1 if it was killed, or the kernel had to
     /// kill everything, e.g. on deadlock).
-    pub fn run(&mut self, image: Image) -> i32 {
+    pub fn run(&mut self, image: Image, space: Rc<AddressSpace>) -> i32 {
         self.init_status = None;
         self.next_tid = FIRST_PID;
         self.fds = [FdKind::Free; MAX_FDS];
@@ -182,10 +186,15 @@ impl Kernel {
             state: State::Runnable,
             clear_child_tid: 0,
             exit_signal: crate::wait::SIGCHLD,
+            space,
         }));
         self.current = 0;
         loop {
-            if !self.tasks.iter().flatten().any(|t| !t.is_zombie()) {
+            // The run ends when the program's thread group has exited: whatever it left
+            // behind is killed and reaped, as Linux kills a pid namespace's tasks when its init
+            // exits (`zap_pid_ns_processes`), so no orphan can keep the run alive or hold a pid
+            // of the program's.
+            if self.init_status.is_some() || !self.tasks.iter().flatten().any(|t| !t.is_zombie()) {
                 self.kill_all();
                 break;
             }
@@ -205,6 +214,8 @@ impl Kernel {
             let Some(task) = self.tasks[i].as_mut() else {
                 continue;
             };
+            // The task's memory is what its syscalls (and a write in progress) refer to.
+            task.space.activate();
             if matches!(task.state, State::Writing { .. }) {
                 syscall::continue_write(self, i);
                 self.tick();
@@ -220,17 +231,9 @@ impl Kernel {
                     signal,
                     pc,
                     addr,
+                    access,
                     what,
-                } => {
-                    kprintln!(
-                        "kernel-stub: task {} killed by signal {signal}: {what} at pc={pc:#x} addr={addr:#x}",
-                        task.tid
-                    );
-                    // Linux would kill the whole thread group with a signal; the stub kills
-                    // only the faulting thread and keeps going, so one hostile case cannot end
-                    // the run. The exit status is what a death by Linux's signal reports.
-                    self.exit_task(i, Death::Killed(signal));
-                }
+                } => fault::user_fault(self, i, signal, pc, addr, access, what),
             }
         }
         self.init_status.unwrap_or(-1)
@@ -366,7 +369,12 @@ impl Kernel {
             return;
         };
         let mut woken = 0;
-        if task.clear_child_tid != 0 && uaccess::write_u32(task.clear_child_tid, 0).is_ok() {
+        if task.clear_child_tid != 0
+            && AddressSpace::with_active(&task.space, || {
+                uaccess::write_u32(task.clear_child_tid, 0)
+            })
+            .is_ok()
+        {
             woken = futex::wake(self, task.clear_child_tid, 1, u32::MAX);
         }
         self.exits += 1;

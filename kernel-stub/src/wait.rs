@@ -1,5 +1,5 @@
-//! `wait4` and `waitid` for process children (clones without `CLONE_THREAD`, e.g. the
-//! `CLONE_VM | CLONE_VFORK` children of the conformance program).
+//! `wait4` and `waitid` for process children (clones without `CLONE_THREAD`: forks, vforks
+//! and `CLONE_VM` processes).
 //!
 //! Which children a wait sees follows Linux's `eligible_child()` (`kernel/exit.c`): without
 //! `__WALL`, a child whose exit signal is not SIGCHLD is seen only with `__WCLONE`, and a
@@ -7,6 +7,7 @@
 //! `P_ALL`/`P_PGID`) means "any child". A waiting parent sleeps until a matching child exits;
 //! the exit path ([`child_exited`]) completes the wait.
 
+use crate::addrspace::AddressSpace;
 use crate::syscall::{EFAULT, EINVAL, SysResult, neg};
 use crate::task::{Death, FIRST_PID, FdKind, Kernel, State, WaitRequest};
 use crate::uaccess;
@@ -214,7 +215,9 @@ pub fn child_exited(k: &mut Kernel, parent: u32) {
         if !k.has_task(j) {
             continue;
         }
-        if let Some(r) = wait(k, j, req) {
+        // The status goes into the waiter's memory, not the exiting child's.
+        let space = k.task(j).space.clone();
+        if let Some(r) = AddressSpace::with_active(&space, || wait(k, j, req)) {
             let t = k.task(j);
             t.state = State::Runnable;
             t.frame.set_return(match r {

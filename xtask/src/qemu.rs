@@ -204,7 +204,7 @@ impl StubArch {
                 c = Command::new("qemu-system-x86_64");
                 // `-cpu max`: every feature QEMU can give (XSAVE/AVX, FSGSBASE), so the stub's
                 // set-up of them runs and the hostile cases check it.
-                c.args(["-machine", "q35", "-cpu", "max", "-m", "128M"]);
+                c.args(["-machine", "q35", "-cpu", "max", "-m", "512M"]);
                 c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
             }
             StubArch::Aarch64 => {

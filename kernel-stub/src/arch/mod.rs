@@ -29,9 +29,33 @@
 mod imp;
 
 pub use imp::{
-    ARCH, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls, console_write,
-    exit_qemu, idle, init, monotonic_ns, rtc_unix_ns, run_user, take_pending_tick,
+    ARCH, FRAME_POOL, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls,
+    console_write, exit_qemu, hwcap, idle, init, mmu, monotonic_ns, rtc_unix_ns, run_user,
+    take_pending_tick,
 };
+
+/// The permissions of one user page, as `crate::addrspace` asks the arch's `mmu` to encode them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Perm {
+    /// User writes allowed (never together with `exec`: W^X).
+    pub write: bool,
+    /// User instruction fetches allowed.
+    pub exec: bool,
+    /// Read-only because it is shared copy-on-write: a write fault copies it (or takes it
+    /// back when this is its last mapping) and makes it writable.
+    pub cow: bool,
+}
+
+/// The kind of user memory access a page fault was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store.
+    Write,
+    /// An instruction fetch.
+    Fetch,
+}
 
 /// Signal numbers a fault kills with: the same on x86_64, aarch64 and riscv64 (both
 /// `arch/x86/include/uapi/asm/signal.h` and `include/uapi/asm-generic/signal.h`).
@@ -65,6 +89,9 @@ pub enum TrapCause {
         pc: u64,
         /// Faulting address where the arch reports one (CR2, FAR_EL1, stval), else 0 or pc.
         addr: u64,
+        /// The access, for a page fault the kernel may resolve (first touch of the user
+        /// region, copy-on-write); `None` for every other fault.
+        access: Option<Access>,
         /// Human-readable kind of fault.
         what: &'static str,
     },

@@ -20,6 +20,7 @@
 use core::arch::asm;
 
 use super::USER_REGION;
+use crate::arch::Perm;
 
 /// One translation table: 512 descriptors, 4 KiB aligned.
 #[repr(C, align(4096))]
@@ -133,4 +134,127 @@ pub unsafe fn enable() {
             options(nostack, preserves_flags),
         );
     }
+}
+
+/// Tables above the leaf level each address space owns: level 1 and the RAM GiB's level 2.
+pub const UPPER_TABLES: usize = 2;
+
+/// Page descriptor (level 3) and the user access permissions: AP[2:1] = 0b01 EL0 RW, 0b11 EL0
+/// read-only; bit 55, free for software, marks a copy-on-write page.
+const DESC_PAGE: u64 = 0b11;
+const AP_EL0_RO: u64 = 0b11 << 6;
+const COW: u64 = 1 << 55;
+const ADDR: u64 = 0x0000_ffff_ffff_f000;
+
+/// One-time set-up: nothing beyond [`enable`] (PXN/UXN need no switch).
+pub fn init() {}
+
+/// Fills an address space's upper tables: `upper[0]` level 1 (MMIO GiB as at boot, RAM GiB →
+/// `upper[1]`), `upper[1]` the RAM GiB's 2 MiB blocks as at boot except the user region's
+/// slots, which point at `leaves`. Returns the TTBR0_EL1 value for [`activate`].
+///
+/// # Safety
+///
+/// Every frame must be an allocated, zeroed page-table frame used by nothing else.
+pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
+    // SAFETY: the caller hands over the frames; the boot tables are only read.
+    unsafe {
+        let l1 = crate::frames::table_at(upper[0]);
+        l1[0] = (*(&raw const L1)).0[0];
+        l1[1] = DESC_TABLE | upper[1];
+        let l2 = crate::frames::table_at(upper[1]);
+        let boot = &(*(&raw const L2_RAM)).0;
+        let first = ((USER_REGION.start - RAM_GIB_BASE) / BLOCK_2M) as usize;
+        for (i, e) in l2.iter_mut().enumerate() {
+            let pa = RAM_GIB_BASE + i as u64 * BLOCK_2M;
+            *e = if USER_REGION.contains(&pa) {
+                DESC_TABLE | leaves[i - first]
+            } else {
+                boot[i]
+            };
+        }
+    }
+    upper[0]
+}
+
+/// A user page descriptor for frame `pa`: EL0 read (and write), never EL1-executable.
+pub fn leaf_entry(pa: u64, perm: Perm) -> u64 {
+    let mut e = DESC_PAGE | ATTR_NORMAL | SH_INNER | AF | PXN | pa;
+    e |= if perm.write { AP_EL0_RW } else { AP_EL0_RO };
+    if !perm.exec {
+        e |= UXN;
+    }
+    if perm.cow {
+        e |= COW;
+    }
+    e
+}
+
+/// The frame and permissions of a page descriptor, `None` if invalid.
+pub fn decode_leaf(e: u64) -> Option<(u64, Perm)> {
+    (e & 0b11 == DESC_PAGE).then_some((
+        e & ADDR,
+        Perm {
+            write: e & (0b11 << 6) == AP_EL0_RW,
+            exec: e & UXN == 0,
+            cow: e & COW != 0,
+        },
+    ))
+}
+
+/// The boot tables' root (for when no address space is active).
+pub fn boot_root() -> u64 {
+    (&raw const L1) as u64
+}
+
+/// Switches TTBR0_EL1 to `root` and drops every cached translation (no ASIDs: a full flush).
+///
+/// # Safety
+///
+/// `root` must be [`boot_root`] or a root from [`build_upper`] whose frames stay allocated
+/// while it is active.
+pub unsafe fn activate(root: u64) {
+    // SAFETY: every root maps the kernel identically (the level-2 copy), so the running code
+    // and its stack stay mapped; the barriers order the table writes before the new walks.
+    unsafe {
+        asm!(
+            "dsb ishst",
+            "msr ttbr0_el1, {}",
+            "isb",
+            "tlbi vmalle1",
+            "dsb ish",
+            "isb",
+            in(reg) root,
+            options(nostack, preserves_flags),
+        )
+    };
+}
+
+/// Drops every cached translation (after a table change of the active space).
+pub fn flush_all() {
+    // SAFETY: TLB maintenance only.
+    unsafe {
+        asm!(
+            "dsb ishst",
+            "tlbi vmalle1",
+            "dsb ish",
+            "isb",
+            options(nostack, preserves_flags)
+        )
+    };
+}
+
+/// Makes instructions the kernel wrote through its mapping visible to EL0 fetches: clean the
+/// data cache to the point of unification and invalidate the instruction cache.
+pub fn code_written() {
+    // SAFETY: cache maintenance only; `ic iallu` invalidates the whole instruction cache.
+    unsafe {
+        asm!(
+            "dsb ish",
+            "ic iallu",
+            "dsb ish",
+            "isb",
+            options(nostack, preserves_flags)
+        )
+    };
 }

@@ -34,10 +34,10 @@
 //! `dc cvau`/`ic ivau` over the image.
 
 mod irq;
-mod mmu;
+pub mod mmu;
 
-use super::TrapCause;
 use super::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
+use super::{Access, TrapCause};
 use core::arch::global_asm;
 use core::mem::offset_of;
 use core::ops::Range;
@@ -61,6 +61,17 @@ pub const TASK_SIZE_MAX: u64 = 1 << 48;
 
 /// Link address of the user ELF: the bottom of [`USER_REGION`].
 pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
+
+/// Physical frames for user pages and page tables: the upper 256 MiB of `-m 512M`, above the
+/// physical range that shares the user region's addresses (the kernel reaches frames through
+/// the identity map, so they must not sit under the user window).
+pub const FRAME_POOL: Range<u64> = 0x5000_0000..0x6000_0000;
+
+/// `AT_HWCAP` as Linux reports it for what the stub enables (`arch/arm64/include/uapi/asm/
+/// hwcap.h`): HWCAP_FP and HWCAP_ASIMD (CPACR_EL1.FPEN lets EL0 use both).
+pub fn hwcap() -> u64 {
+    (1 << 0) | (1 << 1)
+}
 
 /// Every user register of one task, saved by `trap.s` on each exception from EL0 and
 /// restored by [`run_user`]. The layout is shared with `trap.s` (offsets checked below).
@@ -241,12 +252,14 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
             signal: SIGSEGV,
             pc: frame.pc,
             addr: frame.pc,
+            access: None,
             what: "unexpected FIQ",
         },
         _ => TrapCause::Fault {
             signal: SIGBUS,
             pc: frame.pc,
             addr: frame.pc,
+            access: None,
             what: "SError (asynchronous abort)",
         },
     }
@@ -277,10 +290,20 @@ fn classify_sync(frame: &TrapFrame) -> TrapCause {
         Some(Ec::Brk64) => (SIGTRAP, pc, "breakpoint (brk)"),
         _ => (SIGILL, pc, "unexpected synchronous exception"),
     };
+    // ISS.WnR (bit 6) of a data abort: the access was a write.
+    let access = match ESR_EL1.read_as_enum(ESR_EL1::EC) {
+        Some(Ec::InstrAbortLowerEL) => Some(Access::Fetch),
+        Some(Ec::DataAbortLowerEL) if !alignment && ESR_EL1.get() & (1 << 6) != 0 => {
+            Some(Access::Write)
+        }
+        Some(Ec::DataAbortLowerEL) if !alignment => Some(Access::Read),
+        _ => None,
+    };
     TrapCause::Fault {
         signal,
         pc,
         addr,
+        access,
         what,
     }
 }

@@ -19,6 +19,7 @@
 use core::arch::asm;
 
 use super::USER_REGION;
+use crate::arch::Perm;
 
 /// One page table: 512 PTEs, 4 KiB aligned.
 #[repr(C, align(4096))]
@@ -84,4 +85,105 @@ pub unsafe fn enable() {
             options(nostack, preserves_flags),
         );
     }
+}
+
+/// Tables above the leaf level each address space owns: the root and the RAM GiB's level 1.
+pub const UPPER_TABLES: usize = 2;
+
+/// RSW bit 8, free for software: a copy-on-write page.
+const COW: u64 = 1 << 8;
+
+/// One-time set-up: nothing beyond [`enable`].
+pub fn init() {}
+
+/// Fills an address space's upper tables: `upper[0]` the root (MMIO gigapage as at boot, RAM
+/// GiB → `upper[1]`), `upper[1]` the RAM GiB's megapages as at boot except the user region's
+/// slots, which point at `leaves`. Returns the root's address for [`activate`].
+///
+/// # Safety
+///
+/// Every frame must be an allocated, zeroed page-table frame used by nothing else.
+pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
+    // SAFETY: the caller hands over the frames; the boot tables are only read.
+    unsafe {
+        let root = crate::frames::table_at(upper[0]);
+        root[0] = (*(&raw const ROOT)).0[0];
+        root[(RAM_GIB_BASE / GIB) as usize] = ppn(upper[1]) | V;
+        let l1 = crate::frames::table_at(upper[1]);
+        let boot = &(*(&raw const L1_RAM)).0;
+        let first = ((USER_REGION.start - RAM_GIB_BASE) / MEGAPAGE) as usize;
+        for (i, e) in l1.iter_mut().enumerate() {
+            let pa = RAM_GIB_BASE + i as u64 * MEGAPAGE;
+            *e = if USER_REGION.contains(&pa) {
+                ppn(leaves[i - first]) | V
+            } else {
+                boot[i] & !U
+            };
+        }
+    }
+    upper[0]
+}
+
+/// A user leaf PTE for frame `pa` (A and D preset: no hardware A/D updates needed).
+pub fn leaf_entry(pa: u64, perm: Perm) -> u64 {
+    let mut e = ppn(pa) | V | R | U | A | D;
+    if perm.write {
+        e |= W;
+    }
+    if perm.exec {
+        e |= X;
+    }
+    if perm.cow {
+        e |= COW;
+    }
+    e
+}
+
+/// The frame and permissions of a leaf PTE, `None` if invalid.
+pub fn decode_leaf(e: u64) -> Option<(u64, Perm)> {
+    (e & V != 0).then_some((
+        (e >> 10) << 12,
+        Perm {
+            write: e & W != 0,
+            exec: e & X != 0,
+            cow: e & COW != 0,
+        },
+    ))
+}
+
+/// The boot tables' root (for when no address space is active).
+pub fn boot_root() -> u64 {
+    (&raw const ROOT) as u64
+}
+
+/// Switches satp to `root` (Sv39, ASID 0) and drops every cached translation.
+///
+/// # Safety
+///
+/// `root` must be [`boot_root`] or a root from [`build_upper`] whose frames stay allocated
+/// while it is active.
+pub unsafe fn activate(root: u64) {
+    // SAFETY: every root maps the kernel identically (the level-1 copy), so the running code
+    // and its stack stay mapped; `sfence.vma` orders the table writes and flushes the TLB.
+    unsafe {
+        asm!(
+            "sfence.vma",
+            "csrw satp, {satp}",
+            "sfence.vma",
+            satp = in(reg) SATP_SV39 | (root >> 12),
+            options(nostack, preserves_flags),
+        )
+    };
+}
+
+/// Drops every cached translation (after a table change of the active space).
+pub fn flush_all() {
+    // SAFETY: TLB maintenance only.
+    unsafe { asm!("sfence.vma", options(nostack, preserves_flags)) };
+}
+
+/// Makes instructions the kernel wrote visible to instruction fetches (`fence.i`).
+pub fn code_written() {
+    // SAFETY: an instruction-fetch fence only.
+    unsafe { asm!("fence.i", options(nostack, preserves_flags)) };
 }

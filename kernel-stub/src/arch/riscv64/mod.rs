@@ -35,10 +35,10 @@
 //! Instruction fetch: the kernel writes user programs with ordinary stores, so every entry to
 //! U-mode executes `fence.i` (enough on a single hart; QEMU's TCG would not need it).
 
-mod mmu;
+pub mod mmu;
 
-use super::TrapCause;
 use super::signal::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
+use super::{Access, TrapCause};
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
 use core::ops::Range;
@@ -62,6 +62,19 @@ pub const TASK_SIZE_MAX: u64 = 1 << 38;
 
 /// Link address of the user ELF: the bottom of [`USER_REGION`].
 pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
+
+/// Physical frames for user pages and page tables: the upper 256 MiB of `-m 512M`, above the
+/// physical range that shares the user region's addresses (the kernel reaches frames through
+/// the identity map, so they must not sit under the user window).
+pub const FRAME_POOL: Range<u64> = 0x9000_0000..0xa000_0000;
+
+/// `AT_HWCAP` as Linux reports it: one bit per single-letter ISA extension (`'a' - 'a'` …),
+/// here the rv64gc base QEMU's `virt` CPU has: I, M, A, F, D, C.
+pub fn hwcap() -> u64 {
+    [b'i', b'm', b'a', b'f', b'd', b'c']
+        .iter()
+        .fold(0, |bits, &c| bits | 1 << (c - b'a'))
+}
 
 /// Every user register of one task, saved by `trap.s` on each trap from U-mode and restored
 /// by [`run_user`]. The layout is shared with `trap.s` (offsets checked below).
@@ -258,6 +271,7 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
             signal: SIGSEGV,
             pc,
             addr: pc,
+            access: None,
             what: "unexpected interrupt",
         };
     }
@@ -283,10 +297,17 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
         15 => (SIGSEGV, stval, "store/AMO page fault"),
         _ => (SIGILL, pc, "unexpected exception"),
     };
+    let access = match scause.code() {
+        12 => Some(Access::Fetch),
+        13 => Some(Access::Read),
+        15 => Some(Access::Write),
+        _ => None,
+    };
     TrapCause::Fault {
         signal,
         pc,
         addr,
+        access,
         what,
     }
 }

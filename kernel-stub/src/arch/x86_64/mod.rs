@@ -9,21 +9,23 @@
 //! * this file: the arch interface (listed in `kernel-stub/src/arch/mod.rs`) on top of those,
 //!   plus the one-time hardware setup in [`init`].
 //!
-//! Memory: the kernel is linked at 1 MiB; [`USER_REGION`] (32 MiB..96 MiB of QEMU's default
-//! 128 MiB) is the only memory mapped with the U bit, so a user access anywhere else faults and
-//! only kills the task. SMAP/SMEP stay off: the kernel reads user memory directly after
-//! checking the range (`uaccess.rs`).
+//! Memory: the kernel is linked at 1 MiB; each address space (`mmu.rs`, `crate::addrspace`)
+//! maps only [`USER_REGION`] (32 MiB..96 MiB) with the U bit, in 4 KiB pages backed by frames
+//! of [`FRAME_POOL`], so a user access anywhere else faults and only kills the task. The kernel
+//! never dereferences a user address: `uaccess.rs` translates it through the task's page
+//! table and copies through the identity map of the frame.
 //!
-//! QEMU: `qemu-system-x86_64 -machine q35 -cpu max -nographic -no-reboot
+//! QEMU: `qemu-system-x86_64 -machine q35 -cpu max -m 512M -nographic -no-reboot
 //! -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel <elf>`.
 
 mod boot;
 mod clock;
+pub mod mmu;
 mod trap;
 
 pub use clock::{monotonic_ns, rtc_unix_ns};
 
-use super::TrapCause;
+use super::{Access, TrapCause};
 use core::arch::x86_64::{__cpuid, __cpuid_count};
 use core::ops::Range;
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -50,6 +52,16 @@ pub const USER_REGION: Range<u64> = 0x0200_0000..0x0600_0000;
 
 /// Link address of the user ELF (the bottom of the user region).
 pub const USER_IMAGE_BASE: u64 = 0x0200_0000;
+
+/// Physical frames for user pages and page tables: 96 MiB..512 MiB of `-m 512M`, above the
+/// physical range that shares the user region's addresses (the kernel reaches frames through
+/// the identity map, so they must not sit under the user window).
+pub const FRAME_POOL: Range<u64> = 0x0600_0000..0x2000_0000;
+
+/// `AT_HWCAP` as Linux reports it on x86_64: CPUID leaf 1's EDX feature bits.
+pub fn hwcap() -> u64 {
+    u64::from(core::arch::x86_64::__cpuid(1).edx)
+}
 
 /// Linux's `TASK_SIZE_MAX` for 4-level paging (`arch/x86/include/asm/page_64_types.h`):
 /// `(1 << 47) - PAGE_SIZE`. `ARCH_SET_FS`/`CLONE_SETTLS` at or above it → `EPERM`.
@@ -373,10 +385,6 @@ static IDT: Lazy<InterruptDescriptorTable> = Lazy::new(|| {
     idt
 });
 
-unsafe extern "C" {
-    static mut X86_BOOT_PD: [u64; 512];
-}
-
 const IA32_EFER: u32 = 0xC000_0080;
 const IA32_STAR: u32 = 0xC000_0081;
 const IA32_LSTAR: u32 = 0xC000_0082;
@@ -409,18 +417,7 @@ pub fn init() {
         *SERIAL.lock() = Some(uart);
     }
 
-    // SAFETY: single-threaded boot with interrupts off. The PD is the one CR3 points at;
-    // setting the U bit (bit 2) on the user region's 2 MiB entries and reloading CR3 flushes
-    // the TLB. The kernel image (1 MiB..) lies below USER_REGION, so it stays supervisor-only.
-    unsafe {
-        let pd = &mut *core::ptr::addr_of_mut!(X86_BOOT_PD);
-        let first = (USER_REGION.start >> 21) as usize;
-        let last = (USER_REGION.end >> 21) as usize;
-        for entry in &mut pd[first..last] {
-            *entry |= 1 << 2;
-        }
-        core::arch::asm!("mov rax, cr3", "mov cr3, rax", out("rax") _, options(nostack));
-    }
+    mmu::init();
 
     let (gdt, sel) = &*GDT;
     gdt.load();
@@ -586,6 +583,8 @@ fn vector_name(vector: u32) -> &'static str {
 const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_USER: u64 = 1 << 2;
+/// ... and it was an instruction fetch.
+const PF_FETCH: u64 = 1 << 4;
 
 /// Did a `syscall` arrive at [`trap::x86_syscall_entry`] still in ring 3?
 ///
@@ -642,10 +641,18 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
                 frame.rflags = frame.r11;
                 return TrapCause::Syscall;
             }
+            let access = if error & PF_FETCH != 0 {
+                Access::Fetch
+            } else if error & PF_WRITE != 0 {
+                Access::Write
+            } else {
+                Access::Read
+            };
             TrapCause::Fault {
                 signal: vector_signal(14),
                 pc: frame.rip,
                 addr: cr2,
+                access: Some(access),
                 what: "page fault (#PF)",
             }
         }
@@ -653,6 +660,7 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
             signal: vector_signal(v),
             pc: frame.rip,
             addr: 0,
+            access: None,
             what: vector_name(v),
         },
     }

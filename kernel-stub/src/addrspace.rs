@@ -1,0 +1,298 @@
+//! Address spaces: one page table per process, 4 KiB user pages over [`arch::USER_REGION`],
+//! frames from [`crate::frames`].
+//!
+//! An [`AddressSpace`] owns its upper tables, one leaf table per 2 MiB of the user region, and
+//! one frame reference per present page. The kernel part of every page table is the boot
+//! identity map, supervisor-only (`arch::mmu::build_upper`). Tasks hold an `Rc` to their
+//! space: `CLONE_VM` shares it, a fork gets [`AddressSpace::fork`] (every writable page
+//! becomes read-only copy-on-write in both, each frame gains a reference), and the space is
+//! freed, every frame released, when its last task exits or execs.
+//!
+//! The whole user region is anonymous memory: a page that is not present yet is a zeroed
+//! frame on first touch (user fault or kernel access), RW and never executable. Only ELF text
+//! is executable, and no page is writable and executable at once.
+//!
+//! The kernel never dereferences a user address: [`AddressSpace::user_page`] walks the table,
+//! checks the access as the CPU would (breaking COW for writes, refusing writes to read-only
+//! pages with EFAULT), and returns the frame, which the kernel reaches through the identity
+//! map.
+
+use alloc::rc::Rc;
+
+use clone_core::Errno;
+
+use crate::arch::{self, Perm, mmu};
+use crate::frames::{self, FRAME_SIZE};
+
+/// 2 MiB: what one leaf table maps.
+const LEAF_SPAN: u64 = 512 * FRAME_SIZE;
+/// Leaf tables per address space.
+const LEAVES: usize = ((arch::USER_REGION.end - arch::USER_REGION.start) / LEAF_SPAN) as usize;
+
+const _: () = assert!(
+    arch::USER_REGION.start.is_multiple_of(LEAF_SPAN)
+        && arch::USER_REGION.end.is_multiple_of(LEAF_SPAN)
+);
+
+/// Why a page of an ELF segment cannot be mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// Outside the user region.
+    Outside,
+    /// It would be writable and executable (W^X).
+    WritableAndExecutable,
+    /// No frame left.
+    NoFrames,
+}
+
+/// One process's page table and the frames it maps.
+pub struct AddressSpace {
+    root: u64,
+    upper: [u64; mmu::UPPER_TABLES],
+    leaves: [u64; LEAVES],
+}
+
+/// The space whose table is loaded (what user pointers of the running task refer to).
+static mut CURRENT: *const AddressSpace = core::ptr::null();
+
+fn current_ptr() -> *const AddressSpace {
+    // SAFETY: single core, no re-entry: a plain read of the pointer.
+    unsafe { *core::ptr::addr_of!(CURRENT) }
+}
+
+fn set_current(p: *const AddressSpace) {
+    // SAFETY: as above, a plain write.
+    unsafe { *core::ptr::addr_of_mut!(CURRENT) = p };
+}
+
+/// Page tables an empty address space takes (for the frame accounting the docs quote).
+pub const TABLE_FRAMES: usize = mmu::UPPER_TABLES + LEAVES;
+
+impl AddressSpace {
+    /// An empty user region over the kernel map; `None` when frames run out.
+    pub fn new() -> Option<Rc<Self>> {
+        let mut got: [u64; TABLE_FRAMES] = [0; TABLE_FRAMES];
+        for k in 0..TABLE_FRAMES {
+            match frames::alloc() {
+                Some(pa) => got[k] = pa,
+                None => {
+                    got[..k].iter().for_each(|&pa| frames::release(pa));
+                    return None;
+                }
+            }
+        }
+        let mut upper = [0; mmu::UPPER_TABLES];
+        upper.copy_from_slice(&got[..mmu::UPPER_TABLES]);
+        let mut leaves = [0; LEAVES];
+        leaves.copy_from_slice(&got[mmu::UPPER_TABLES..]);
+        // SAFETY: all frames are freshly allocated, zeroed and owned by this space.
+        let root = unsafe { mmu::build_upper(&upper, &leaves) };
+        Some(Rc::new(Self {
+            root,
+            upper,
+            leaves,
+        }))
+    }
+
+    /// Loads this space's table and makes it the one user pointers refer to.
+    pub fn activate(self: &Rc<Self>) {
+        if current_ptr() != Rc::as_ptr(self) {
+            // SAFETY: the root is this space's, whose frames live as long as `self`; `Drop`
+            // switches away before freeing them.
+            unsafe { mmu::activate(self.root) };
+            set_current(Rc::as_ptr(self));
+        }
+    }
+
+    /// Runs `f` with `other` active, then switches back (a write into a fork child's memory,
+    /// such as its `CLONE_CHILD_SETTID` slot).
+    pub fn with_active<R>(other: &Rc<Self>, f: impl FnOnce() -> R) -> R {
+        let before = current_ptr();
+        other.activate();
+        let r = f();
+        if !before.is_null() && before != Rc::as_ptr(other) {
+            // SAFETY: `before` was the active space and is still alive (only `Drop` clears
+            // CURRENT, and nothing was dropped by `f` that was active before it).
+            unsafe { mmu::activate((*before).root) };
+            set_current(before);
+        }
+        r
+    }
+
+    /// The leaf entry for `va` (inside the user region).
+    fn entry(&self, va: u64) -> &mut u64 {
+        let off = va - arch::USER_REGION.start;
+        let leaf = self.leaves[(off / LEAF_SPAN) as usize];
+        // SAFETY: `leaf` is one of this space's leaf-table frames; the returned reference is
+        // used before any other reference to the same table is made (single core, no
+        // re-entry).
+        let table = unsafe { frames::table_at(leaf) };
+        &mut table[((off % LEAF_SPAN) / FRAME_SIZE) as usize]
+    }
+
+    /// Maps a zeroed frame at page `va` with `perm`; `ENOMEM` without frames.
+    fn map_new(&self, va: u64, perm: Perm) -> Result<u64, Errno> {
+        let pa = frames::alloc().ok_or(Errno::ENOMEM)?;
+        *self.entry(va) = mmu::leaf_entry(pa, perm);
+        Ok(pa)
+    }
+
+    /// Is this the active space (so its TLB entries may be cached)?
+    fn is_active(&self) -> bool {
+        core::ptr::eq(current_ptr(), self)
+    }
+
+    /// A copy-on-write copy: the child gets new tables pointing at the same frames; every
+    /// writable page becomes read-only COW in both. `ENOMEM` when the tables cannot be had.
+    pub fn fork(&self) -> Result<Rc<Self>, Errno> {
+        let child = Self::new().ok_or(Errno::ENOMEM)?;
+        for page in (arch::USER_REGION.start..arch::USER_REGION.end).step_by(FRAME_SIZE as usize) {
+            let e = *self.entry(page);
+            let Some((pa, mut perm)) = mmu::decode_leaf(e) else {
+                continue;
+            };
+            if perm.write || perm.cow {
+                perm.write = false;
+                perm.cow = true;
+                *self.entry(page) = mmu::leaf_entry(pa, perm);
+            }
+            frames::share(pa);
+            *child.entry(page) = mmu::leaf_entry(pa, perm);
+        }
+        if self.is_active() {
+            mmu::flush_all();
+        }
+        Ok(child)
+    }
+
+    /// Resolves a user fault at `va` the way Linux's `handle_mm_fault` would for this memory:
+    /// a missing page becomes a zeroed RW page, a write to a COW page gets its own copy.
+    /// `Err` when the access is not allowed (a real fault, the task dies) or frames ran out.
+    pub fn fault(&self, va: u64, write: bool) -> Result<(), Errno> {
+        if !arch::USER_REGION.contains(&va) {
+            return Err(Errno::EFAULT);
+        }
+        let page = va & !(FRAME_SIZE - 1);
+        match mmu::decode_leaf(*self.entry(page)) {
+            None => self.user_page(va, write).map(|_| ()),
+            Some((pa, perm)) if write && perm.cow => self.break_cow(page, pa, perm).map(|_| ()),
+            // Present and still refused: a write to read-only memory, a fetch from NX memory.
+            Some(_) => Err(Errno::EFAULT),
+        }
+    }
+
+    /// The frame address (plus offset) behind user address `va` for an access of this kind:
+    /// what the kernel copies through, after the checks the CPU would make for the user.
+    pub fn user_page(&self, va: u64, write: bool) -> Result<u64, Errno> {
+        if !arch::USER_REGION.contains(&va) {
+            return Err(Errno::EFAULT);
+        }
+        let page = va & !(FRAME_SIZE - 1);
+        let offset = va - page;
+        let Some((pa, perm)) = mmu::decode_leaf(*self.entry(page)) else {
+            let rw = Perm {
+                write: true,
+                ..Perm::default()
+            };
+            return self.map_new(page, rw).map(|pa| pa + offset);
+        };
+        if !write || perm.write {
+            return Ok(pa + offset);
+        }
+        if !perm.cow {
+            return Err(Errno::EFAULT);
+        }
+        self.break_cow(page, pa, perm).map(|pa| pa + offset)
+    }
+
+    /// A write to COW page `page` (frame `pa`): the last mapping takes the frame back, any
+    /// other gets a copy.
+    fn break_cow(&self, page: u64, pa: u64, perm: Perm) -> Result<u64, Errno> {
+        let own = Perm {
+            write: true,
+            cow: false,
+            ..perm
+        };
+        let new = if frames::refs(pa) == 1 {
+            pa
+        } else {
+            let new = frames::alloc().ok_or(Errno::ENOMEM)?;
+            // SAFETY: both are whole, distinct, allocated frames reached through the identity
+            // map; `pa` stays allocated (this space still holds its reference).
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    frames::ptr(pa),
+                    frames::ptr(new),
+                    FRAME_SIZE as usize,
+                )
+            };
+            frames::release(pa);
+            new
+        };
+        *self.entry(page) = mmu::leaf_entry(new, own);
+        if self.is_active() {
+            mmu::flush_all();
+        }
+        Ok(new)
+    }
+
+    /// Maps page `va` for an ELF segment with `perm` (merging with what an earlier segment
+    /// put on a shared page) and returns its frame.
+    pub fn map_segment_page(&self, va: u64, perm: Perm) -> Result<u64, MapError> {
+        if !arch::USER_REGION.contains(&va) {
+            return Err(MapError::Outside);
+        }
+        match mmu::decode_leaf(*self.entry(va)) {
+            None => {
+                if perm.write && perm.exec {
+                    return Err(MapError::WritableAndExecutable);
+                }
+                self.map_new(va, perm).map_err(|_| MapError::NoFrames)
+            }
+            Some((pa, old)) => {
+                let merged = Perm {
+                    write: old.write || perm.write,
+                    exec: old.exec || perm.exec,
+                    cow: false,
+                };
+                if merged.write && merged.exec {
+                    return Err(MapError::WritableAndExecutable);
+                }
+                *self.entry(va) = mmu::leaf_entry(pa, merged);
+                Ok(pa)
+            }
+        }
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        if self.is_active() {
+            // SAFETY: the boot tables map the kernel as every space does.
+            unsafe { mmu::activate(mmu::boot_root()) };
+            set_current(core::ptr::null());
+        }
+        for &leaf in &self.leaves {
+            // SAFETY: this space's leaf table, about to be freed; nothing else uses it.
+            let table = unsafe { frames::table_at(leaf) };
+            for e in table.iter() {
+                if let Some((pa, _)) = mmu::decode_leaf(*e) {
+                    frames::release(pa);
+                }
+            }
+            frames::release(leaf);
+        }
+        self.upper.iter().for_each(|&pa| frames::release(pa));
+    }
+}
+
+/// The active space's frame behind `va` for an access of this kind (`EFAULT` when no space is
+/// active).
+pub fn current_user_page(va: u64, write: bool) -> Result<u64, Errno> {
+    let p = current_ptr();
+    if p.is_null() {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: CURRENT always points at a live space (`Drop` clears it).
+    unsafe { (*p).user_page(va, write) }
+}
