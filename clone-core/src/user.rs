@@ -50,6 +50,63 @@ mod spawn;
 pub use crate::arch::{syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
 pub use spawn::{clone, clone3, exit_thread};
 
+/// The `unshare` rule [`unshare`] checks before trapping: flags outside the unshare mask are
+/// EINVAL whatever the caller's state (`check_unshare_flags` runs before anything that reads
+/// it; only Debian's `kernel.unprivileged_userns_clone=0` patch can answer EPERM first, for a
+/// word that also has `CLONE_NEWUSER`). The thread, sharing, privilege and namespace rules
+/// depend on the process and are left to the kernel.
+pub const PRECHECKED_UNSHARE_RULES: [Rule; 1] = [Rule::UnshareUnknownFlags];
+
+/// The `setns` rule [`setns`] checks before trapping: a negative fd is never open (EBADF, the
+/// first check). Everything else depends on what the fd refers to, which only the kernel
+/// knows here.
+pub const PRECHECKED_SETNS_RULES: [Rule; 1] = [Rule::SetnsBadFd];
+
+/// `unshare(flags)`, raw: leaves the shared resources and enters the new namespaces `flags`
+/// names (see [`crate::validate::validate_unshare`] for Linux's rules).
+///
+/// A word that breaks one of [`PRECHECKED_UNSHARE_RULES`] comes back as
+/// [`SpawnError::Rejected`] without a trap; the kernel's refusals as [`SpawnError::Kernel`].
+/// On 32-bit arches only the low 32 bits of `flags` reach the kernel (and the check).
+pub fn unshare(flags: CloneFlags) -> Result<(), SpawnError> {
+    let policy = Policy::linux(ARCH, LinuxVersion::V6_18);
+    let caller = validate::CallerTask::SINGLE;
+    if let Err(e) = validate::validate_unshare(flags.bits(), &caller, &policy)
+        && PRECHECKED_UNSHARE_RULES.contains(&e.rule)
+    {
+        return Err(SpawnError::Rejected(e));
+    }
+    unit(spawn::unshare(flags.bits() as usize))
+}
+
+/// `setns(fd, nstype)`, raw: joins the namespace `fd` refers to (a `/proc/<pid>/ns/*` file;
+/// `nstype` 0 or its type) or the namespaces `nstype` names of the process a pidfd refers to
+/// (see [`crate::validate::validate_setns`]).
+///
+/// A negative `fd` is [`SpawnError::Rejected`] without a trap ([`PRECHECKED_SETNS_RULES`]);
+/// the kernel's refusals come back as [`SpawnError::Kernel`].
+pub fn setns(fd: i32, nstype: CloneFlags) -> Result<(), SpawnError> {
+    if fd < 0 {
+        let policy = Policy::linux(ARCH, LinuxVersion::V6_18);
+        let caller = validate::CallerTask::SINGLE;
+        if let Err(e) =
+            validate::validate_setns(validate::SetnsFd::Closed, nstype.bits(), &caller, &policy)
+        {
+            return Err(SpawnError::Rejected(e));
+        }
+    }
+    // The kernel takes an int: only the low 32 bits of nstype count.
+    unit(spawn::setns(fd, nstype.bits() as u32 as usize))
+}
+
+fn unit(ret: isize) -> Result<(), SpawnError> {
+    if (-4095..0).contains(&ret) {
+        Err(kernel_error(ret))
+    } else {
+        Ok(())
+    }
+}
+
 /// What the child runs. Its return value is the thread's exit status (raw `exit`).
 pub type ChildEntry = extern "C" fn(arg: usize) -> i32;
 
@@ -263,6 +320,10 @@ pub(crate) mod nr {
     pub(crate) const SYS_SCHED_YIELD: usize = NR.sched_yield as usize;
     /// `__NR_write`.
     pub(crate) const SYS_WRITE: usize = NR.write as usize;
+    /// `__NR_unshare`.
+    pub(crate) const SYS_UNSHARE: usize = NR.unshare as usize;
+    /// `__NR_setns`.
+    pub(crate) const SYS_SETNS: usize = NR.setns as usize;
 }
 
 /// Register values for one legacy `clone` trap.

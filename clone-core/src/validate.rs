@@ -1022,6 +1022,13 @@ fn copy_namespaces(req: &Request, policy: &Policy) -> Result<(), Failure> {
     if f.contains(C::NEWIPC | C::SYSVSEM) {
         return Err(fail(Rule::NewipcWithSysvsem, C::NEWIPC | C::SYSVSEM));
     }
+    create_new_namespaces(ns, policy)
+}
+
+/// `create_new_namespaces` in its order (mnt, uts, ipc, pid, cgroup, net, time), for
+/// `copy_namespaces` and `unshare_nsproxy_namespaces`: configuration, then `copy_pid_ns`.
+pub(crate) fn create_new_namespaces(ns: CloneFlags, policy: &Policy) -> Result<(), Failure> {
+    use CloneFlags as C;
     for one in [
         C::NEWNS,
         C::NEWUTS,

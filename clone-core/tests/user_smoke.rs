@@ -245,3 +245,81 @@ fn privilege_and_state_rules_are_left_to_the_kernel() {
         other => panic!("expected a kernel error, got {other:?}"),
     }
 }
+
+/// Runs `body` in a forked child (the test harness is multi-threaded, so the child only makes
+/// raw syscalls) and returns its exit status: what unshare/setns change stays there.
+fn in_child(body: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: the child only makes raw syscalls through clone-core and _exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = body();
+        // SAFETY: leave the child at once.
+        unsafe { libc::_exit(code) };
+    }
+    wait_exit_code(pid as u32)
+}
+
+fn kernel_errno(r: Result<(), SpawnError>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(SpawnError::Kernel { raw, .. }) => raw,
+        Err(_) => 255,
+    }
+}
+
+#[test]
+fn unshare_checks_the_mask_before_the_trap_and_traps_otherwise() {
+    use clone_core::error::Rule;
+    match user::unshare(CloneFlags::PARENT | CloneFlags::FILES) {
+        Err(SpawnError::Rejected(e)) => assert_eq!(e.rule, Rule::UnshareUnknownFlags),
+        other => panic!("expected a refusal before the trap, got {other:?}"),
+    }
+    // A flag set the kernel accepts from anyone: a private fd table.
+    assert_eq!(
+        in_child(|| kernel_errno(user::unshare(CloneFlags::FILES))),
+        0
+    );
+    // The thread rule is the kernel's (the child is single-threaded: accepted).
+    assert_eq!(
+        in_child(|| kernel_errno(user::unshare(CloneFlags::SIGHAND))),
+        0
+    );
+    // SAFETY: plain geteuid.
+    let root = unsafe { libc::geteuid() } == 0;
+    let want = if root { 0 } else { libc::EPERM };
+    assert_eq!(
+        in_child(|| kernel_errno(user::unshare(CloneFlags::NEWUTS))),
+        want
+    );
+}
+
+#[test]
+fn setns_checks_the_fd_before_the_trap() {
+    use clone_core::error::Rule;
+    match user::setns(-1, CloneFlags::NEWNET) {
+        Err(SpawnError::Rejected(e)) => assert_eq!(e.rule, Rule::SetnsBadFd),
+        other => panic!("expected a refusal before the trap, got {other:?}"),
+    }
+    let user_ns = std::fs::File::open("/proc/self/ns/user").expect("open ns/user");
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&user_ns);
+    // Re-entering one's own user namespace is the kernel's EINVAL (userns_install).
+    assert_eq!(
+        in_child(|| kernel_errno(user::setns(fd, CloneFlags::empty()))),
+        libc::EINVAL
+    );
+    // A namespace fd with another type in nstype.
+    assert_eq!(
+        in_child(|| kernel_errno(user::setns(fd, CloneFlags::NEWNET))),
+        libc::EINVAL
+    );
+    let uts = std::fs::File::open("/proc/self/ns/uts").expect("open ns/uts");
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&uts);
+    // SAFETY: plain geteuid.
+    let root = unsafe { libc::geteuid() } == 0;
+    let want = if root { 0 } else { libc::EPERM };
+    assert_eq!(
+        in_child(|| kernel_errno(user::setns(fd, CloneFlags::NEWUTS))),
+        want
+    );
+}

@@ -1,13 +1,16 @@
 //! Property tests: the validator never panics, whatever the word, bytes, size or policy, and
 //! its answers keep the invariants Linux guarantees (legacy ignores bits 32–63; a refusal's
-//! errno is its rule's; a proposed flag fix gets past the failed rule).
+//! errno is its rule's; a proposed flag fix gets past the failed rule); the same for
+//! `unshare`, `setns`, `fork` and `vfork` under any caller situation.
 #![allow(missing_docs)]
 
 use clone_core::error::{Change, Reach, Rule};
 use clone_core::flags::CloneFlags;
 use clone_core::policy::LinuxVersion;
 use clone_core::validate::{
-    CloneArgs, SliceMemory, validate_clone_word, validate_clone3, validate_clone3_bytes,
+    CallerTask, CloneArgs, SETNS_FLAGS, SetnsFd, SliceMemory, UNSHARE_FLAGS, validate_clone_word,
+    validate_clone3, validate_clone3_bytes, validate_fork, validate_setns, validate_unshare,
+    validate_vfork,
 };
 use clone_core::{Arch, Errno, Policy};
 use proptest::prelude::*;
@@ -122,5 +125,73 @@ proptest! {
         prop_assert_eq!(e.fix.reach(), Reach::Arguments, "{}", e);
         let again = validate_clone_word(fixed, &p);
         prop_assert!(again.is_ok(), "fix {} for {} gives {:?}", e.fix, e, again.err());
+    }
+}
+
+fn any_caller() -> impl Strategy<Value = CallerTask> {
+    (any::<[bool; 4]>(), 0u32..40).prop_map(|(b, level)| CallerTask {
+        other_threads: b[0],
+        sighand_shared: b[1],
+        mm_shared: b[2],
+        fs_shared: b[3],
+        user_ns_level: level,
+    })
+}
+
+fn any_setns_fd() -> impl Strategy<Value = SetnsFd> {
+    (0u8..5, 0usize..64, any::<bool>()).prop_map(|(k, bit, readable)| match k {
+        0 => SetnsFd::Closed,
+        1 => SetnsFd::Other,
+        2 => SetnsFd::Pidfd {
+            ptrace_readable: readable,
+        },
+        // Any single bit, namespace type or not: the validator must not panic on nonsense.
+        _ => SetnsFd::OwnNamespace(CloneFlags::from_bits_retain(1 << bit)),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn unshare_never_panics_and_fixes_pass(word in any::<u64>(), sub in any::<u32>(),
+                                           c in any_caller(), p in any_policy()) {
+        for w in [word, u64::from(sub) & UNSHARE_FLAGS.bits()] {
+            let Err(e) = validate_unshare(w, &c, &p) else { continue };
+            prop_assert_eq!(e.errno, e.rule.errno());
+            if e.fix.reach() != Reach::Arguments {
+                continue;
+            }
+            let mut fixed = w;
+            for ch in e.fix.changes() {
+                match ch {
+                    Change::AddFlags(f) => fixed |= f.bits(),
+                    Change::RemoveFlags(f) => fixed &= !f.bits(),
+                    other => prop_assert!(false, "unexpected change {:?}", other),
+                }
+            }
+            let again = validate_unshare(fixed, &c, &p);
+            prop_assert!(again.is_ok(), "fix {} for {} gives {:?}", e.fix, e, again.err());
+        }
+    }
+
+    #[test]
+    fn setns_never_panics_and_errno_is_the_rules(fd in any_setns_fd(), nstype in any::<u64>(),
+                                                 c in any_caller(), p in any_policy()) {
+        for t in [nstype, nstype & SETNS_FLAGS.bits(), 0] {
+            if let Err(e) = validate_setns(fd, t, &c, &p) {
+                prop_assert_eq!(e.errno, e.rule.errno());
+            }
+        }
+    }
+
+    #[test]
+    fn fork_and_vfork_never_panic(p in any_policy()) {
+        for r in [validate_fork(&p), validate_vfork(&p)] {
+            match r {
+                Ok(k) => prop_assert_eq!(k.exit_signal, p.sigchld()),
+                Err(e) => prop_assert_eq!(e.errno, Errno::ENOSYS),
+            }
+        }
     }
 }

@@ -133,6 +133,18 @@ pub(super) fn write(fd: i32, bytes: &[u8]) -> isize {
     }
 }
 
+pub(super) fn unshare(flags: usize) -> isize {
+    // SAFETY: unshare takes no pointer; what it changes (namespaces, shared fs/files/sighand
+    // copies, credentials) is process state no Rust memory depends on.
+    unsafe { arch::syscall1(super::nr::SYS_UNSHARE, flags) }
+}
+
+pub(super) fn setns(fd: i32, nstype: usize) -> isize {
+    // SAFETY: setns takes no pointer; it only switches namespaces (and, for a user namespace,
+    // credentials) of this thread.
+    unsafe { arch::syscall2(super::nr::SYS_SETNS, fd as isize as usize, nstype) }
+}
+
 pub(super) fn futex(word: &AtomicU32, op: usize, val: u32) -> isize {
     // SAFETY: FUTEX_WAIT/FUTEX_WAKE only read the aligned u32 behind the reference (atomically
     // with respect to other futex operations); the timeout pointer is NULL.

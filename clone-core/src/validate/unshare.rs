@@ -146,31 +146,7 @@ fn check(requested: u64, caller: &CallerTask, policy: &Policy) -> Result<KernelU
         if !newuser && !policy.cap_sys_admin {
             return Err((Rule::UnshareWithoutCapSysAdmin, ns));
         }
-        // create_new_namespaces order.
-        for one in [
-            C::NEWNS,
-            C::NEWUTS,
-            C::NEWIPC,
-            C::NEWPID,
-            C::NEWCGROUP,
-            C::NEWNET,
-            C::NEWTIME,
-        ] {
-            if !ns.contains(one) {
-                continue;
-            }
-            if !policy.namespaces_configured.contains(one) {
-                return Err((Rule::NamespaceNotConfigured, one));
-            }
-            if one == C::NEWPID {
-                if policy.pid_ns_for_children_differs {
-                    return Err((Rule::NewpidAfterUnsharePid, one));
-                }
-                if u64::from(policy.pid_ns_level) + 1 > super::MAX_PID_NS_LEVEL {
-                    return Err((Rule::PidNsTooDeep, one));
-                }
-            }
-        }
+        super::create_new_namespaces(ns, policy).map_err(|f| (f.rule, f.flags))?;
     }
 
     Ok(KernelUnshare {
