@@ -14,7 +14,8 @@
 //! Phases: `unshare` over every combination of the rule-relevant flags (`THREAD SIGHAND VM
 //! NEWUSER NEWNS NEWPID NEWNET` and the non-unshare flag `PARENT`) with 1 and 3 threads, as
 //! root (plain, chrooted, after `unshare(CLONE_NEWPID)`) and as uid 65534, plus random words
-//! and random subsets of the unshare mask; `setns` over every fd kind (closed, a regular file,
+//! and random subsets of the unshare mask, and user namespaces nested until the kernel
+//! refuses; `setns` over every fd kind (closed, a regular file,
 //! the caller's own `/proc/self/ns/*` of each type, a pidfd of a live child, a pidfd of a
 //! non-dumpable child) × every `nstype` class (0, each type, all subsets of the types for
 //! pidfds, non-namespace bits, high register bits, random words), with 1 and 3 threads.
@@ -410,6 +411,86 @@ mod imp {
         bad
     }
 
+    /// Writes `text` to `path` (a `/proc/self` map file); whether it worked.
+    fn write_proc(path: &str, text: &str) -> bool {
+        std::fs::write(path, text).is_ok()
+    }
+
+    /// Nests user namespaces one `unshare(CLONE_NEWUSER)` at a time in one case process,
+    /// mapping the caller's ids at each level (`create_user_ns` wants them mapped in the
+    /// parent), until the kernel refuses; every step against the validator with the level as
+    /// [`CallerTask::user_ns_level`]. Inside its own user namespace the caller has every
+    /// capability there.
+    fn user_ns_depth_phase(who: &str, base: &Policy) -> u64 {
+        let started = Instant::now();
+        let mut t = Tally::default();
+        let start_level = std::fs::read_link("/proc/self/ns/user")
+            .map(|_| 0u32)
+            .unwrap_or(0);
+        // The case process reports each step as one byte through a pipe: the errno (0 = ok).
+        let mut pipe = [0i32; 2];
+        // SAFETY: pipe fills the two fds.
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        let (rd, wr) = (pipe[0], pipe[1]);
+        const STEPS: u32 = 36;
+        in_case_process(Situation::PLAIN, "", || {
+            for _ in 0..STEPS {
+                // The ids as the current namespace sees them: mapped to 0 one level down.
+                // SAFETY: plain geteuid/getegid.
+                let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+                // SAFETY: unshare in a throw-away case process.
+                let e = errno_of(unsafe { libc::syscall(libc::SYS_unshare, C::NEWUSER.bits()) });
+                let ok = e == 0
+                    && write_proc("/proc/self/uid_map", &format!("0 {uid} 1"))
+                    && write_proc("/proc/self/setgroups", "deny")
+                    && write_proc("/proc/self/gid_map", &format!("0 {gid} 1"));
+                let byte = [if e != 0 {
+                    e as u8
+                } else if ok {
+                    0
+                } else {
+                    255
+                }];
+                // SAFETY: one byte to our pipe.
+                unsafe { libc::write(wr, byte.as_ptr().cast(), 1) };
+                if e != 0 || !ok {
+                    break;
+                }
+            }
+            0
+        });
+        // SAFETY: close our write end, then read what the case process wrote.
+        unsafe { libc::close(wr) };
+        let mut got = [0u8; STEPS as usize];
+        // SAFETY: read into our buffer.
+        let n = unsafe { libc::read(rd, got.as_mut_ptr().cast(), got.len()) };
+        // SAFETY: our fd.
+        unsafe { libc::close(rd) };
+        let n = usize::try_from(n).unwrap_or(0);
+        assert!(
+            !got[..n].contains(&255),
+            "could not map ids in a new user namespace"
+        );
+        for (level, &e) in got[..n].iter().enumerate() {
+            let level = start_level + level as u32;
+            let caller = CallerTask::SINGLE.with_user_ns_level(level);
+            // From level 1 on the caller is root in a user namespace it owns.
+            let policy = if level > 0 {
+                base.with_cap_sys_admin(true)
+            } else {
+                *base
+            };
+            let model = validate_unshare(C::NEWUSER.bits(), &caller, &policy);
+            t.record(
+                &format!("unshare(CLONE_NEWUSER) at user ns level {level}"),
+                &model,
+                i32::from(e),
+            );
+        }
+        t.print(who, "unshare, nested user ns", started);
+        t.disagreements
+    }
+
     /// The fd kinds of the setns phase.
     #[derive(Copy, Clone)]
     enum FdKind {
@@ -678,6 +759,7 @@ mod imp {
         );
         let mut rng = Rng(seed | 1);
         unshare_phase(who, &base, privileged, &mut rng, chroot_dir)
+            + user_ns_depth_phase(who, &base)
             + setns_phase(who, &base, privileged, &mut rng, file)
             + fork_phase(who, privileged)
     }
