@@ -346,10 +346,9 @@ static IDT: Lazy<InterruptDescriptorTable> = Lazy::new(|| {
     // SAFETY: reading the 'static table of stub addresses that trap.rs defines.
     let stubs = unsafe { &*core::ptr::addr_of!(trap::X86_TRAP_STUBS) };
     let stub = |vector: usize| VirtAddr::new(stubs[vector]);
-    // SAFETY (every `set_handler_addr` below): the address is the trap.rs stub for exactly
-    // that vector, which saves state and never returns into the interrupted code in a way
-    // the entry type would not allow (the stubs follow the CPU's frame layout for each
-    // vector, with or without an error code).
+    // SAFETY: each `set_handler_addr` below gets the trap.rs stub for exactly its vector,
+    // which follows the CPU's frame layout for that vector (with or without an error code)
+    // and never returns into the interrupted code in a way the entry type would not allow.
     unsafe {
         idt.divide_error.set_handler_addr(stub(0));
         idt.debug.set_handler_addr(stub(1));
