@@ -178,8 +178,9 @@ pub fn sys_execve(k: &mut Kernel, i: usize, path: u64, argv: u64, envp: u64) -> 
     }
     let task = k.task(i);
     let old_slot = core::mem::take(&mut task.clear_child_tid);
+    let mm = futex::mm_of(task);
     if old_slot != 0 && uaccess::write_u32(old_slot, 0).is_ok() {
-        futex::wake(k, old_slot, 1, u32::MAX);
+        futex::wake(k, mm, old_slot, 1, u32::MAX);
     }
     let task = k.task(i);
     task.space = space;

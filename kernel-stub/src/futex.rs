@@ -23,12 +23,16 @@
 //! so 0, `0x80000000` and `0xffffffff` wake one (`futex_wake`, `futex_wake_op`); a requeue
 //! compares first, so its `nr_wake` 0 wakes none.
 //!
-//! The stub's memory is identity-mapped and has one address space, so a shared key's
-//! physical address is the user address, and a private key needs no address-space tag yet.
+//! Keys, as Linux makes them for the stub's memory, which is all anonymous and private (no
+//! files, no shared mappings): a private key is (address space, address), and a shared key of
+//! an anonymous page is also (address space, address) but marked shared (`FUT_OFF_MMSHARED`),
+//! after the page is faulted in. So threads (`CLONE_VM`) share futexes, a forked child and its
+//! parent do not, and private and shared waiters never wake each other.
 
+use crate::addrspace;
 use crate::clock;
 use crate::syscall::{EAGAIN, EFAULT, EINVAL, ENOSYS, ETIMEDOUT, SysResult};
-use crate::task::{Kernel, State};
+use crate::task::{Kernel, State, Task};
 use crate::uaccess;
 
 const FUTEX_WAIT: u32 = 0;
@@ -57,25 +61,34 @@ pub enum Outcome {
 /// A futex key (`union futex_key`): which waiters a wake reaches.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Key {
-    /// Shared (physical address) or private (address in the caller's address space).
+    /// The address space (`mm`), by identity.
+    pub mm: usize,
+    /// Shared (`FUT_OFF_MMSHARED`) or private.
     pub shared: bool,
-    /// The address the key names.
+    /// The user address.
     pub addr: u64,
 }
 
-/// `get_futex_key`: EINVAL for a misaligned address, EFAULT where `access_ok` refuses it or
-/// (shared only) nothing is mapped.
-fn key(uaddr: u64, shared: bool) -> Result<Key, i32> {
+/// The identity of task `t`'s address space, the `mm` of its futex keys.
+pub fn mm_of(t: &Task) -> usize {
+    alloc::rc::Rc::as_ptr(&t.space) as usize
+}
+
+/// `get_futex_key` in address space `mm` (the caller's, which is the active one): EINVAL for
+/// a misaligned address, EFAULT where `access_ok` refuses it or (shared only) no page can be
+/// had there.
+fn key(mm: usize, uaddr: u64, shared: bool) -> Result<Key, i32> {
     if !uaddr.is_multiple_of(4) {
         return Err(EINVAL);
     }
     if !uaccess::range_ok(uaddr, 4) {
         return Err(EFAULT);
     }
-    if shared && !uaccess::access_ok(uaddr, 4) {
+    if shared && addrspace::current_user_page(uaddr, false).is_err() {
         return Err(EFAULT);
     }
     Ok(Key {
+        mm,
         shared,
         addr: uaddr,
     })
@@ -107,7 +120,8 @@ fn deadline(cmd: u32, clock_realtime: bool, utime: u64) -> Result<u64, i32> {
 }
 
 /// Decodes and performs one futex call (`SYSCALL_DEFINE6(futex)` and `do_futex`).
-pub fn futex(k: &mut Kernel, a: [u64; 6]) -> Outcome {
+pub fn futex(k: &mut Kernel, i: usize, a: [u64; 6]) -> Outcome {
+    let mm = mm_of(k.task(i));
     let [uaddr, op, val, utime, uaddr2, val3] = a;
     let op = op as u32;
     let (val, val2, val3) = (val as u32, utime as u32, val3 as u32);
@@ -136,23 +150,38 @@ pub fn futex(k: &mut Kernel, a: [u64; 6]) -> Outcome {
     }
     let done = Outcome::Done;
     match cmd {
-        FUTEX_WAIT => wait(uaddr, shared, val, timeout, MATCH_ANY),
-        FUTEX_WAIT_BITSET => wait(uaddr, shared, val, timeout, val3),
-        FUTEX_WAKE => done(wake_cmd(k, uaddr, shared, val as i32, MATCH_ANY)),
-        FUTEX_WAKE_BITSET => done(wake_cmd(k, uaddr, shared, val as i32, val3)),
-        FUTEX_REQUEUE => done(requeue(k, [uaddr, uaddr2], shared, val, val2, None)),
-        FUTEX_CMP_REQUEUE => done(requeue(k, [uaddr, uaddr2], shared, val, val2, Some(val3))),
-        FUTEX_WAKE_OP => done(wake_op(k, [uaddr, uaddr2], shared, val, val2, val3)),
+        FUTEX_WAIT => wait(mm, uaddr, shared, val, timeout, MATCH_ANY),
+        FUTEX_WAIT_BITSET => wait(mm, uaddr, shared, val, timeout, val3),
+        FUTEX_WAKE => done(wake_cmd(k, mm, uaddr, shared, val as i32, MATCH_ANY)),
+        FUTEX_WAKE_BITSET => done(wake_cmd(k, mm, uaddr, shared, val as i32, val3)),
+        FUTEX_REQUEUE => done(requeue(k, mm, [uaddr, uaddr2], shared, val, val2, None)),
+        FUTEX_CMP_REQUEUE => done(requeue(
+            k,
+            mm,
+            [uaddr, uaddr2],
+            shared,
+            val,
+            val2,
+            Some(val3),
+        )),
+        FUTEX_WAKE_OP => done(wake_op(k, mm, [uaddr, uaddr2], shared, val, val2, val3)),
         _ => done(Err(ENOSYS)),
     }
 }
 
 /// `futex_wait`: sleep while `*uaddr == val`.
-fn wait(uaddr: u64, shared: bool, val: u32, deadline: Option<u64>, bitset: u32) -> Outcome {
+fn wait(
+    mm: usize,
+    uaddr: u64,
+    shared: bool,
+    val: u32,
+    deadline: Option<u64>,
+    bitset: u32,
+) -> Outcome {
     if bitset == 0 {
         return Outcome::Done(Err(EINVAL));
     }
-    let key = match key(uaddr, shared) {
+    let key = match key(mm, uaddr, shared) {
         Ok(key) => key,
         Err(e) => return Outcome::Done(Err(e)),
     };
@@ -172,11 +201,18 @@ fn wait(uaddr: u64, shared: bool, val: u32, deadline: Option<u64>, bitset: u32) 
 }
 
 /// `futex_wake` (`FUTEX_WAKE`, `FUTEX_WAKE_BITSET`).
-fn wake_cmd(k: &mut Kernel, uaddr: u64, shared: bool, nr_wake: i32, bitset: u32) -> SysResult {
+fn wake_cmd(
+    k: &mut Kernel,
+    mm: usize,
+    uaddr: u64,
+    shared: bool,
+    nr_wake: i32,
+    bitset: u32,
+) -> SysResult {
     if bitset == 0 {
         return Err(EINVAL);
     }
-    let key = key(uaddr, shared)?;
+    let key = key(mm, uaddr, shared)?;
     Ok(u64::from(wake_key(k, key, nr_wake, bitset)))
 }
 
@@ -185,6 +221,7 @@ fn wake_cmd(k: &mut Kernel, uaddr: u64, shared: bool, nr_wake: i32, bitset: u32)
 pub fn wake_key(k: &mut Kernel, key: Key, nr_wake: i32, bitset: u32) -> u32 {
     let mut woken: u32 = 0;
     for t in k.tasks_mut() {
+        let mm = mm_of(t);
         if let State::FutexWait {
             uaddr,
             shared,
@@ -192,6 +229,7 @@ pub fn wake_key(k: &mut Kernel, key: Key, nr_wake: i32, bitset: u32) -> u32 {
             ..
         } = t.state
             && (Key {
+                mm,
                 shared,
                 addr: uaddr,
             }) == key
@@ -207,12 +245,14 @@ pub fn wake_key(k: &mut Kernel, key: Key, nr_wake: i32, bitset: u32) -> u32 {
     woken
 }
 
-/// The kernel's own shared wake of up to `n` waiters (`CLONE_CHILD_CLEARTID` at exit:
-/// `futex_wake(tidptr, FLAGS_SHARED, 1, FUTEX_BITSET_MATCH_ANY)`).
-pub fn wake(k: &mut Kernel, uaddr: u64, n: u32, bitset: u32) -> u32 {
+/// The kernel's own shared wake of up to `n` waiters in address space `mm`
+/// (`CLONE_CHILD_CLEARTID` at exit: `futex_wake(tidptr, FLAGS_SHARED, 1,
+/// FUTEX_BITSET_MATCH_ANY)`).
+pub fn wake(k: &mut Kernel, mm: usize, uaddr: u64, n: u32, bitset: u32) -> u32 {
     wake_key(
         k,
         Key {
+            mm,
             shared: true,
             addr: uaddr,
         },
@@ -226,6 +266,7 @@ pub fn wake(k: &mut Kernel, uaddr: u64, n: u32, bitset: u32) -> u32 {
 /// Returns how many were woken or moved.
 fn requeue(
     k: &mut Kernel,
+    mm: usize,
     [uaddr1, uaddr2]: [u64; 2],
     shared: bool,
     nr_wake: u32,
@@ -236,8 +277,8 @@ fn requeue(
     if nr_wake < 0 || nr_requeue < 0 {
         return Err(EINVAL);
     }
-    let key1 = key(uaddr1, shared)?;
-    let key2 = key(uaddr2, shared)?;
+    let key1 = key(mm, uaddr1, shared)?;
+    let key2 = key(mm, uaddr2, shared)?;
     if let Some(cmp) = cmpval {
         let cur = uaccess::read_u32(uaddr1).map_err(|_| EFAULT)?;
         if cur != cmp {
@@ -249,6 +290,7 @@ fn requeue(
         if count - i64::from(nr_wake) >= i64::from(nr_requeue) {
             break;
         }
+        let mm = mm_of(t);
         let State::FutexWait {
             uaddr,
             shared,
@@ -259,6 +301,7 @@ fn requeue(
             continue;
         };
         if (Key {
+            mm,
             shared,
             addr: uaddr,
         }) != key1
@@ -285,14 +328,15 @@ fn requeue(
 /// `nr_wake2` of the second.
 fn wake_op(
     k: &mut Kernel,
+    mm: usize,
     [uaddr1, uaddr2]: [u64; 2],
     shared: bool,
     nr_wake: u32,
     nr_wake2: u32,
     encoded: u32,
 ) -> SysResult {
-    let key1 = key(uaddr1, shared)?;
-    let key2 = key(uaddr2, shared)?;
+    let key1 = key(mm, uaddr1, shared)?;
+    let key2 = key(mm, uaddr2, shared)?;
     let cmp_true = atomic_op(encoded, uaddr2)?;
     let mut woken = wake_key(k, key1, nr_wake as i32, MATCH_ANY);
     if cmp_true {

@@ -118,7 +118,7 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
                 }
             }
         }
-        n if n == nr.futex => match futex::futex(k, a) {
+        n if n == nr.futex => match futex::futex(k, i, a) {
             Outcome::Done(r) => r,
             Outcome::Block(state) => {
                 let t = k.task(i);

@@ -375,7 +375,8 @@ impl Kernel {
             })
             .is_ok()
         {
-            woken = futex::wake(self, task.clear_child_tid, 1, u32::MAX);
+            let mm = futex::mm_of(&task);
+            woken = futex::wake(self, mm, task.clear_child_tid, 1, u32::MAX);
         }
         self.exits += 1;
         if crate::trace::event() {

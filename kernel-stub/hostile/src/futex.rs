@@ -277,3 +277,43 @@ pub fn wake_op() -> CaseResult {
         expect_count("WAKE_OP(cmp GE true)", r, 2)
     })
 }
+
+static FORK_WORD: AtomicU32 = AtomicU32::new(0);
+
+/// Child body: a private then a shared 200 ms wait on its copy of `FORK_WORD`; exits 0 only
+/// if both timed out (nobody in the parent's address space can wake them).
+extern "C" fn fork_waiter(_: usize) -> i32 {
+    let ts: [i64; 2] = [0, 200_000_000];
+    let w = FORK_WORD.as_ptr() as usize;
+    let a = futex(w, FUTEX_WAIT | FUTEX_PRIVATE, 0, ts.as_ptr() as usize, 0, 0);
+    let b = futex(w, FUTEX_WAIT, 0, ts.as_ptr() as usize, 0, 0);
+    if a == -110 && b == -110 { 0 } else { 1 }
+}
+
+/// After a fork, parent and child have their own memory: waking the word in the parent (private
+/// or shared: anonymous memory keys by address space) reaches no waiter in the child.
+pub fn fork_keys() -> CaseResult {
+    let req = user::CloneRequest::new(clone_core::CloneFlags::empty(), 17);
+    // SAFETY: a fork-like child on a copy of this stack; it only waits and returns.
+    let pid = match unsafe { user::clone(&req, fork_waiter, 0) } {
+        Ok(pid) => pid,
+        Err(e) => fail!("fork-like clone failed: {e}"),
+    };
+    let w = FORK_WORD.as_ptr() as usize;
+    for _ in 0..6 {
+        settle();
+        let r = futex(w, FUTEX_WAKE | FUTEX_PRIVATE, 1, 0, 0, 0);
+        expect_count("private FUTEX_WAKE in the parent", r, 0)?;
+        let r = futex(w, FUTEX_WAKE, 1, 0, 0, 0);
+        expect_count("shared FUTEX_WAKE in the parent", r, 0)?;
+    }
+    let status = AtomicU32::new(u32::MAX);
+    let nr = ARCH.syscalls().wait4.unwrap_or(u64::MAX) as usize;
+    // SAFETY: wait4 writes one int to `status`.
+    let r = unsafe { user::syscall4(nr, pid as usize, status.as_ptr() as usize, 0, 0) };
+    let status = status.into_inner();
+    if r != pid as isize || status != 0 {
+        fail!("the child's waits were woken (wait4 {r}, status {status:#x})");
+    }
+    Ok(())
+}

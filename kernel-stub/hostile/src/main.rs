@@ -778,6 +778,7 @@ static CASES: &[Case] = &[
     ("stub-futex-check-order", futex::check_order, true),
     ("stub-futex-requeue", futex::requeue, true),
     ("stub-futex-wake-op", futex::wake_op, true),
+    ("stub-futex-fork-keys", futex::fork_keys, true),
     (
         "stub-syscall-number-width",
         args::syscall_number_width,
