@@ -109,7 +109,8 @@ fn check(
     caller: &CallerTask,
     policy: &Policy,
 ) -> Result<KernelSetns, Failure> {
-    // A pidfd's `int` nstype is sign-extended to check_setns_flags' unsigned long.
+    // `nstype` is the int's 32 bits here. For a pidfd the kernel sign-extends it to
+    // check_setns_flags' unsigned long; bit 31 is no namespace flag, so EINVAL either way.
     let asked = C::from_bits_retain(nstype);
     let flags = match fd {
         SetnsFd::Closed => return Err((Rule::SetnsBadFd, C::empty())),
