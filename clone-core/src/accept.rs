@@ -396,7 +396,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #![proptest_config(ProptestConfig::with_cases(8_000))]
 
         /// Whatever the fast path accepts, the ordered walk accepts with the same arguments,
         /// and the public answer is always the walk's (verdict, arguments, rule, fix).
