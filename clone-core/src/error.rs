@@ -782,51 +782,147 @@ impl Reach {
     }
 }
 
-/// The smallest set of changes that makes the call pass: up to [`Fix::MAX_CHANGES`]
-/// [`Change`]s, applied together, and the [`Reach`] saying whether it was re-validated.
+/// The smallest set of changes that makes the call pass: [`Change`]s applied together, at
+/// most one per thing a change decides (the flags to add, the flags to remove, the exit
+/// signal, a privilege, each field), and the [`Reach`] saying whether it was re-validated.
 ///
-/// Flag changes are merged (at most one `AddFlags` and one `RemoveFlags`), and no change
-/// undoes another.
+/// [`Fix::changes`] lists them in a fixed order: added flags, removed flags, the exit signal,
+/// fields set to a value, fields given a valid value, the privilege, `UseClone`. No change
+/// undoes another. The struct is small and `Copy` (no allocation); its parts are reached only
+/// through the methods, so new kinds of change can be added.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fix {
-    changes: [Option<Change>; Fix::MAX_CHANGES],
+    add: CloneFlags,
+    remove: CloneFlags,
+    signal: Option<SignalChange>,
+    /// Values for [`SET_FIELDS`], present where the bit of `set` is.
+    values: [u64; SET_FIELDS.len()],
+    set: u8,
+    /// Bit `i` = `ValidValue(VALID_FIELDS[i])`.
+    valid: u16,
+    privilege: Option<Privilege>,
+    use_clone: bool,
     reach: Reach,
 }
 
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+enum SignalChange {
+    Move(u8),
+    Set(u64),
+}
+
+/// The fields a fix can set to a named value.
+const SET_FIELDS: [Field; 4] = [
+    Field::Size,
+    Field::StackSize,
+    Field::SetTid,
+    Field::SetTidSize,
+];
+
+/// The fields a fix can ask a valid value for.
+const VALID_FIELDS: [Field; 12] = [
+    Field::Args,
+    Field::Size,
+    Field::Pidfd,
+    Field::ParentTid,
+    Field::ChildTid,
+    Field::ExitSignal,
+    Field::Stack,
+    Field::StackSize,
+    Field::Tls,
+    Field::SetTid,
+    Field::SetTidSize,
+    Field::Cgroup,
+];
+
+fn valid_bit(field: Field) -> u16 {
+    let i = VALID_FIELDS.iter().position(|f| *f == field).unwrap_or(0);
+    1 << i
+}
+
 impl Fix {
-    /// The most changes a fix names.
-    pub const MAX_CHANGES: usize = 4;
+    /// The most changes a fix can name (one per thing a change decides).
+    pub const MAX_CHANGES: usize = 4 + SET_FIELDS.len() + VALID_FIELDS.len();
 
     /// No change helps (runtime state).
     pub const NONE: Self = Self {
-        changes: [None; Self::MAX_CHANGES],
+        add: CloneFlags::empty(),
+        remove: CloneFlags::empty(),
+        signal: None,
+        values: [0; SET_FIELDS.len()],
+        set: 0,
+        valid: 0,
+        privilege: None,
+        use_clone: false,
         reach: Reach::Unknown,
     };
 
     /// A fix of one change.
     #[must_use]
-    pub const fn one(change: Change, reach: Reach) -> Self {
-        let mut f = Self::NONE;
-        f.changes[0] = Some(change);
-        f.reach = reach;
-        f
+    pub fn one(change: Change, reach: Reach) -> Self {
+        Self::NONE
+            .and(change)
+            .unwrap_or(Self::NONE)
+            .with_reach(reach)
     }
 
-    /// The changes, to be applied together, in the order they were found.
-    pub fn changes(&self) -> impl Iterator<Item = Change> + '_ {
-        self.changes.iter().map_while(|c| *c)
+    /// The changes, to be applied together, in the fixed order above.
+    pub fn changes(&self) -> impl Iterator<Item = Change> + use<> {
+        let mut out = [None; Self::MAX_CHANGES];
+        let mut n = 0;
+        let mut push = |c: Change| {
+            out[n] = Some(c);
+            n += 1;
+        };
+        if !self.add.is_empty() {
+            push(Change::AddFlags(self.add));
+        }
+        if !self.remove.is_empty() {
+            push(Change::RemoveFlags(self.remove));
+        }
+        match self.signal {
+            Some(SignalChange::Move(s)) => push(Change::MoveSignal(s)),
+            Some(SignalChange::Set(s)) => push(Change::SetExitSignal(s)),
+            None => {}
+        }
+        for (i, field) in SET_FIELDS.iter().enumerate() {
+            if self.set & (1 << i) != 0 {
+                push(Change::SetField {
+                    field: *field,
+                    value: self.values[i],
+                });
+            }
+        }
+        for (i, field) in VALID_FIELDS.iter().enumerate() {
+            if self.valid & (1 << i) != 0 {
+                push(Change::ValidValue(*field));
+            }
+        }
+        if let Some(p) = self.privilege {
+            push(Change::NeedsPrivilege(p));
+        }
+        if self.use_clone {
+            push(Change::UseClone);
+        }
+        out.into_iter().flatten()
     }
 
     /// The number of changes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.changes().count()
+        usize::from(!self.add.is_empty())
+            + usize::from(!self.remove.is_empty())
+            + usize::from(self.signal.is_some())
+            + self.set.count_ones() as usize
+            + self.valid.count_ones() as usize
+            + usize::from(self.privilege.is_some())
+            + usize::from(self.use_clone)
     }
 
     /// Whether the fix names no change.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.changes[0].is_none()
+        self.len() == 0
     }
 
     /// Whether the fix was re-validated and how far it reaches.
@@ -842,53 +938,73 @@ impl Fix {
         self
     }
 
-    /// Adds a change, merging flag changes; `None` when it would undo an earlier change (a
-    /// flag added then removed, a field set twice) or the fix is full.
+    /// Adds a change, merging flag changes (a `SetField` replaces a `ValidValue` of the same
+    /// field: set_tid given up once no valid pids exist); `None` when it would undo an
+    /// earlier change (a flag added then removed, the exit signal or a field decided twice,
+    /// a second privilege).
     #[must_use]
     pub fn and(mut self, change: Change) -> Option<Self> {
-        let (add, remove) = (self.added(), self.removed());
         match change {
-            Change::AddFlags(x) if x.intersects(remove) => return None,
-            Change::RemoveFlags(x) if x.intersects(add) => return None,
-            _ => {}
-        }
-        for slot in &mut self.changes {
-            match (slot.as_mut(), change) {
-                (Some(Change::AddFlags(a)), Change::AddFlags(x)) => {
-                    *a |= x;
-                    return Some(self);
+            Change::AddFlags(x) => {
+                if x.intersects(self.remove) {
+                    return None;
                 }
-                (Some(Change::RemoveFlags(r)), Change::RemoveFlags(x)) => {
-                    *r |= x;
-                    return Some(self);
+                self.add |= x;
+            }
+            Change::RemoveFlags(x) => {
+                if x.intersects(self.add) {
+                    return None;
                 }
-                (Some(old), new) if same_target(*old, new) => return None,
-                (Some(_), _) => {}
-                (None, _) => {
-                    *slot = Some(change);
-                    return Some(self);
+                self.remove |= x;
+            }
+            Change::MoveSignal(_) | Change::SetExitSignal(_) if self.signal.is_some() => {
+                return None;
+            }
+            Change::MoveSignal(s) => self.signal = Some(SignalChange::Move(s)),
+            Change::SetExitSignal(s) => self.signal = Some(SignalChange::Set(s)),
+            Change::SetField { field, value } => {
+                let i = SET_FIELDS.iter().position(|f| *f == field)?;
+                if self.set & (1 << i) != 0 {
+                    return None;
                 }
+                self.set |= 1 << i;
+                self.values[i] = value;
+                self.valid &= !valid_bit(field);
+            }
+            Change::ValidValue(field) => {
+                let i = SET_FIELDS.iter().position(|f| *f == field);
+                let bit = valid_bit(field);
+                if self.valid & bit != 0 || i.is_some_and(|i| self.set & (1 << i) != 0) {
+                    return None;
+                }
+                self.valid |= bit;
+            }
+            Change::NeedsPrivilege(p) => {
+                if self.privilege.is_some() {
+                    return None;
+                }
+                self.privilege = Some(p);
+            }
+            Change::UseClone => {
+                if self.use_clone {
+                    return None;
+                }
+                self.use_clone = true;
             }
         }
-        None
+        Some(self)
     }
 
     /// The flags the fix adds.
     #[must_use]
-    pub fn added(&self) -> CloneFlags {
-        self.changes().fold(CloneFlags::empty(), |acc, c| match c {
-            Change::AddFlags(x) => acc | x,
-            _ => acc,
-        })
+    pub const fn added(&self) -> CloneFlags {
+        self.add
     }
 
-    /// The flags the fix removes (a moved signal's bits included).
+    /// The flags the fix removes.
     #[must_use]
-    pub fn removed(&self) -> CloneFlags {
-        self.changes().fold(CloneFlags::empty(), |acc, c| match c {
-            Change::RemoveFlags(x) => acc | x,
-            _ => acc,
-        })
+    pub const fn removed(&self) -> CloneFlags {
+        self.remove
     }
 
     /// Writes the compact machine form used by `cargo xtask explain --batch`: the changes'
@@ -907,20 +1023,6 @@ impl Fix {
     }
 }
 
-/// Two changes that both decide one value (the exit signal, a field, a privilege).
-fn same_target(a: Change, b: Change) -> bool {
-    use Change::*;
-    let signal = |c: Change| matches!(c, MoveSignal(_) | SetExitSignal(_));
-    let field = |c: Change| match c {
-        SetField { field, .. } | ValidValue(field) => Some(field),
-        _ => None,
-    };
-    (signal(a) && signal(b))
-        || (field(a).is_some() && field(a) == field(b))
-        || (matches!(a, NeedsPrivilege(_)) && matches!(b, NeedsPrivilege(_)))
-        || (a == UseClone && b == UseClone)
-}
-
 impl From<Change> for Fix {
     /// A one-change fix within the caller's control (or outside it, for a privilege or
     /// `UseClone`).
@@ -937,7 +1039,8 @@ impl From<Change> for Fix {
 impl PartialEq<Change> for Fix {
     /// A fix equals a change when that change is all it names.
     fn eq(&self, other: &Change) -> bool {
-        self.changes[0] == Some(*other) && self.changes[1].is_none()
+        let mut it = self.changes();
+        it.next() == Some(*other) && it.next().is_none()
     }
 }
 

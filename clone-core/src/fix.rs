@@ -1,16 +1,19 @@
 //! The fix search: for a refusal found by [`crate::validate`], the smallest set of changes to
 //! the call that passes the *whole* validation under the same policy.
 //!
-//! Each failed rule has up to four candidate [`Change`]s, in order of preference. A candidate
-//! is applied and the call re-validated; if another rule (earlier or later in Linux's order)
-//! then fails, that rule's candidates are tried on top, depth first, up to [`MAX_STEPS`]
-//! steps. Fixes of one change are searched first, then of two, and so on up to
-//! [`Fix::MAX_CHANGES`] (flag changes merge, so a chain of removals counts as one change);
-//! the first combination that passes is the fix ([`Reach::Arguments`], or [`Reach::Outside`]
-//! when it needs a privilege). A change that undoes an earlier one is never combined with it.
+//! Each failed rule has up to four candidate [`Change`]s, in order of preference (what the
+//! caller most likely meant first, giving up the feature last). A candidate is applied and
+//! the call re-validated; if another rule (earlier or later in Linux's order) then fails,
+//! that rule's candidates are tried on top, depth first, up to [`MAX_STEPS`] steps. A change
+//! that undoes an earlier one is never combined with it, and flag changes merge (a chain of
+//! removals is one change). For each of the failed rule's candidates in turn, the search
+//! first looks for any fix that starts with it, then, if that fix has more than one change,
+//! for one with fewer (exhaustively up to [`SMALL`] changes). The first candidate with a fix
+//! gives it ([`Reach::Arguments`], or [`Reach::Outside`] when it needs a privilege).
 //! `ValidValue` changes are re-validated through [`Assumed`], which makes the named memory
-//! behave as a valid value would. If nothing passes within [`BUDGET`] re-validations, the
-//! first candidate is returned as unverified advice ([`Reach::Unknown`]). Nothing allocates.
+//! behave as a valid value would. The work is bounded ([`BUDGET_ANY`], [`BUDGET_FEWER`]
+//! re-validations per candidate); if nothing passes within it, the first candidate is
+//! returned as unverified advice ([`Reach::Unknown`]). Nothing allocates.
 
 use crate::error::{Change, CloneError, Field, Fix, Privilege, Reach, Rule};
 use crate::flags::{CSIGNAL, CloneFlags, LEGACY_FLAGS};
@@ -20,11 +23,17 @@ use crate::validate::{
 };
 
 /// The longest chain of failures one fix follows (flag changes along it merge, so a chain of
-/// eight steps may still be one `RemoveFlags`).
-const MAX_STEPS: usize = 8;
+/// many steps may still be one `RemoveFlags`).
+const MAX_STEPS: usize = 32;
 
-/// The most re-validations one search makes (about 50 ns each).
-const BUDGET: u32 = 1024;
+/// Up to this many changes, the search finds the fewest.
+const SMALL: usize = 3;
+
+/// The most re-validations (about 50 ns each) for each candidate of the failed rule: to find
+/// any fix starting with it, then to find one with fewer changes. Per candidate, so a dead
+/// end below one leaves the next its chance.
+const BUDGET_ANY: u32 = 256;
+const BUDGET_FEWER: u32 = 128;
 
 /// What re-validation may take as valid after `ValidValue` changes.
 #[derive(Copy, Clone)]
@@ -99,11 +108,16 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
     let f = fl(req.flags);
     let legacy = !matches!(req.via, Via::Clone3 { .. });
     let set = |field, value| SetField { field, value };
+    // The last resort for set_tid: ask for no pids (set_tid then needs clearing as well).
+    let no_set_tid = set(Field::SetTidSize, 0);
     match fl_.rule {
         Rule::SetTidSizeAboveMax | Rule::SetTidSizeAboveNsLevel => {
             let fresh = f.contains(C::NEWPID) || policy.pid_ns_for_children_differs;
             let max = u64::from(policy.pid_ns_level) + u64::from(fresh) + 1;
-            c([set(Field::SetTidSize, max.min(MAX_PID_NS_LEVEL))])
+            c([
+                set(Field::SetTidSize, max.min(MAX_PID_NS_LEVEL)),
+                no_set_tid,
+            ])
         }
         Rule::SetTidNullWithSize => c([set(Field::SetTidSize, 0)]),
         Rule::SetTidSizeZeroWithPointer => c([set(Field::SetTid, 0)]),
@@ -111,8 +125,11 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
             c([SetExitSignal(u64::from(policy.sigchld())), SetExitSignal(0)])
         }
         Rule::IntoCgroupBadFd => c([ValidValue(Field::Cgroup), RemoveFlags(C::INTO_CGROUP)]),
-        Rule::IntoCgroupStructTooSmall => c([set(Field::Size, CLONE_ARGS_SIZE_VER2)]),
-        Rule::SetTidFault => c([ValidValue(Field::SetTid)]),
+        Rule::IntoCgroupStructTooSmall => c([
+            set(Field::Size, CLONE_ARGS_SIZE_VER2),
+            RemoveFlags(C::INTO_CGROUP),
+        ]),
+        Rule::SetTidFault => c([ValidValue(Field::SetTid), no_set_tid]),
         Rule::Clone3UnknownFlags => c([RemoveFlags(fl_.flags)]),
         Rule::Clone3DetachedOrSignalBits => {
             let sig = (fl_.flags.bits() & CSIGNAL) as u8;
@@ -183,16 +200,17 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
         | Rule::UserDescInvalid
         | Rule::UserDescEntryOutOfRange => c([ValidValue(Field::Tls)]),
         Rule::SetTidOutOfRange | Rule::SetTidNoReaper | Rule::SetTidInUse => {
-            c([ValidValue(Field::SetTid)])
+            c([ValidValue(Field::SetTid), no_set_tid])
         }
         // CAP_CHECKPOINT_RESTORE only counts from 5.9; before, only CAP_SYS_ADMIN does.
-        Rule::SetTidNotPermitted => c([NeedsPrivilege(
-            if policy.linux.has_cap_checkpoint_restore() {
+        Rule::SetTidNotPermitted => c([
+            NeedsPrivilege(if policy.linux.has_cap_checkpoint_restore() {
                 Privilege::CapCheckpointRestore
             } else {
                 Privilege::CapSysAdmin
-            },
-        )]),
+            }),
+            no_set_tid,
+        ]),
         Rule::PidfdWriteFault => c([ValidValue(if legacy {
             Field::ParentTid
         } else {
@@ -247,6 +265,10 @@ fn apply(change: Change, t: &Trial) -> Option<Trial> {
             Field::StackSize => r.stack_size = value,
             Field::SetTid => r.set_tid = value,
             Field::SetTidSize => r.set_tid_size = value,
+            // Only growing the struct, with zeros: the fields read stay as they are.
+            Field::Size if !legacy && value >= CLONE_ARGS_SIZE_VER2 => {
+                r.via = Via::Clone3 { size: value };
+            }
             _ => return None,
         },
         Change::ValidValue(field) => match field {
@@ -297,8 +319,19 @@ struct Limits {
 
 /// Searches below `t`, which fails with `failure`, for a passing fix of at most
 /// `lim.changes` changes.
-fn search(t: &Trial, failure: &Failure, mem: &impl UserMemory, lim: &mut Limits) -> Option<Fix> {
-    for change in candidates(failure, &t.req, &t.policy).into_iter().flatten() {
+fn search(
+    t: &Trial,
+    failure: &Failure,
+    mem: &impl UserMemory,
+    lim: &mut Limits,
+    only: Option<Change>,
+) -> Option<Fix> {
+    let cands = candidates(failure, &t.req, &t.policy);
+    for change in cands
+        .into_iter()
+        .flatten()
+        .filter(|c| only.is_none_or(|o| o == *c))
+    {
         let Some(fix) = t.fix.and(change) else {
             continue;
         };
@@ -318,7 +351,7 @@ fn search(t: &Trial, failure: &Failure, mem: &impl UserMemory, lim: &mut Limits)
             Ok(_) => return Some(reached(fix)),
             Err(f) if lim.steps > 1 => {
                 lim.steps -= 1;
-                let found = search(&next, &f, mem, lim);
+                let found = search(&next, &f, mem, lim, None);
                 lim.steps += 1;
                 if found.is_some() {
                     return found;
@@ -353,16 +386,27 @@ pub(crate) fn best_fix(
         assume: NOTHING,
         fix: Fix::NONE,
     };
-    let mut lim = Limits {
-        changes: 1,
-        steps: MAX_STEPS,
-        budget: BUDGET,
-    };
-    while lim.changes <= Fix::MAX_CHANGES {
-        if let Some(fix) = search(&start, failure, mem, &mut lim) {
-            return fix;
+    // For each of the failed rule's candidates, in order of preference: any fix that starts
+    // with it (depth first, each rule's preferred change first), then, if that took several
+    // changes, the fewest that do.
+    for first in candidates(failure, req, policy).into_iter().flatten() {
+        let mut lim = Limits {
+            changes: Fix::MAX_CHANGES,
+            steps: MAX_STEPS,
+            budget: BUDGET_ANY,
+        };
+        let Some(mut best) = search(&start, failure, mem, &mut lim, Some(first)) else {
+            continue;
+        };
+        lim.budget = BUDGET_FEWER;
+        for changes in 1..best.len().min(SMALL + 1) {
+            lim.changes = changes;
+            if let Some(fewer) = search(&start, failure, mem, &mut lim, Some(first)) {
+                best = fewer;
+                break;
+            }
         }
-        lim.changes += 1;
+        return best;
     }
     match candidates(failure, req, policy)[0] {
         Some(first) => Fix::one(first, Reach::Unknown),

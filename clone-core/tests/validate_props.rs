@@ -1,16 +1,22 @@
 //! Property tests: the validator never panics, whatever the word, bytes, size or policy, and
 //! its answers keep the invariants Linux guarantees (legacy ignores bits 32–63; a refusal's
-//! errno is its rule's; a proposed flag fix gets past the failed rule); the same for
-//! `unshare`, `setns`, `fork` and `vfork` under any caller situation.
+//! errno is its rule's; a refusal's fix, applied, passes the whole validation: checked by
+//! `support/fixcheck.rs`, shared with the fuzz targets); the same for `unshare`, `setns`,
+//! `fork` and `vfork` under any caller situation.
 #![allow(missing_docs)]
+
+#[path = "support/fixcheck.rs"]
+#[allow(dead_code)]
+mod fixcheck;
+use fixcheck::{MemMap, Region, check_clone3, check_legacy};
 
 use clone_core::error::{Change, Reach, Rule};
 use clone_core::flags::CloneFlags;
 use clone_core::policy::LinuxVersion;
 use clone_core::validate::{
-    CallerTask, CloneArgs, SETNS_FLAGS, SetnsFd, SliceMemory, UNSHARE_FLAGS, validate_clone_word,
-    validate_clone3, validate_clone3_bytes, validate_fork, validate_setns, validate_unshare,
-    validate_vfork,
+    CallerTask, CloneArgs, LegacyCloneArgs, SETNS_FLAGS, SetnsFd, SliceMemory, UNSHARE_FLAGS,
+    validate_clone_word, validate_clone3, validate_clone3_bytes, validate_fork, validate_setns,
+    validate_unshare, validate_vfork,
 };
 use clone_core::{Arch, Errno, Policy};
 use proptest::prelude::*;
@@ -51,8 +57,66 @@ fn any_policy() -> impl Strategy<Value = Policy> {
         })
 }
 
+/// Flag words that reach past `Clone3UnknownFlags` often: known bits, sometimes a signal byte.
+fn biased_flags() -> impl Strategy<Value = u64> {
+    (any::<u64>(), any::<u64>(), 0u8..4).prop_map(|(a, b, k)| {
+        let known = CloneFlags::all().bits();
+        match k {
+            0 => a,
+            1 => a & known,
+            2 => a & b & known,
+            _ => (a & b & known & !0xff) | (a >> 56),
+        }
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn legacy_fixes_pass(word in biased_flags(), p in any_policy(), ptid_ok in any::<bool>(),
+                         tls in any::<u64>()) {
+        let args = LegacyCloneArgs { word, parent_tid: 0x1000, tls, ..LegacyCloneArgs::default() };
+        let mut mem = MemMap::with(0x1000, vec![0; 8]);
+        mem.regions[0].writable = ptid_ok;
+        mem.writable_elsewhere = false;
+        if let Err(v) = check_legacy(&args, &mem, &p) {
+            prop_assert!(false, "{}", v);
+        }
+    }
+
+    #[test]
+    fn clone3_fixes_pass(flags in biased_flags(), es in prop_oneof![0u64..70, any::<u64>()],
+                         stack in prop_oneof![Just(0u64), 0x10_0000u64..0x20_0000, any::<u64>()],
+                         ss in prop_oneof![Just(0u64), 1u64..0x10_0000, any::<u64>()],
+                         tls in any::<u64>(), cgroup in prop_oneof![0u64..10, any::<u64>()],
+                         sts in 0u64..36, tids in proptest::collection::vec(-2i32..400, 0..34),
+                         give_tids in any::<bool>(), same_slot in any::<bool>(),
+                         size in prop_oneof![Just(88u64), Just(64), Just(80), 0u64..200, Just(4097)],
+                         tail in any::<u8>(), pidfd_ok in any::<bool>(), p in any_policy()) {
+        const BASE: u64 = 0x40_0000;
+        const TIDS: u64 = 0x50_0000;
+        let a = CloneArgs {
+            flags, exit_signal: es, pidfd: if same_slot { 0x1000 } else { 0x1008 },
+            parent_tid: 0x1000, child_tid: 0x1010, stack, stack_size: ss, tls,
+            set_tid: if give_tids || sts > 0 { TIDS } else { 0 }, set_tid_size: sts, cgroup,
+        };
+        let mut bytes = a.to_bytes(p.arch).to_vec();
+        bytes.resize(size as usize, 0);
+        if let Some(last) = bytes.get_mut(100..).and_then(|t| t.last_mut()) {
+            *last = tail;
+        }
+        let mut mem = MemMap::with(BASE, bytes);
+        mem.writable_elsewhere = false;
+        mem.regions.push(Region { base: 0x1000, bytes: vec![0; 24], writable: pidfd_ok });
+        if give_tids {
+            let b = tids.iter().flat_map(|t| if p.arch.big_endian() { t.to_be_bytes() } else { t.to_le_bytes() });
+            mem.regions.push(Region { base: TIDS, bytes: b.collect(), writable: false });
+        }
+        if let Err(v) = check_clone3(BASE, size, &mem, &p) {
+            prop_assert!(false, "{}", v);
+        }
+    }
 
     #[test]
     fn legacy_never_panics_and_ignores_high_bits(word in any::<u64>(), p in any_policy()) {

@@ -3,15 +3,20 @@
 //! `shared/reference/linux-clone-facts.md` §1 and `kernel/fork.c`.
 #![allow(missing_docs)]
 
-use clone_core::error::{Change, Field, Privilege, Rule};
+use clone_core::error::{Change, Field, Fix, Privilege, Reach, Rule};
 use clone_core::flags::{CloneFlags as C, NAMESPACE_FLAGS};
 use clone_core::policy::LinuxVersion;
 use clone_core::validate::{
-    CallerTask, CloneArgs, Fault, LegacyCloneArgs, NoMemory, SetnsFd, UserMemory, validate_clone,
-    validate_clone_in, validate_clone_word, validate_clone3, validate_clone3_bytes, validate_fork,
-    validate_setns, validate_unshare, validate_vfork,
+    BYTES_BASE, CallerTask, CloneArgs, Fault, LegacyCloneArgs, NoMemory, SetnsFd, UserMemory,
+    validate_clone, validate_clone_in, validate_clone_word, validate_clone3, validate_clone3_bytes,
+    validate_fork, validate_setns, validate_unshare, validate_vfork,
 };
 use clone_core::{Arch, CloneError, Errno, Policy};
+
+#[path = "support/fixcheck.rs"]
+#[allow(dead_code)]
+mod fixcheck;
+use fixcheck::{MemMap, Region, check_clone3, check_legacy};
 
 const P: Policy = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
 const MAINLINE: Policy = Policy::linux(Arch::X86_64, LinuxVersion::MAINLINE_2026);
@@ -30,14 +35,39 @@ fn args3(flags: C, exit_signal: u64) -> CloneArgs {
 }
 
 fn clone3(a: CloneArgs, policy: &Policy) -> Result<(), CloneError> {
-    validate_clone3_bytes(&a.to_bytes(policy.arch), Some(&[]), policy).map(|_| ())
+    clone3_tids(a, &[], policy)
 }
 
+/// Every refusal met here also has its fix applied and re-validated (`support/fixcheck.rs`).
 fn clone3_tids(a: CloneArgs, tids: &[i32], policy: &Policy) -> Result<(), CloneError> {
-    validate_clone3_bytes(&a.to_bytes(policy.arch), Some(tids), policy).map(|_| ())
+    let bytes = a.to_bytes(policy.arch);
+    let r = validate_clone3_bytes(&bytes, Some(tids), policy).map(|_| ());
+    let mut mem = MemMap::with(BYTES_BASE, bytes.to_vec());
+    let tid_bytes = tids.iter().flat_map(|t| {
+        if policy.arch.big_endian() {
+            t.to_be_bytes()
+        } else {
+            t.to_le_bytes()
+        }
+    });
+    mem.regions.push(Region {
+        base: a.set_tid,
+        bytes: tid_bytes.collect(),
+        writable: true,
+    });
+    let same = validate_clone3(BYTES_BASE, 88, &mem, policy).map(|_| ());
+    assert_eq!(same, r, "the fix check's memory model differs");
+    check_clone3(BYTES_BASE, 88, &mem, policy).unwrap_or_else(|v| panic!("{v}"));
+    r
 }
 
+/// Every refusal met here also has its fix applied and re-validated.
 fn word(w: u64, policy: &Policy) -> Result<(), CloneError> {
+    let args = LegacyCloneArgs {
+        word: w,
+        ..LegacyCloneArgs::default()
+    };
+    check_legacy(&args, &MemMap::with(0, Vec::new()), policy).unwrap_or_else(|v| panic!("{v}"));
     validate_clone_word(w, policy).map(|_| ())
 }
 
@@ -967,12 +997,6 @@ fn fixes_pass_the_whole_validation() {
             Change::RemoveFlags(C::PARENT_SETTID),
         ),
         (C::NEWNET.bits(), &u, Change::AddFlags(C::NEWUSER)),
-        // NEWUSER|FS is refused, so adding NEWUSER would not pass: privilege it is.
-        (
-            (C::NEWNET | C::FS).bits(),
-            &u,
-            Change::NeedsPrivilege(Privilege::CapSysAdmin),
-        ),
         (
             (C::THREAD | C::SIGHAND | C::VM | C::NEWPID).bits(),
             &P,
@@ -1048,4 +1072,186 @@ fn display_is_one_line_with_rule_flags_and_fix() {
         "E2BIG: clone3 size must not exceed the page size (copy_clone_args_from_user); fix: set \
          size to 88"
     );
+}
+
+// ---- fixes that used to trip an earlier rule or not fix at all (issue 14) ----
+
+/// The fix of `e` as its list of changes.
+fn changes(e: &CloneError) -> Vec<Change> {
+    e.fix.changes().collect()
+}
+
+#[test]
+fn newuser_fix_also_drops_fs() {
+    // Adding NEWUSER alone gave NewuserWithFs, an earlier rule.
+    let u = P.unprivileged();
+    let e = expect(
+        word((C::NEWNET | C::FS).bits(), &u),
+        Rule::NamespaceWithoutCapSysAdmin,
+        Errno::EPERM,
+    );
+    assert_eq!(
+        changes(&e),
+        [Change::AddFlags(C::NEWUSER), Change::RemoveFlags(C::FS)]
+    );
+    assert_eq!(e.fix.reach(), Reach::Arguments);
+    assert!(word((C::NEWNET | C::NEWUSER).bits(), &u).is_ok());
+    // Where user namespaces are not allowed, only the privilege is left before giving up
+    // the namespace.
+    let no_userns = u.with_user_ns_allowed(false);
+    let e = word((C::NEWNET | C::FS).bits(), &no_userns).unwrap_err();
+    assert_eq!(e.fix, Change::NeedsPrivilege(Privilege::CapSysAdmin));
+    assert_eq!(e.fix.reach(), Reach::Outside);
+}
+
+#[test]
+fn newpid_fix_also_drops_unconfigured_namespaces() {
+    let p = P
+        .with_pid_ns_for_children_differs(true)
+        .with_namespaces_configured(NAMESPACE_FLAGS.difference(C::NEWCGROUP) | C::NEWUSER);
+    let e = expect(
+        word((C::NEWPID | C::NEWCGROUP).bits(), &p),
+        Rule::NewpidAfterUnsharePid,
+        Errno::EINVAL,
+    );
+    assert_eq!(e.fix, Change::RemoveFlags(C::NEWPID | C::NEWCGROUP));
+    assert!(word(0, &p).is_ok());
+}
+
+#[test]
+fn signal_bits_above_nsig_are_removed_not_moved() {
+    // MoveSignal(110) gave Clone3BadExitSignal, an earlier rule.
+    for sig in [65u64, 100, 110, 127] {
+        let e = expect(
+            clone3(args3(C::from_bits_retain(sig), 0), &P),
+            Rule::Clone3DetachedOrSignalBits,
+            Errno::EINVAL,
+        );
+        assert_eq!(e.fix, Change::RemoveFlags(C::from_bits_retain(sig)), "{e}");
+    }
+    // Up to _NSIG the signal still moves.
+    let e = clone3(args3(C::from_bits_retain(64), 0), &P).unwrap_err();
+    assert_eq!(e.fix, Change::MoveSignal(64));
+}
+
+#[test]
+fn set_tid_before_5_9_needs_cap_sys_admin() {
+    // CAP_CHECKPOINT_RESTORE only counts from 5.9: asking for it on 5.5-5.8 fixed nothing.
+    let mut b = args3(C::empty(), SIGCHLD);
+    b.set_tid = 0x2000;
+    b.set_tid_size = 1;
+    for minor in 5..=8 {
+        let p = Policy::linux(Arch::X86_64, LinuxVersion::new(5, minor)).unprivileged();
+        let e = expect(
+            clone3_tids(b, &[300], &p),
+            Rule::SetTidNotPermitted,
+            Errno::EPERM,
+        );
+        assert_eq!(
+            e.fix,
+            Change::NeedsPrivilege(Privilege::CapSysAdmin),
+            "5.{minor}"
+        );
+        assert_eq!(e.fix.reach(), Reach::Outside);
+        assert!(clone3_tids(b, &[300], &p.with_cap_sys_admin(true)).is_ok());
+    }
+    let p = Policy::linux(Arch::X86_64, LinuxVersion::new(5, 9)).unprivileged();
+    let e = clone3_tids(b, &[300], &p).unwrap_err();
+    assert_eq!(
+        e.fix,
+        Change::NeedsPrivilege(Privilege::CapCheckpointRestore)
+    );
+}
+
+#[test]
+fn autokill_fixes_respect_the_pidfd_and_autoreap_rules() {
+    // Adding PIDFD where pidfd and parent_tid share a slot gave PidfdWithParentSettidSameSlot.
+    let mut a = args3(
+        C::PIDFD_AUTOKILL | C::AUTOREAP | C::NNP | C::PARENT_SETTID,
+        0,
+    );
+    a.pidfd = PTID;
+    let e = expect(
+        clone3(a, &MAINLINE),
+        Rule::AutokillWithoutPidfd,
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        changes(&e),
+        [
+            Change::AddFlags(C::PIDFD),
+            Change::RemoveFlags(C::PARENT_SETTID)
+        ]
+    );
+    // Adding AUTOREAP to a thread, a CLONE_PARENT child or one with an exit signal gave an
+    // AutoreapWith* rule.
+    let thread = C::THREAD | C::SIGHAND | C::VM;
+    let e = expect(
+        clone3(args3(C::PIDFD | C::PIDFD_AUTOKILL | thread, 0), &MAINLINE),
+        Rule::AutokillWithoutAutoreap,
+        Errno::EINVAL,
+    );
+    assert_eq!(e.fix, Change::RemoveFlags(C::PIDFD_AUTOKILL));
+    let e = expect(
+        clone3(
+            args3(C::PIDFD | C::PIDFD_AUTOKILL | C::PARENT, 0),
+            &MAINLINE,
+        ),
+        Rule::AutokillWithoutAutoreap,
+        Errno::EINVAL,
+    );
+    assert_eq!(e.fix, Change::RemoveFlags(C::PIDFD_AUTOKILL));
+    let e = expect(
+        clone3(
+            args3(C::PIDFD | C::PIDFD_AUTOKILL | C::NNP, SIGCHLD),
+            &MAINLINE,
+        ),
+        Rule::AutokillWithoutAutoreap,
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        changes(&e),
+        [Change::AddFlags(C::AUTOREAP), Change::SetExitSignal(0)]
+    );
+}
+
+#[test]
+fn thread_fix_also_drops_clear_sighand() {
+    // Adding SIGHAND next to CLEAR_SIGHAND gave SighandWithClearSighand.
+    let e = expect(
+        clone3(args3(C::THREAD | C::VM | C::CLEAR_SIGHAND, 0), &P),
+        Rule::ThreadWithoutSighand,
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        changes(&e),
+        [
+            Change::AddFlags(C::SIGHAND),
+            Change::RemoveFlags(C::CLEAR_SIGHAND)
+        ]
+    );
+    assert!(clone3(args3(C::THREAD | C::VM | C::SIGHAND, 0), &P).is_ok());
+}
+
+#[test]
+fn fix_machine_and_text_forms() {
+    let e = clone3(args3(C::THREAD | C::VM | C::CLEAR_SIGHAND, 0), &P).unwrap_err();
+    let mut s = String::new();
+    e.fix.write_machine(&mut s).unwrap();
+    assert_eq!(s, "add:CLONE_SIGHAND+remove:CLONE_CLEAR_SIGHAND");
+    assert_eq!(
+        e.fix.to_string(),
+        "add CLONE_SIGHAND and remove CLONE_CLEAR_SIGHAND"
+    );
+    let mut b = args3(C::empty(), SIGCHLD);
+    b.set_tid = 0x2000;
+    b.set_tid_size = 1;
+    let e = clone3_tids(b, &[300], &P.unprivileged()).unwrap_err();
+    assert_eq!(
+        e.fix.to_string(),
+        "run with CAP_CHECKPOINT_RESTORE (outside the call's arguments)"
+    );
+    let mut s = String::new();
+    Fix::NONE.write_machine(&mut s).unwrap();
+    assert_eq!(s, "none");
 }

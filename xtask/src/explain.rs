@@ -442,7 +442,7 @@ mod tests {
             batch_answer("CLONE_VM|CLONE_THREAD --clone3 --exit-signal 17").as_deref(),
             // exit-signal:0 alone would then fail ThreadWithoutSighand.
             Some(
-                "EINVAL ThreadOrParentWithExitSignal CLONE_THREAD fix=exit-signal:0+add:CLONE_SIGHAND"
+                "EINVAL ThreadOrParentWithExitSignal CLONE_THREAD fix=add:CLONE_SIGHAND+exit-signal:0"
             )
         );
         assert_eq!(
