@@ -42,29 +42,36 @@ struct Assume {
     stack: Option<(u64, u64)>,
     /// Four bytes at this address are writable (the pidfd slot).
     writable: Option<u64>,
-    /// This address holds a readable `set_tid` array of these bytes.
-    set_tid: Option<(u64, [u8; 128])>,
+    /// `set_tid` points at a readable array of valid pids for the request as it is when
+    /// re-validated (so later changes, a new pid namespace given up, are reflected).
+    set_tid: bool,
 }
 
 const NOTHING: Assume = Assume {
     stack: None,
     writable: None,
-    set_tid: None,
+    set_tid: false,
 };
 
-/// The caller's memory with the assumptions of the changes made so far.
+/// The caller's memory with the assumptions of the changes made so far, for `req`.
 struct Assumed<'a, M> {
     mem: &'a M,
     assume: &'a Assume,
+    req: &'a Request,
+    policy: &'a Policy,
+}
+
+impl<M: UserMemory> Assumed<'_, M> {
+    fn is_set_tid(&self, addr: u64, len: u64) -> bool {
+        self.assume.set_tid && addr == self.req.set_tid && len <= 128
+    }
 }
 
 impl<M: UserMemory> UserMemory for Assumed<'_, M> {
     fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
-        if let Some((at, bytes)) = &self.assume.set_tid
-            && addr == *at
-            && let Some(src) = bytes.get(..out.len())
-        {
-            out.copy_from_slice(src);
+        if self.is_set_tid(addr, out.len() as u64) {
+            let tids = valid_set_tid(self.req, self.policy);
+            out.copy_from_slice(&tids[..out.len()]);
             return Ok(());
         }
         self.mem.read(addr, out)
@@ -74,10 +81,7 @@ impl<M: UserMemory> UserMemory for Assumed<'_, M> {
     }
     fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
         self.assume.stack == Some((addr, len))
-            || self
-                .assume
-                .set_tid
-                .is_some_and(|(at, _)| at == addr && len <= 128)
+            || self.is_set_tid(addr, len)
             || self.mem.access_ok(addr, len, policy)
     }
 }
@@ -195,10 +199,11 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
             c([RemoveFlags(f & all & !policy.namespaces_configured)])
         }
         Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => c([RemoveFlags(fl_.flags)]),
+        // With TASK_SIZE_MAX 0 no tls value is valid: then CLONE_SETTLS must go.
         Rule::TlsOutOfRange
         | Rule::UserDescFault
         | Rule::UserDescInvalid
-        | Rule::UserDescEntryOutOfRange => c([ValidValue(Field::Tls)]),
+        | Rule::UserDescEntryOutOfRange => c([ValidValue(Field::Tls), RemoveFlags(C::SETTLS)]),
         Rule::SetTidOutOfRange | Rule::SetTidNoReaper | Rule::SetTidInUse => {
             c([ValidValue(Field::SetTid), no_set_tid])
         }
@@ -291,9 +296,7 @@ fn apply(change: Change, t: &Trial) -> Option<Trial> {
                 n.assume.writable = Some(r.pidfd);
             }
             Field::ParentTid => n.assume.writable = Some(r.parent_tid),
-            Field::SetTid if r.set_tid != 0 => {
-                n.assume.set_tid = Some((r.set_tid, valid_set_tid(r, &t.policy)));
-            }
+            Field::SetTid if r.set_tid != 0 => n.assume.set_tid = true,
             Field::Cgroup => {
                 r.cgroup = r.cgroup.min(i32::MAX as u64);
                 n.policy.into_cgroup_error = None;
@@ -346,6 +349,8 @@ fn search(
         let m = Assumed {
             mem,
             assume: &next.assume,
+            req: &next.req,
+            policy: &next.policy,
         };
         match check(&next.req, &m, &next.policy) {
             Ok(_) => return Some(reached(fix)),
@@ -489,8 +494,8 @@ impl<M: UserMemory> UserMemory for ZeroPadded<'_, M> {
     fn writable(&self, addr: u64, len: u64) -> bool {
         self.mem.writable(addr, len)
     }
+    // access_ok() is about the addresses, not the contents: unchanged.
     fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
-        let inside = addr >= self.from && addr.saturating_add(len) <= self.to;
-        inside || self.mem.access_ok(addr, len, policy)
+        self.mem.access_ok(addr, len, policy)
     }
 }

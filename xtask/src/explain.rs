@@ -279,8 +279,8 @@ pub(crate) fn batch_line<T>(r: &Result<T, CloneError>) -> String {
     }
 }
 
-/// Answers one batch line (`None` for blank/comment lines).
-pub(crate) fn batch_answer(line: &str) -> Option<String> {
+/// Answers one batch line (`None` for blank/comment lines): the documented one-line form.
+pub fn batch_answer(line: &str) -> Option<String> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;

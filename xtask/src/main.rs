@@ -5,8 +5,6 @@
 #![allow(missing_docs)]
 
 mod build;
-mod explain;
-mod explain_family;
 mod hppa;
 mod lean;
 mod linux;
@@ -17,6 +15,7 @@ mod targets;
 mod test;
 
 use clap::{Parser, Subcommand};
+use xtask::explain;
 
 #[derive(Parser)]
 #[command(

@@ -24,12 +24,14 @@ pub struct Region {
 
 /// The caller's memory: regions (earlier ones win), writes elsewhere succeed or fault as
 /// `writable_elsewhere` says, and `access_ok` is the policy's unless a range is listed in
-/// `access_ok`.
+/// `access_ok`. `read_first` holds bytes read from its address before any region (a valid
+/// `set_tid` array), without changing what is writable.
 #[derive(Clone, Debug, Default)]
 pub struct MemMap {
     pub regions: Vec<Region>,
     pub writable_elsewhere: bool,
     pub access_ok: Vec<(u64, u64)>,
+    pub read_first: Option<(u64, Vec<u8>)>,
 }
 
 impl MemMap {
@@ -43,6 +45,7 @@ impl MemMap {
             }],
             writable_elsewhere: true,
             access_ok: Vec::new(),
+            read_first: None,
         }
     }
 
@@ -77,6 +80,13 @@ impl MemMap {
 
 impl UserMemory for MemMap {
     fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        if let Some((at, bytes)) = &self.read_first
+            && *at == addr
+            && let Some(src) = bytes.get(..out.len())
+        {
+            out.copy_from_slice(src);
+            return Ok(());
+        }
         let r = self.region(addr, out.len() as u64).ok_or(Fault)?;
         let at = (addr - r.base) as usize;
         out.copy_from_slice(&r.bytes[at..at + out.len()]);
@@ -247,7 +257,10 @@ fn after_fix(
                 Verdict::FixedOutside
             })
         }
-        Err(e2) => Err(format!("fix of `{e}` applied gives `{e2}`")),
+        Err(e2) => Err(format!(
+            "fix of {} `{e}` applied gives {} `{e2}`",
+            e.rule, e2.rule
+        )),
     }
 }
 
@@ -381,21 +394,26 @@ pub fn check_clone3(
             other => return Err(format!("{e}: cannot apply {other}")),
         }
     }
-    // Memory changes once the fields are final.
-    for c in e.fix.changes() {
-        match c {
-            Change::ValidValue(Field::Stack) => m.access_ok.push((a.stack, a.stack_size)),
-            Change::ValidValue(Field::Pidfd) => m.overlay(a.pidfd, vec![0; 4], true),
-            Change::ValidValue(Field::SetTid) => {
-                m.overlay(a.set_tid, valid_tids(&a, policy), false)
-            }
-            _ => {}
-        }
-    }
     let full = a.to_bytes(policy.arch);
     let n = bytes.len().min(88);
     bytes[..n].copy_from_slice(&full[..n]);
     let writable = mem.writable(uargs, new_size.max(1));
     m.overlay(uargs, bytes, writable);
+    // Memory changes once the fields are final, in front of everything else.
+    for c in e.fix.changes() {
+        match c {
+            Change::ValidValue(Field::Stack) => m.access_ok.push((a.stack, a.stack_size)),
+            Change::ValidValue(Field::Pidfd) => {
+                let keep = m.bytes(a.pidfd, 4).unwrap_or_else(|| vec![0; 4]);
+                m.overlay(a.pidfd, keep, true);
+            }
+            Change::ValidValue(Field::SetTid) => {
+                let tids = valid_tids(&a, &p);
+                m.access_ok.push((a.set_tid, tids.len() as u64));
+                m.read_first = Some((a.set_tid, tids));
+            }
+            _ => {}
+        }
+    }
     after_fix(&e, validate_clone3(uargs, new_size, &m, &p), &p)
 }

@@ -1,0 +1,8 @@
+//! libFuzzer target `validate_clone3`: see `check/src/lib.rs` (`validate_clone3`) for the input and invariants.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(violation) = clone_core_fuzz_check::validate_clone3(data) {
+        panic!("{violation}");
+    }
+});
