@@ -812,15 +812,16 @@ enum SignalChange {
 }
 
 /// The fields a fix can set to a named value.
-const SET_FIELDS: [Field; 4] = [
+const SET_FIELDS: [Field; 5] = [
     Field::Size,
     Field::StackSize,
     Field::SetTid,
     Field::SetTidSize,
+    Field::Nstype,
 ];
 
 /// The fields a fix can ask a valid value for.
-const VALID_FIELDS: [Field; 12] = [
+const VALID_FIELDS: [Field; 14] = [
     Field::Args,
     Field::Size,
     Field::Pidfd,
@@ -833,11 +834,13 @@ const VALID_FIELDS: [Field; 12] = [
     Field::SetTid,
     Field::SetTidSize,
     Field::Cgroup,
+    Field::Fd,
+    Field::Nstype,
 ];
 
-fn valid_bit(field: Field) -> u16 {
-    let i = VALID_FIELDS.iter().position(|f| *f == field).unwrap_or(0);
-    1 << i
+fn valid_bit(field: Field) -> Option<u16> {
+    let i = VALID_FIELDS.iter().position(|f| *f == field)?;
+    Some(1 << i)
 }
 
 impl Fix {
@@ -871,8 +874,10 @@ impl Fix {
         let mut out = [None; Self::MAX_CHANGES];
         let mut n = 0;
         let mut push = |c: Change| {
-            out[n] = Some(c);
-            n += 1;
+            if let Some(slot) = out.get_mut(n) {
+                *slot = Some(c);
+                n += 1;
+            }
         };
         if !self.add.is_empty() {
             push(Change::AddFlags(self.add));
@@ -967,13 +972,13 @@ impl Fix {
                 if self.set & (1 << i) != 0 {
                     return None;
                 }
+                *self.values.get_mut(i)? = value;
                 self.set |= 1 << i;
-                self.values[i] = value;
-                self.valid &= !valid_bit(field);
+                self.valid &= !valid_bit(field).unwrap_or(0);
             }
             Change::ValidValue(field) => {
                 let i = SET_FIELDS.iter().position(|f| *f == field);
-                let bit = valid_bit(field);
+                let bit = valid_bit(field)?;
                 if self.valid & bit != 0 || i.is_some_and(|i| self.set & (1 << i) != 0) {
                     return None;
                 }

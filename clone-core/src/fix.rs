@@ -54,24 +54,26 @@ const NOTHING: Assume = Assume {
 };
 
 /// The caller's memory with the assumptions of the changes made so far, for `req`.
-struct Assumed<'a, M> {
-    mem: &'a M,
+struct Assumed<'a> {
+    mem: &'a dyn UserMemory,
     assume: &'a Assume,
     req: &'a Request,
     policy: &'a Policy,
 }
 
-impl<M: UserMemory> Assumed<'_, M> {
+impl Assumed<'_> {
     fn is_set_tid(&self, addr: u64, len: u64) -> bool {
         self.assume.set_tid && addr == self.req.set_tid && len <= 128
     }
 }
 
-impl<M: UserMemory> UserMemory for Assumed<'_, M> {
+impl UserMemory for Assumed<'_> {
     fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
         if self.is_set_tid(addr, out.len() as u64) {
             let tids = valid_set_tid(self.req, self.policy);
-            out.copy_from_slice(&tids[..out.len()]);
+            for (o, t) in out.iter_mut().zip(tids) {
+                *o = t;
+            }
             return Ok(());
         }
         self.mem.read(addr, out)
@@ -243,7 +245,9 @@ fn valid_set_tid(req: &Request, policy: &Policy) -> [u8; 128] {
         } else {
             tid.to_le_bytes()
         };
-        chunk.copy_from_slice(&b);
+        for (d, s) in chunk.iter_mut().zip(b) {
+            *d = s;
+        }
     }
     out
 }
@@ -325,7 +329,7 @@ struct Limits {
 fn search(
     t: &Trial,
     failure: &Failure,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     lim: &mut Limits,
     only: Option<Change>,
 ) -> Option<Fix> {
@@ -385,6 +389,13 @@ pub(crate) fn best_fix(
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Fix {
+    best_fix_in(failure, req, mem, policy)
+}
+
+/// [`best_fix`] through a trait object: one copy of the search (and of the re-validating
+/// walk) whatever the caller's memory type.
+#[inline(never)]
+fn best_fix_in(failure: &Failure, req: &Request, mem: &dyn UserMemory, policy: &Policy) -> Fix {
     let start = Trial {
         req: *req,
         policy: *policy,
@@ -419,9 +430,10 @@ pub(crate) fn best_fix(
     }
 }
 
-/// The fix for a refusal before the struct is read (`sys_clone3` and the size rules of
-/// `copy_clone_args_from_user`): a size fix is re-validated with the kernel's size, the
-/// struct extended with zeros where it was shorter.
+/// The fix for a refusal before the struct is read (`sys_clone3` and the struct copy of
+/// `copy_clone_args_from_user`, which leave [`Fix::NONE`] so the accept path builds nothing):
+/// a size fix is re-validated with the kernel's size, the struct extended with zeros where it
+/// was shorter; an unreadable struct is advice the validator cannot check.
 pub(crate) fn early_fix(
     e: CloneError,
     uargs: u64,
@@ -429,6 +441,18 @@ pub(crate) fn early_fix(
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Fix {
+    early_fix_in(e, uargs, size, mem, policy)
+}
+
+#[inline(never)]
+fn early_fix_in(
+    e: CloneError,
+    uargs: u64,
+    size: u64,
+    mem: &dyn UserMemory,
+    policy: &Policy,
+) -> Fix {
+    let unreadable = || Fix::one(Change::ValidValue(Field::Args), Reach::Unknown);
     match e.rule {
         Rule::Clone3Unavailable => Fix::one(Change::UseClone, Reach::Outside),
         Rule::Clone3SizeAbovePage | Rule::Clone3SizeBelowVer0 | Rule::Clone3NonZeroTail => {
@@ -445,30 +469,31 @@ pub(crate) fn early_fix(
             // Not validate_clone3 itself: that would instantiate early_fix again, endlessly.
             let again = crate::validate::copy_clone_args(uargs, known, &padded, policy)
                 .and_then(|req| crate::validate::finish(&req, &padded, policy));
-            match again {
-                Ok(_) => Fix::one(set_size, Reach::Arguments),
-                Err(later) => {
-                    let mut fix = Fix::one(set_size, later.fix.reach());
-                    for ch in later.fix.changes() {
-                        fix = fix.and(ch).unwrap_or(fix.with_reach(Reach::Unknown));
-                    }
-                    fix
-                }
+            let later = match again {
+                Ok(_) => return Fix::one(set_size, Reach::Arguments),
+                Err(later) if later.rule == Rule::ArgsFault => unreadable(),
+                Err(later) => later.fix,
+            };
+            let mut fix = Fix::one(set_size, later.reach());
+            for ch in later.changes() {
+                fix = fix.and(ch).unwrap_or(fix.with_reach(Reach::Unknown));
             }
+            fix
         }
+        Rule::ArgsFault => unreadable(),
         _ => e.fix,
     }
 }
 
 /// The caller's memory with `from..to` reading as zeros (the struct padded to the kernel's
 /// size, as a caller following a size fix would do).
-struct ZeroPadded<'a, M> {
-    mem: &'a M,
+struct ZeroPadded<'a> {
+    mem: &'a dyn UserMemory,
     from: u64,
     to: u64,
 }
 
-impl<M: UserMemory> UserMemory for ZeroPadded<'_, M> {
+impl UserMemory for ZeroPadded<'_> {
     fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
         let end = addr.saturating_add(out.len() as u64);
         if end <= self.from || addr >= self.to {

@@ -67,7 +67,7 @@
 //! be checked. No allocation is involved.
 
 use crate::accept;
-use crate::error::{Change, CloneError, Field, Fix, Reach, Rule};
+use crate::error::{CloneError, Fix, Rule};
 use crate::flags::{CSIGNAL, CloneFlags, LEGACY_FLAGS};
 use crate::policy::Policy;
 use crate::{Arch, Errno};
@@ -562,28 +562,17 @@ pub(crate) fn read_clone_args(
 ) -> Result<(), CloneError> {
     let known = masks.args_size;
     if !masks.has_clone3 {
-        return Err(err_simple(Rule::Clone3Unavailable, Change::UseClone.into()));
+        return Err(err_simple(Rule::Clone3Unavailable, Fix::NONE));
     }
-    // The size fixes are re-validated by crate::fix::early_fix.
-    let set_size = Fix::one(
-        Change::SetField {
-            field: Field::Size,
-            value: known,
-        },
-        Reach::Unknown,
-    );
+    // The fixes of these refusals come from crate::fix::early_fix, built only on refusal.
+    let set_size = Fix::NONE;
     if size > policy.page_size {
         return Err(err_simple(Rule::Clone3SizeAbovePage, set_size));
     }
     if size < CLONE_ARGS_SIZE_VER0 {
         return Err(err_simple(Rule::Clone3SizeBelowVer0, set_size));
     }
-    let fault = || {
-        err_simple(
-            Rule::ArgsFault,
-            Fix::one(Change::ValidValue(Field::Args), Reach::Unknown),
-        )
-    };
+    let fault = || err_simple(Rule::ArgsFault, Fix::NONE);
     // copy_struct_from_user checks the tail (check_zeroed_user) before copying the head.
     if size > known {
         check_zeroed_tail(uargs, known, size, mem, policy)?;
@@ -607,12 +596,7 @@ fn check_zeroed_tail(
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Result<(), CloneError> {
-    let fault = || {
-        err_simple(
-            Rule::ArgsFault,
-            Fix::one(Change::ValidValue(Field::Args), Reach::Unknown),
-        )
-    };
+    let fault = || err_simple(Rule::ArgsFault, Fix::NONE);
     let start = uargs.checked_add(known).ok_or_else(fault)?;
     let end = uargs.checked_add(size).ok_or_else(fault)?;
     let from = start - start % 8;
@@ -633,16 +617,7 @@ fn check_zeroed_tail(
         mem.read(word_addr, &mut w).map_err(|_| fault())?;
         let inside = below(end - word_addr) & !below(start.saturating_sub(word_addr));
         if u64::from_le_bytes(w) & inside != 0 {
-            return Err(err_simple(
-                Rule::Clone3NonZeroTail,
-                Fix::one(
-                    Change::SetField {
-                        field: Field::Size,
-                        value: known,
-                    },
-                    Reach::Unknown,
-                ),
-            ));
+            return Err(err_simple(Rule::Clone3NonZeroTail, Fix::NONE));
         }
         // The last word may be the top of the address space (`end == u64::MAX` where
         // access_ok() checks nothing, or a UserMemory that allows it): stop, don't wrap.
@@ -1138,6 +1113,7 @@ fn cgroup_can_fork(req: &Request, policy: &Policy) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Change, Reach};
     use crate::policy::LinuxVersion;
 
     const P: Policy = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
