@@ -17,9 +17,9 @@ use clone_core::stack;
 use clone_core::user::{self, ARCH, Clone3Request, CloneRequest, SpawnError};
 use clone_core::{CloneFlags, Errno, StackError, StackRegion};
 
-use crate::msg;
 use crate::out::Msg;
 use crate::sys::{self, EINVAL, ENOSYS, Exit, GuardedStack, SIGCHLD};
+use crate::{msg, processes};
 
 /// What a case needs beyond the thread syscalls.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -89,6 +89,56 @@ pub static CASES: &[Case] = &[
         run: clone3_fork_sigchld,
     },
     Case {
+        name: "fork-memory-private",
+        needs: &[Capability::Wait],
+        run: processes::fork_memory_private,
+    },
+    Case {
+        name: "clone-vm-process-shares-memory",
+        needs: &[Capability::Wait],
+        run: processes::clone_vm_shares_memory,
+    },
+    Case {
+        name: "exit-signal-0-needs-wclone",
+        needs: &[Capability::Wait],
+        run: processes::exit_signal_zero_needs_wclone,
+    },
+    Case {
+        name: "wnohang-and-echild",
+        needs: &[Capability::Wait],
+        run: processes::wnohang_and_echild,
+    },
+    Case {
+        name: "exit-group-from-thread",
+        needs: &[Capability::Wait],
+        run: processes::exit_group_from_thread,
+    },
+    Case {
+        name: "clone-parent-sibling",
+        needs: &[Capability::Wait],
+        run: processes::clone_parent,
+    },
+    Case {
+        name: "orphan-reparented",
+        needs: &[Capability::Wait],
+        run: processes::orphan_reparented,
+    },
+    Case {
+        name: "vfork-suspends-until-exec",
+        needs: &[Capability::Wait],
+        run: processes::vfork_until_exec,
+    },
+    Case {
+        name: "thousand-fork-exit-wait",
+        needs: &[Capability::Wait],
+        run: processes::thousand_fork_exit_wait,
+    },
+    Case {
+        name: "thousand-vfork-exec-wait",
+        needs: &[Capability::Wait],
+        run: processes::thousand_vfork_exec_wait,
+    },
+    Case {
         name: "clone3-vfork-suspends-parent",
         needs: &[Capability::Clone3],
         run: clone3_vfork,
@@ -155,10 +205,10 @@ const ARG_PATTERN: usize = 0xA5C3_5A3C;
 
 /// The exit code children return to show their entry ran to the end (clone07: returning from
 /// `entry` must exit cleanly with its value).
-const CHILD_OK: i32 = 42;
+pub(crate) const CHILD_OK: i32 = 42;
 
 /// Thread flags for a pthread-like child, as glibc/musl use them.
-fn thread_flags() -> CloneFlags {
+pub(crate) fn thread_flags() -> CloneFlags {
     CloneFlags::VM
         | CloneFlags::FS
         | CloneFlags::FILES

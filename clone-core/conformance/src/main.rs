@@ -22,6 +22,7 @@ mod cases;
 #[cfg(target_arch = "x86")]
 mod i386_tls;
 mod out;
+mod processes;
 mod start;
 mod sys;
 
@@ -70,6 +71,7 @@ static CURRENT: AtomicUsize = AtomicUsize::new(usize::MAX);
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn conformance_main(sp: *const usize) -> ! {
     // SAFETY: forwarded from our caller, `_start`.
+    unsafe { processes::exit_if_exec_probe(sp) };
     unsafe { sys::read_environment(sp) };
     #[cfg(target_arch = "x86")]
     if let Err(e) = i386_tls::setup() {
