@@ -146,18 +146,21 @@ impl AddressSpace {
     /// writable page becomes read-only COW in both. `ENOMEM` when the tables cannot be had.
     pub fn fork(&self) -> Result<Rc<Self>, Errno> {
         let child = Self::new().ok_or(Errno::ENOMEM)?;
-        for page in (arch::USER_REGION.start..arch::USER_REGION.end).step_by(FRAME_SIZE as usize) {
-            let e = *self.entry(page);
-            let Some((pa, mut perm)) = mmu::decode_leaf(e) else {
-                continue;
-            };
-            if perm.write || perm.cow {
-                perm.write = false;
-                perm.cow = true;
-                *self.entry(page) = mmu::leaf_entry(pa, perm);
+        for (&mine, &theirs) in self.leaves.iter().zip(&child.leaves) {
+            // SAFETY: two distinct leaf-table frames, one of each space, used only here.
+            let (mine, theirs) = unsafe { (frames::table_at(mine), frames::table_at(theirs)) };
+            for (e, c) in mine.iter_mut().zip(theirs.iter_mut()) {
+                let Some((pa, mut perm)) = mmu::decode_leaf(*e) else {
+                    continue;
+                };
+                if perm.write || perm.cow {
+                    perm.write = false;
+                    perm.cow = true;
+                    *e = mmu::leaf_entry(pa, perm);
+                }
+                frames::share(pa);
+                *c = mmu::leaf_entry(pa, perm);
             }
-            frames::share(pa);
-            *child.entry(page) = mmu::leaf_entry(pa, perm);
         }
         if self.is_active() {
             mmu::flush_all();

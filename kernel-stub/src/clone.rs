@@ -177,8 +177,15 @@ fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
     }
     k.clones += 1;
     if crate::trace::event() {
+        let (pid, kind) = if thread {
+            (parent_tgid, "thread")
+        } else if flags.contains(CloneFlags::VM) {
+            (tid, "process sharing memory")
+        } else {
+            (tid, "process, copy-on-write memory")
+        };
         kprintln!(
-            "clone: parent tid {parent_tid} -> child tid {tid}, flags {}, sp={:#x}, tls={:#x}",
+            "clone: parent tid {parent_tid} (pid {parent_tgid}) -> child tid {tid} (pid {pid}, {kind}), flags {}, sp={:#x}, tls={:#x}",
             flags,
             frame.sp(),
             frame.tls()

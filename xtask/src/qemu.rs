@@ -798,9 +798,11 @@ pub fn run_demo(args: RunArgs) -> Result<()> {
     let (accels, why) = accels(arch, &args.accel)?;
     let kernel = build(arch, true)?;
     println!(
-        "\nBooting the stub in QEMU. Every clone and exit is traced by the kernel:\n\
-         `clone: parent tid P -> child tid C` with the child's stack and TLS, and\n\
-         `exit:  tid C status S, futex wake N` when the child's CLONE_CHILD_CLEARTID slot\n\
+        "\nBooting the stub in QEMU. Every clone, exec and exit is traced by the kernel:\n\
+         `clone: parent tid P (pid G) -> child tid C (pid H, what it is)` with the child's\n\
+         stack and TLS (a fork, a vfork child sharing memory, a thread of the same pid),\n\
+         `exec:  tid C /bin/...` when a (vfork) child execs a program built into the kernel,\n\
+         and `exit:  tid C status S, futex wake N` when the child's CLONE_CHILD_CLEARTID slot\n\
          is cleared and its joiner woken. `case ...` lines come from the user program.\n"
     );
     println!("Accelerator: {why}");

@@ -89,6 +89,11 @@ pub static CASES: &[Case] = &[
         run: clone3_fork_sigchld,
     },
     Case {
+        name: "vfork-suspends-until-exec",
+        needs: &[Capability::Wait],
+        run: processes::vfork_until_exec,
+    },
+    Case {
         name: "fork-memory-private",
         needs: &[Capability::Wait],
         run: processes::fork_memory_private,
@@ -122,11 +127,6 @@ pub static CASES: &[Case] = &[
         name: "orphan-reparented",
         needs: &[Capability::Wait],
         run: processes::orphan_reparented,
-    },
-    Case {
-        name: "vfork-suspends-until-exec",
-        needs: &[Capability::Wait],
-        run: processes::vfork_until_exec,
     },
     Case {
         name: "thousand-fork-exit-wait",

@@ -378,7 +378,8 @@ extern "C" fn parent_probe(_: usize) -> i32 {
 }
 
 /// `CLONE_PARENT`: the child's parent is the caller's parent, so the caller cannot wait for
-/// it (ECHILD) and its `getppid()` is the caller's `getppid()`.
+/// it (ECHILD) and its `getppid()` is the caller's `getppid()`. Run as init (a real kernel's
+/// `/init`), the call must be refused with EINVAL instead.
 pub fn clone_parent() -> Outcome {
     if let Some(o) = skip_under_qemu_user() {
         return o;
@@ -399,12 +400,17 @@ pub fn clone_parent() -> Outcome {
     };
     // SAFETY: the child runs on its own static stack, stores one word and exits; the tid word
     // is a static the kernel clears at its exit, which `join` waits for.
+    let as_init = user::getpid() == 1;
     let tid = match unsafe { user::clone(&req, parent_probe, 0) } {
-        Ok(t) => t,
-        // Linux refuses CLONE_PARENT from a pid namespace's init (it has no parent to share).
-        Err(e) if user::getpid() == 1 && format_is_einval(&e) => {
-            skip!("running as init: Linux refuses CLONE_PARENT there (EINVAL)")
+        // Linux refuses CLONE_PARENT from a pid namespace's init, which has no parent to share
+        // (`copy_process`: CLONE_PARENT with SIGNAL_UNKILLABLE is EINVAL).
+        Err(e) if as_init && is_einval(&e) => return Outcome::Pass,
+        Err(e) if as_init => fail!("clone(VM|PARENT) as init: {e}, expected EINVAL"),
+        Ok(t) if as_init => {
+            join_or_reap(t);
+            fail!("clone(VM|PARENT) as init succeeded; Linux refuses it with EINVAL")
         }
+        Ok(t) => t,
         Err(e) => fail!("clone(VM|PARENT): {e}"),
     };
     // The kernel clears the word when the child exits; it may have done so already.
@@ -423,7 +429,13 @@ pub fn clone_parent() -> Outcome {
     }
 }
 
-fn format_is_einval(e: &user::SpawnError) -> bool {
+/// Waits until a `CLONE_PARENT` child that should not exist is gone.
+fn join_or_reap(tid: u32) {
+    let _ = PARENT_TID.compare_exchange(u32::MAX, tid, Ordering::AcqRel, Ordering::Acquire);
+    join(&PARENT_TID);
+}
+
+fn is_einval(e: &user::SpawnError) -> bool {
     matches!(e, user::SpawnError::Kernel { raw, .. } if *raw == EINVAL)
 }
 
@@ -567,6 +579,12 @@ extern "C" fn exec_child(_: usize) -> i32 {
         black_box(i);
     }
     EXEC_MARK.store(2, Ordering::Release);
+    exec_self()
+}
+
+/// Execs this program with [`EXEC_ARG`] from the first of [`SELF_PATHS`] that exists; only
+/// returns on failure, with 100 + errno as the exit code.
+fn exec_self() -> i32 {
     let null = [0usize; 1];
     for path in SELF_PATHS {
         let argv = [path.as_ptr() as usize, EXEC_ARG.as_ptr() as usize, 0];
@@ -685,15 +703,7 @@ pub fn thousand_fork_exit_wait() -> Outcome {
 }
 
 extern "C" fn exec_at_once(_: usize) -> i32 {
-    let null = [0usize; 1];
-    for path in SELF_PATHS {
-        let argv = [path.as_ptr() as usize, EXEC_ARG.as_ptr() as usize, 0];
-        let e = execve(path, &argv, null.as_ptr() as usize);
-        if e != ENOENT {
-            return 100 + e;
-        }
-    }
-    100 + ENOENT
+    exec_self()
 }
 
 /// vfork + execve (this program, which exits at once with [`EXEC_CODE`]) + wait, 1,000 times.
