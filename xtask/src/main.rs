@@ -5,6 +5,7 @@
 #![allow(missing_docs)]
 
 mod build;
+mod fuzz;
 mod hppa;
 mod lean;
 mod linux;
@@ -38,6 +39,8 @@ enum Cmd {
     Targets(targets::Args),
     /// The kernel face's exact costs: no panic path linked, `.text` size, instructions per call.
     Lean(lean::Args),
+    /// Run the cargo-fuzz targets in fuzz/ for N seconds each (default 60).
+    Fuzz(fuzz::Args),
     /// Build and run the libc-free conformance program natively and under qemu-user.
     Linux(linux::Args),
     /// Run the conformance program as /init of real Debian kernels in qemu-system
@@ -55,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Test(args) => test::run(args),
         Cmd::Targets(args) => targets::run(args),
         Cmd::Lean(args) => lean::run(args),
+        Cmd::Fuzz(args) => fuzz::run(args),
         Cmd::Linux(args) => linux::run(args),
         Cmd::LinuxVm(args) => linux_vm::run(args),
         Cmd::Qemu(args) => qemu::run(args),

@@ -66,6 +66,25 @@ fn suites() -> Result<Vec<Suite>> {
             &xtask,
             &["lean"],
         ),
+        // Every kept fuzz input (corpus and regressions) through the targets' invariants, on
+        // stable without libFuzzer; then each libFuzzer target for a short, bounded time.
+        suite(
+            "fuzz corpus and regressions replay (stable)",
+            "cargo",
+            &[
+                "+stable",
+                "test",
+                "--manifest-path",
+                "fuzz/Cargo.toml",
+                "-p",
+                "clone-core-fuzz-check",
+            ],
+        ),
+        suite(
+            "fuzz targets (20 s each)",
+            &xtask,
+            &["fuzz", "--seconds", "20"],
+        ),
         suite(
             "target specs match the pinned nightly",
             &xtask,
