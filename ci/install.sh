@@ -3,8 +3,9 @@
 # the pinned nightly from rust-toolchain.toml (with rust-src for -Zbuild-std), QEMU system
 # emulators and qemu-user-static from bookworm-backports (the same suite as the preinstalled
 # qemu-utils, so the packages agree), the PA-RISC cross compiler for the hppa stack probe, and
-# Debian's own Linux kernels for arm64, s390x, ppc64el and mips64el (booted by
-# `cargo xtask linux-vm`), and cargo-fuzz. Idempotent: a second run only checks.
+# Debian's own Linux kernels for amd64, arm64, s390x, ppc64el, mips64el, riscv64 and loong64
+# (booted by `cargo xtask linux-vm` and `cargo xtask differential`), and cargo-fuzz.
+# Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,22 +65,41 @@ SRC
         valgrind >/dev/null
 fi
 
-# Real Linux kernels for `cargo xtask linux-vm`: Debian bookworm's current kernel image per
-# arch (6.1) and bookworm-backports' (6.12), found through the meta package (linux-image-arm64
-# -> linux-image-6.1.0-N-arm64) so a security update that retires an ABI number does not break
-# this script. Only the kernel file is kept, in $kernels/<debian arch>[-bpo]/kernel with its
-# release in ./release; a kernel already there is not fetched again.
+# Real Linux kernels for `cargo xtask linux-vm` and the kernel differential test: Debian's
+# current kernel image per arch and suite, found through the meta package (linux-image-arm64 ->
+# linux-image-6.1.0-N-arm64) so a security update that retires an ABI number does not break
+# this script. Suites: bookworm (6.1), bookworm-backports (6.12), trixie (6.12, for riscv64,
+# which bookworm lacks) and sid (7.x). In 7.x `linux-image-<release>` is itself a metapackage
+# and the kernel file is in `linux-binary-<release>` (at /usr/lib/modules/<release>/vmlinuz).
+# Only the kernel file is kept, in $kernels/<dir>/kernel with "<release> <version>" in
+# ./release; a kernel already there is not fetched again. loong64's EFI zboot image is
+# unpacked into the raw Image it wraps (zstd payload, offset at byte 8 and size at byte 12 of
+# the header), which QEMU's loongarch `virt` board boots with -kernel and no firmware.
+# riscv64 boots with QEMU's own OpenSBI (qemu-system-data, installed with QEMU above).
 #
-# Foreign-arch packages are fetched through a private apt state (lists, cache, an empty dpkg
-# status) under $kernels/.apt, with APT::Architectures naming only the foreign arches. The
-# machine's own apt is left exactly as it was: no `dpkg --add-architecture` to undo, no foreign
-# indexes in /var/lib/apt/lists. The private state is deleted afterwards.
+# Packages are fetched through a private apt state (sources list, lists, cache, an empty dpkg
+# status) under $kernels/.apt, naming only the suites and arches needed. The machine's own apt
+# is left exactly as it was: no `dpkg --add-architecture` to undo, no foreign indexes or extra
+# suites in /var/lib/apt/lists. The private state is deleted afterwards.
 kernels=${CLONE_CORE_KERNELS:-/var/cache/clone-core/kernels}
+# <cache dir>:<debian arch>:<linux-image flavour>:<suite>
+kernel_specs=(
+    amd64:amd64:amd64:bookworm amd64-bpo:amd64:amd64:bookworm-backports amd64-sid:amd64:amd64:sid
+    arm64:arm64:arm64:bookworm arm64-bpo:arm64:arm64:bookworm-backports arm64-sid:arm64:arm64:sid
+    s390x:s390x:s390x:bookworm s390x-bpo:s390x:s390x:bookworm-backports s390x-sid:s390x:s390x:sid
+    ppc64el:ppc64el:powerpc64le:bookworm ppc64el-bpo:ppc64el:powerpc64le:bookworm-backports
+    ppc64el-sid:ppc64el:powerpc64le:sid
+    mips64el:mips64el:5kc-malta:bookworm mips64el-bpo:mips64el:5kc-malta:bookworm-backports
+    riscv64-trixie:riscv64:riscv64:trixie riscv64-sid:riscv64:riscv64:sid
+    loong64-sid:loong64:loong64:sid
+)
+[ -s /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] ||
+    { echo "ci/install.sh: QEMU's OpenSBI (qemu-system-data) is missing" >&2; exit 1; }
+command -v zstd >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends zstd >/dev/null
 want_kernels=()
-for pair in arm64:arm64 s390x:s390x ppc64el:powerpc64le mips64el:5kc-malta; do
-    for dir in "${pair%%:*}" "${pair%%:*}-bpo"; do
-        [ -s "$kernels/$dir/kernel" ] && [ -s "$kernels/$dir/release" ] || want_kernels+=("$dir:${pair#*:}")
-    done
+for spec in "${kernel_specs[@]}"; do
+    dir=${spec%%:*}
+    [ -s "$kernels/$dir/kernel" ] && [ -s "$kernels/$dir/release" ] || want_kernels+=("$spec")
 done
 if [ ${#want_kernels[@]} -gt 0 ]; then
     echo "ci/install.sh: fetching Debian kernels for: ${want_kernels[*]%%:*}"
@@ -87,30 +107,60 @@ if [ ${#want_kernels[@]} -gt 0 ]; then
     rm -rf "$priv"
     mkdir -p "$priv/lists/partial" "$priv/archives/partial" "$priv/debs"
     : >"$priv/status"
+    # One sources line per suite, limited to the arches wanted from it and to the Packages
+    # index (no translations, Contents or DEP-11 metadata).
+    declare -A suite_arches=()
+    all_arches=()
+    for spec in "${want_kernels[@]}"; do
+        IFS=: read -r _ arch _ suite <<<"$spec"
+        case ",${suite_arches[$suite]:-}," in *",$arch,"*) ;; *) suite_arches[$suite]+="${suite_arches[$suite]:+,}$arch" ;; esac
+        case " ${all_arches[*]} " in *" $arch "*) ;; *) all_arches+=("$arch") ;; esac
+    done
+    for suite in "${!suite_arches[@]}"; do
+        echo "deb [arch=${suite_arches[$suite]} target=Packages signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
+    done >"$priv/sources.list"
     apt_priv=(-o "Dir::State::Lists=$priv/lists" -o "Dir::State::status=$priv/status"
               -o "Dir::Cache=$priv" -o "Dir::Cache::archives=$priv/archives"
+              -o "Dir::Etc::SourceList=$priv/sources.list" -o Dir::Etc::SourceParts=/nonexistent
               -o Acquire::Languages=none -o APT::Sandbox::User=root
-              -o "APT::Architecture=${want_kernels[0]%%[:-]*}")
-    for pair in "${want_kernels[@]}"; do apt_priv+=(-o "APT::Architectures::=${pair%%[:-]*}"); done
-    # A mirror caught mid-sync on one index (seen on bookworm-security) must not stop us: the
-    # kernels come from bookworm main, and the look-up below fails loudly if one is missing.
+              -o "APT::Architecture=${all_arches[0]}")
+    for arch in "${all_arches[@]}"; do apt_priv+=(-o "APT::Architectures::=$arch"); done
+    # A mirror caught mid-sync on one index must not stop us: the look-up below fails loudly
+    # if a kernel is missing.
     apt-get "${apt_priv[@]}" update -qq >/dev/null 2>&1 || true
-    for pair in "${want_kernels[@]}"; do
-        dir=${pair%%:*} flavour=${pair#*:}
-        arch=${dir%-bpo} release=()
-        [ "$dir" = "$arch" ] || release=(-o APT::Default-Release=bookworm-backports)
-        pkg=$(apt-cache "${apt_priv[@]}" "${release[@]}" depends "linux-image-$flavour:$arch" 2>/dev/null |
+    for spec in "${want_kernels[@]}"; do
+        IFS=: read -r dir arch flavour suite <<<"$spec"
+        pick=(-o "APT::Default-Release=$suite")
+        pkg=$(apt-cache "${apt_priv[@]}" "${pick[@]}" depends "linux-image-$flavour:$arch" 2>/dev/null |
               sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p' | head -n1)
-        [ -n "$pkg" ] || { echo "ci/install.sh: no kernel package for $dir" >&2; exit 1; }
-        (cd "$priv/debs" && apt-get "${apt_priv[@]}" download -qq "$pkg:$arch" >/dev/null)
+        [ -n "$pkg" ] || { echo "ci/install.sh: no kernel package for $dir ($suite)" >&2; exit 1; }
+        rel=${pkg#linux-image-}
+        # ./boot (or the single vmlinuz of linux-binary) comes first in the data tarball: tar
+        # stops after the kernel instead of decompressing all the modules (dpkg-deb then dies
+        # of SIGPIPE, which is expected).
+        member="./boot/vmlinu[xz]-$rel"
+        if apt-cache "${apt_priv[@]}" "${pick[@]}" show "linux-binary-$rel:$arch" >/dev/null 2>&1; then
+            pkg=linux-binary-$rel member="./usr/lib/modules/$rel/vmlinu[xz]"
+        fi
+        (cd "$priv/debs" && apt-get "${apt_priv[@]}" "${pick[@]}" download -qq "$pkg:$arch" >/dev/null)
         deb=$(ls "$priv/debs/${pkg}_"*"_$arch.deb")
         mkdir -p "$priv/x" "$kernels/$dir"
-        # ./boot comes first in the data tarball: tar stops after the kernel instead of
-        # decompressing all the modules (dpkg-deb then dies of SIGPIPE, which is expected).
         { dpkg-deb --fsys-tarfile "$deb" 2>/dev/null || true; } |
-            tar -x -C "$priv/x" --wildcards --occurrence=1 "./boot/vmlinu[xz]-${pkg#linux-image-}"
-        mv "$priv/x/boot/"vmlinu* "$kernels/$dir/kernel"
-        echo "${pkg#linux-image-} $(dpkg-deb -f "$deb" Version)" >"$kernels/$dir/release"
+            tar -x -C "$priv/x" --wildcards --occurrence=1 "$member"
+        image=$(find "$priv/x" -type f -name 'vmlinu*' | head -n1)
+        if [ "$(head -c 8 "$image" | tail -c 4)" = zimg ]; then
+            # EFI zboot: "MZ\0\0zimg", payload offset (le32) at 8, size (le32) at 12, the
+            # compression name at 24.
+            off=$(od -An -tu4 -j8 -N4 "$image" | tr -d ' ')
+            size=$(od -An -tu4 -j12 -N4 "$image" | tr -d ' ')
+            comp=$(head -c 28 "$image" | tail -c 4)
+            [ "$comp" = zstd ] || { echo "ci/install.sh: $dir: zboot payload is $comp, not zstd" >&2; exit 1; }
+            tail -c +$((off + 1)) "$image" | head -c "$size" | zstd -dq >"$kernels/$dir/kernel"
+            rm -f "$image"
+        else
+            mv "$image" "$kernels/$dir/kernel"
+        fi
+        echo "$rel $(dpkg-deb -f "$deb" Version)" >"$kernels/$dir/release"
         rm -rf "$priv/x" "$deb"
     done
     rm -rf "$priv"

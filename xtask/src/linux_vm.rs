@@ -3,9 +3,10 @@
 //! (clone3, vfork suspension, the kernel as errno oracle) are answered by Linux itself on arches
 //! this x86_64 host cannot run natively.
 //!
-//! The kernels are Debian bookworm's (6.1) and bookworm-backports' (6.12; `--kernel` picks),
-//! fetched by `ci/install.sh` into `/var/cache/clone-core/kernels/<debian arch>[-bpo]/` as
-//! `kernel` and `release` (or under `$CLONE_CORE_KERNELS`).
+//! The kernels are Debian bookworm's (6.1), bookworm-backports' and trixie's (6.12) and sid's
+//! (7.x; `--kernel` picks), fetched by `ci/install.sh` into
+//! `/var/cache/clone-core/kernels/<debian arch><suffix>/` as `kernel` and `release` (or under
+//! `$CLONE_CORE_KERNELS`).
 //! The boot itself is [`crate::runner::boot_as_init`]: a newc initramfs with `/dev/console` and
 //! the conformance ELF as `/init`, `CLONE_CONFORMANCE_ENV=native` on the kernel command line (so
 //! the program runs every case and no skip is allowed, exactly as on the native x86_64 run), and
@@ -26,10 +27,12 @@ use crate::runner::{
 #[derive(clap::Args)]
 pub struct Args {
     /// `all` (every arch below, experimental ones included), `required`, or a comma-separated
-    /// list of: aarch64, armv7, s390x, powerpc64le, mips64el.
+    /// list of: aarch64, armv7, s390x, powerpc64le, mips64el, riscv64, loongarch64.
     #[arg(long, default_value = "all")]
     pub arch: String,
-    /// Which Debian kernels: `bookworm` (6.1), `backports` (bookworm-backports, 6.12) or `all`.
+    /// Which Debian kernels: `bookworm` (6.1), `backports` (bookworm-backports, 6.12), `trixie`
+    /// (6.12), `sid` (7.x), a comma-separated list, `default` (the oldest and the newest each
+    /// arch has: what `cargo xtask test` runs) or `all`. An arch runs the series it has.
     #[arg(long, default_value = "all")]
     pub kernel: String,
     /// Seconds before a boot that has not finished counts as hung.
@@ -50,6 +53,7 @@ pub const VM_ARCHES: &[VmArch] = &[
         cpus: 2,
         experimental: false,
         note: "",
+        cmdline: "",
     },
     VmArch {
         name: "armv7",
@@ -60,6 +64,7 @@ pub const VM_ARCHES: &[VmArch] = &[
         cpus: 2,
         experimental: false,
         note: ", arm64 compat",
+        cmdline: "",
     },
     VmArch {
         name: "s390x",
@@ -70,6 +75,7 @@ pub const VM_ARCHES: &[VmArch] = &[
         cpus: 2,
         experimental: false,
         note: "",
+        cmdline: "",
     },
     VmArch {
         name: "powerpc64le",
@@ -80,6 +86,7 @@ pub const VM_ARCHES: &[VmArch] = &[
         cpus: 2,
         experimental: false,
         note: "",
+        cmdline: "",
     },
     VmArch {
         name: "mips64el",
@@ -91,23 +98,107 @@ pub const VM_ARCHES: &[VmArch] = &[
         cpus: 1,
         experimental: true,
         note: "",
+        cmdline: "",
+    },
+    VmArch {
+        name: "riscv64",
+        deb_arch: "riscv64",
+        qemu: "qemu-system-riscv64",
+        // QEMU's own OpenSBI (qemu-system-data) as the M-mode firmware; Debian's riscv64
+        // kernel file is a raw Image.
+        machine: &["-M", "virt", "-bios", "default"],
+        console: "ttyS0",
+        cpus: 2,
+        experimental: false,
+        note: "",
+        cmdline: "",
+    },
+    VmArch {
+        name: "loongarch64",
+        deb_arch: "loong64",
+        qemu: "qemu-system-loongarch64",
+        // ci/install.sh unpacks Debian's EFI zboot file into the raw Image it wraps, which the
+        // `virt` board boots without firmware.
+        machine: &["-M", "virt", "-cpu", "la464"],
+        console: "ttyS0",
+        cpus: 2,
+        experimental: false,
+        note: "",
+        // The virt board has no i8042; its probe stalls the boot without this.
+        cmdline: "initcall_blacklist=i8042_init",
     },
 ];
 
-/// The kernel series `ci/install.sh` fetches: name and the suffix of their cache directories.
-pub const SERIES: &[(&str, &str)] = &[("bookworm", ""), ("backports", "-bpo")];
+/// A kernel series `ci/install.sh` fetches.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Series {
+    /// `--kernel` name.
+    pub name: &'static str,
+    /// Suffix of the cache directory (`<debian arch><suffix>`).
+    pub suffix: &'static str,
+}
 
-fn select_series(spec: &str) -> Result<Vec<&'static str>> {
-    match spec {
-        "all" => Ok(SERIES.iter().map(|s| s.1).collect()),
-        one => SERIES
-            .iter()
-            .find(|s| s.0 == one)
-            .map(|s| vec![s.1])
-            .with_context(|| {
-                format!("unknown kernel series {one:?}; known: bookworm, backports, all")
-            }),
+/// Debian bookworm (6.1), bookworm-backports (6.12), trixie (6.12) and sid (7.x), oldest first.
+pub const SERIES: &[Series] = &[
+    Series {
+        name: "bookworm",
+        suffix: "",
+    },
+    Series {
+        name: "backports",
+        suffix: "-bpo",
+    },
+    Series {
+        name: "trixie",
+        suffix: "-trixie",
+    },
+    Series {
+        name: "sid",
+        suffix: "-sid",
+    },
+];
+
+/// The series Debian has a kernel of for `deb_arch` (what `ci/install.sh` fetches): riscv64
+/// came to Debian with trixie and loong64 is in sid only; sid has no mips64el. The
+/// bookworm-backports 6.12 stands for 6.12 where it exists (trixie's is the same series).
+pub fn series_of(deb_arch: &str) -> &'static [&'static str] {
+    match deb_arch {
+        "riscv64" => &["trixie", "sid"],
+        "loong64" => &["sid"],
+        "mips64el" => &["bookworm", "backports"],
+        _ => &["bookworm", "backports", "sid"],
     }
+}
+
+/// `--kernel`: one series name, a comma-separated list, `all`, or `default` (what
+/// `cargo xtask test` runs: the oldest and the newest kernel of each arch).
+fn select_series(spec: &str, deb_arch: &str) -> Result<Vec<Series>> {
+    let has = series_of(deb_arch);
+    let names: Vec<&str> = match spec {
+        "all" => has.to_vec(),
+        "default" => {
+            let mut v = vec![has[0], has[has.len() - 1]];
+            v.dedup();
+            v
+        }
+        list => {
+            let asked: Vec<&str> = list.split(',').map(str::trim).collect();
+            for n in &asked {
+                if !SERIES.iter().any(|s| s.name == *n) {
+                    bail!(
+                        "unknown kernel series {n:?}; known: bookworm, backports, trixie, sid, \
+                         default, all"
+                    );
+                }
+            }
+            has.iter().copied().filter(|n| asked.contains(n)).collect()
+        }
+    };
+    Ok(SERIES
+        .iter()
+        .filter(|s| names.contains(&s.name))
+        .copied()
+        .collect())
 }
 
 /// Where `ci/install.sh` puts the kernels.
@@ -121,15 +212,22 @@ pub fn kernel_dir() -> PathBuf {
 /// `cargo xtask linux-vm`.
 pub fn run(args: Args) -> Result<()> {
     let arches = select(&args.arch)?;
-    let series = select_series(&args.kernel)?;
     let kernels = kernel_dir();
     let mut missing = Vec::new();
+    let mut runs = Vec::new();
     for a in &arches {
         if !on_path(a.qemu) {
             missing.push(a.qemu.to_string());
         }
-        for suffix in &series {
-            let dir = format!("{}{suffix}", a.deb_arch);
+        for s in select_series(&args.kernel, a.deb_arch)? {
+            runs.push((s, *a));
+        }
+    }
+    // Oldest kernels first, then the arch order of the table.
+    runs.sort_by_key(|(s, _)| SERIES.iter().position(|x| x == s));
+    for (s, a) in &runs {
+        {
+            let dir = format!("{}{}", a.deb_arch, s.suffix);
             let k = kernels.join(&dir).join("kernel");
             if !k.is_file() {
                 missing.push(format!("the {dir} kernel ({})", k.display()));
@@ -146,12 +244,13 @@ pub fn run(args: Args) -> Result<()> {
     }
     let timeout = Duration::from_secs(args.timeout);
     let mut rows = Vec::new();
-    for (a, suffix) in series
-        .iter()
-        .flat_map(|suffix| arches.iter().map(move |a| (a, suffix)))
-    {
+    for (s, a) in &runs {
         let start = Instant::now();
-        let row = run_arch(a, &kernels.join(format!("{}{suffix}", a.deb_arch)), timeout);
+        let row = run_arch(
+            a,
+            &kernels.join(format!("{}{}", a.deb_arch, s.suffix)),
+            timeout,
+        );
         let took = start.elapsed();
         eprintln!(
             "linux-vm: {} done in {:.1}s ({})",
@@ -242,10 +341,11 @@ fn run_arch(a: &VmArch, kernel_dir: &Path, timeout: Duration) -> ArchResult {
 pub(crate) fn boot_program(arch: &str, elf: &Path, timeout: Duration) -> Option<(String, String)> {
     let a = VM_ARCHES.iter().find(|a| a.name == arch)?;
     let kernels = kernel_dir();
-    let dir = SERIES
+    // 6.12 (bookworm-backports, or trixie where bookworm has no kernel), else 6.1: the
+    // side-by-side table names one kernel series for every arch.
+    let dir = ["-bpo", "-trixie", ""]
         .iter()
-        .rev()
-        .map(|s| kernels.join(format!("{}{}", a.deb_arch, s.1)))
+        .map(|suffix| kernels.join(format!("{}{suffix}", a.deb_arch)))
         .find(|d| d.join("kernel").is_file())?;
     let (krel, kver) = release(&dir);
     let upstream = kver.split('-').next().unwrap_or(&kver).to_string();
@@ -295,9 +395,23 @@ mod tests {
         assert_eq!(select("all").unwrap().len(), VM_ARCHES.len());
         assert!(select("required").unwrap().iter().all(|a| !a.experimental));
         assert_eq!(select("s390x,armv7").unwrap()[1].deb_arch, "arm64");
-        assert!(select("riscv64").is_err());
-        assert_eq!(select_series("all").unwrap(), ["", "-bpo"]);
-        assert_eq!(select_series("backports").unwrap(), ["-bpo"]);
-        assert!(select_series("sid").is_err());
+        assert_eq!(select("riscv64").unwrap()[0].deb_arch, "riscv64");
+        assert!(select("sparc64").is_err());
+        let names = |spec, arch| -> Vec<&str> {
+            select_series(spec, arch)
+                .unwrap()
+                .iter()
+                .map(|s| s.suffix)
+                .collect()
+        };
+        assert_eq!(names("all", "arm64"), ["", "-bpo", "-sid"]);
+        assert_eq!(names("default", "arm64"), ["", "-sid"]);
+        assert_eq!(names("all", "riscv64"), ["-trixie", "-sid"]);
+        assert_eq!(names("default", "loong64"), ["-sid"]);
+        assert_eq!(names("default", "mips64el"), ["", "-bpo"]);
+        // A series an arch lacks is no run for that arch, not an error.
+        assert_eq!(names("sid", "mips64el"), Vec::<&str>::new());
+        assert_eq!(names("backports,sid", "s390x"), ["-bpo", "-sid"]);
+        assert!(select_series("jessie", "arm64").is_err());
     }
 }

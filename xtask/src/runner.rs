@@ -382,6 +382,8 @@ pub struct VmArch {
     pub experimental: bool,
     /// What the row says besides the kernel version (e.g. the compat layer).
     pub note: &'static str,
+    /// Kernel parameters this machine needs besides the console (may be empty).
+    pub cmdline: &'static str,
 }
 
 /// Boots `elf` as `/init` of `kernel` on machine `a` and returns its console output (one
@@ -402,8 +404,8 @@ pub fn boot_as_init(a: &VmArch, kernel: &Path, elf: &Path, timeout: Duration) ->
     args.push(initrd.display().to_string());
     args.push("-append".into());
     args.push(format!(
-        "console={} panic=-1 quiet CLONE_CONFORMANCE_ENV=native",
-        a.console
+        "console={} panic=-1 quiet CLONE_CONFORMANCE_ENV=native {}",
+        a.console, a.cmdline
     ));
     let out = run_with_timeout(a.qemu, &args, &[], timeout)?;
     let console = clean_console(&out.stdout);
@@ -429,7 +431,7 @@ pub fn boot_as_init(a: &VmArch, kernel: &Path, elf: &Path, timeout: Duration) ->
 fn clean_console(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for line in raw.replace('\r', "").lines() {
-        let start = ["case ", "conformance "]
+        let start = ["case ", "conformance ", "differential "]
             .iter()
             .filter_map(|m| line.find(m))
             .min()
