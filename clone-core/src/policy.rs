@@ -11,21 +11,42 @@
 use crate::flags::{CloneFlags, NAMESPACE_FLAGS};
 use crate::{Arch, Errno};
 
-/// A Linux release as `(major, minor)`. Patch levels are not modelled: a few fixes were
-/// backported to stable series (see [`LinuxVersion::clone3_accepts_newtime`]).
+/// A Linux release as `(major, minor, patch)`. The patch level (the stable sublevel, `176` in
+/// 6.1.176) matters where a fix was backported to stable series (see
+/// [`LinuxVersion::clone3_accepts_newtime`]); [`LinuxVersion::new`] leaves it 0, the series'
+/// first release.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LinuxVersion {
     /// Major number (`6` in 6.18).
     pub major: u16,
     /// Minor number (`18` in 6.18).
     pub minor: u16,
+    /// Stable patch level (`176` in 6.1.176; 0 for the series' first release).
+    pub patch: u16,
 }
 
 impl LinuxVersion {
-    /// `major.minor`.
+    /// `major.minor`, patch level 0.
     #[must_use]
     pub const fn new(major: u16, minor: u16) -> Self {
-        Self { major, minor }
+        Self {
+            major,
+            minor,
+            patch: 0,
+        }
+    }
+
+    /// The same series at stable patch level `patch` (`LinuxVersion::V6_1.with_patch(176)` is
+    /// 6.1.176).
+    #[must_use]
+    pub const fn with_patch(mut self, patch: u16) -> Self {
+        self.patch = patch;
+        self
+    }
+
+    /// Whether `self` is in the `major.minor` series at patch level `patch` or later.
+    const fn in_series_from(self, major: u16, minor: u16, patch: u16) -> bool {
+        self.major == major && self.minor == minor && self.patch >= patch
     }
 
     /// 5.2: `CLONE_PIDFD`.
@@ -96,11 +117,18 @@ impl LinuxVersion {
     }
 
     /// Whether `clone3` accepts `CLONE_NEWTIME` (0x80) in `flags`: `clone3_args_valid` masks it
-    /// out of `CSIGNAL` since the 2023 fix "Fixes: 769071ac9f20" (mainline 6.3
-    /// **\[unverified\]**; also backported to stable series, which a `(major, minor)` cannot say).
+    /// out of `CSIGNAL` since the 2023 fix "fork: allow CLONE_NEWTIME in clone3 flags" (pulled
+    /// for 6.3-rc2, so mainline 6.3). It was backported to the stable series in the releases of
+    /// 17 March 2023 (their announcements list it): 5.10.175, 5.15.103, 6.1.20 and 6.2.7.
+    /// Debian's 6.1.176 accepts the flag (`cargo xtask differential`); before this the
+    /// threshold was 6.3 for every series.
     #[must_use]
     pub const fn clone3_accepts_newtime(self) -> bool {
         self.at_least(Self::V6_3)
+            || self.in_series_from(6, 2, 7)
+            || self.in_series_from(6, 1, 20)
+            || self.in_series_from(5, 15, 103)
+            || self.in_series_from(5, 10, 175)
     }
 
     /// Whether `CLONE_PIDFD | CLONE_THREAD` is allowed (`PIDFD_THREAD`, 6.9).
@@ -133,13 +161,20 @@ impl LinuxVersion {
     /// `self >= other`, usable in `const` context.
     #[must_use]
     pub const fn at_least(self, other: Self) -> bool {
-        self.major > other.major || (self.major == other.major && self.minor >= other.minor)
+        self.major > other.major
+            || (self.major == other.major
+                && (self.minor > other.minor
+                    || (self.minor == other.minor && self.patch >= other.patch)))
     }
 }
 
 impl core::fmt::Display for LinuxVersion {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
+        write!(f, "{}.{}", self.major, self.minor)?;
+        if self.patch != 0 {
+            write!(f, ".{}", self.patch)?;
+        }
+        Ok(())
     }
 }
 
@@ -428,6 +463,41 @@ mod tests {
     fn version_thresholds() {
         assert!(!LinuxVersion::V6_1.clone3_accepts_newtime());
         assert!(LinuxVersion::V6_12.clone3_accepts_newtime());
+        // The stable backports, from the 17 March 2023 stable announcements.
+        assert!(!LinuxVersion::V6_1.with_patch(19).clone3_accepts_newtime());
+        assert!(LinuxVersion::V6_1.with_patch(20).clone3_accepts_newtime());
+        assert!(LinuxVersion::V6_1.with_patch(176).clone3_accepts_newtime());
+        assert!(
+            !LinuxVersion::new(5, 10)
+                .with_patch(174)
+                .clone3_accepts_newtime()
+        );
+        assert!(
+            LinuxVersion::new(5, 10)
+                .with_patch(175)
+                .clone3_accepts_newtime()
+        );
+        assert!(
+            LinuxVersion::new(5, 15)
+                .with_patch(103)
+                .clone3_accepts_newtime()
+        );
+        assert!(
+            !LinuxVersion::new(6, 2)
+                .with_patch(6)
+                .clone3_accepts_newtime()
+        );
+        assert!(
+            LinuxVersion::new(6, 2)
+                .with_patch(7)
+                .clone3_accepts_newtime()
+        );
+        assert!(LinuxVersion::V6_1.with_patch(176) < LinuxVersion::V6_3);
+        assert!(
+            LinuxVersion::V6_1
+                .with_patch(176)
+                .at_least(LinuxVersion::V6_1)
+        );
         assert!(!LinuxVersion::new(6, 8).pidfd_thread());
         assert!(LinuxVersion::V6_9.pidfd_thread());
         assert!(!LinuxVersion::V6_18.has_autoreap());

@@ -35,6 +35,11 @@ fn main() {
     imp::main();
 }
 
+/// Running as `/init` of a kernel booted with only this binary in its initramfs.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[path = "support/as_init.rs"]
+mod as_init;
+
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod imp {
     use clone_core::error::Rule;
@@ -764,7 +769,20 @@ mod imp {
             + fork_phase(who, privileged)
     }
 
+    use super::as_init;
+
     pub fn main() {
+        if as_init::is_init() {
+            as_init::prepare();
+            // A panic (a disagreement) must still end init with a failing status.
+            let code = i32::from(std::panic::catch_unwind(run).is_err());
+            println!("family_differential: init exits with {code}");
+            as_init::exit(code);
+        }
+        run();
+    }
+
+    fn run() {
         // SAFETY: plain getuid.
         if unsafe { libc::geteuid() } != 0 {
             panic!("family_differential needs root (it also runs an unprivileged worker)");

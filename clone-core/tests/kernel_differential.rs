@@ -21,6 +21,16 @@
 //! one, and a separate phase pins the `user_desc` checks and their place in the order down,
 //! against both hand-written answers and the validator.
 //!
+//! The last line is `differential linux-<release>: <N> calls, <D> disagreements` (every call
+//! whose answer was compared: validator cases and the i386 `user_desc` facts).
+//!
+//! The same binary, linked statically, runs as `/init` of Debian's x86_64 kernels in
+//! qemu-system (`cargo xtask differential`): as pid 1 it first mounts what it reads (`/proc`,
+//! a cgroup2 hierarchy) and makes the `/tmp` it chroots into, so the initramfs holds nothing
+//! but the binary, and the [`Policy`] version comes from that kernel's `uname`.
+//! `CLONE_DIFFERENTIAL_SAMPLE=small` (for TCG, where each call costs far more) runs the
+//! smaller power sets and fewer random cases in every setup; the counts printed say how many.
+//!
 //! Set `SEED=<n>` to replay the random phases.
 #![allow(missing_docs)]
 
@@ -36,6 +46,11 @@ fn main() {
 fn main() {
     imp::main();
 }
+
+/// Running as `/init` of a kernel booted with only this binary in its initramfs.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[path = "support/as_init.rs"]
+mod as_init;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod imp {
@@ -520,6 +535,7 @@ mod imp {
                 (Ok(_), r) => r >= 0,
                 (Err(e), r) => r < 0 && i64::from(e.errno.raw()) == -r,
             };
+            tally().count(agree);
             if agree {
                 match &expected {
                     Ok(_) => phase.accepted += 1,
@@ -562,23 +578,41 @@ mod imp {
         }
     }
 
+    /// The running kernel's version with its stable patch level. Debian's 6.1 kernels report
+    /// an ABI number as release (`6.1.0-50-amd64`); their real sublevel is in the version
+    /// string (`#1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1 (…)`), which is where it is read from
+    /// when the release's third number is 0.
     fn kernel_version() -> LinuxVersion {
         // SAFETY: uname fills the zeroed struct.
         let mut u: libc::utsname = unsafe { core::mem::zeroed() };
         // SAFETY: valid pointer to a utsname.
         assert_eq!(unsafe { libc::uname(&mut u) }, 0);
-        let rel: String = u
-            .release
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8 as char)
-            .collect();
-        let mut it = rel
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty());
-        let major = it.next().and_then(|s| s.parse().ok()).expect("uname major");
-        let minor = it.next().and_then(|s| s.parse().ok()).expect("uname minor");
-        LinuxVersion::new(major, minor)
+        let text = |f: &[libc::c_char]| -> String {
+            f.iter()
+                .take_while(|&&c| c != 0)
+                .map(|&c| c as u8 as char)
+                .collect()
+        };
+        let numbers = |s: &str| -> Vec<u16> {
+            s.split(|c: char| !c.is_ascii_digit())
+                .filter(|s| !s.is_empty())
+                .take(3)
+                .filter_map(|s| s.parse().ok())
+                .collect()
+        };
+        let rel = numbers(&text(&u.release));
+        let (major, minor) = (rel[0], rel[1]);
+        let mut patch = rel.get(2).copied().unwrap_or(0);
+        if patch == 0 {
+            let version = text(&u.version);
+            if let Some(at) = version.find("Debian ") {
+                let v = numbers(&version[at + 7..]);
+                if v.len() == 3 && v[0] == major && v[1] == minor {
+                    patch = v[2];
+                }
+            }
+        }
+        LinuxVersion::new(major, minor).with_patch(patch)
     }
 
     fn read_trim(path: &str) -> String {
@@ -1122,29 +1156,19 @@ mod imp {
             }
         };
 
-        let dims: &[CloneFlags] = if full {
-            &LEGACY_DIMS
-        } else {
-            &LEGACY_DIMS[..12]
-        };
+        let (n_dims, n_random) = sample_size(full, 16, 20_000);
         run_phase(
             "legacy power set",
-            &mut power_set(dims).map(|f| legacy(&a, f | 17)),
+            &mut power_set(&LEGACY_DIMS[..n_dims]).map(|f| legacy(&a, f | 17)),
         );
         let mut rng = Rng(seed);
-        let n_random = if full { 20_000 } else { 2_000 };
         run_phase(
             "legacy random words",
             &mut (0..n_random).map(|_| random_legacy(&a, &mut rng)),
         );
-        let dims: &[CloneFlags] = if full {
-            &CLONE3_DIMS
-        } else {
-            &CLONE3_DIMS[..12]
-        };
         run_phase(
             "clone3 power set",
-            &mut power_set(dims).flat_map(|f| {
+            &mut power_set(&CLONE3_DIMS[..n_dims]).flat_map(|f| {
                 [0u64, 17]
                     .into_iter()
                     .map(move |es| case3(c3(&a, f, es, cg)))
@@ -1522,6 +1546,7 @@ mod imp {
                     None => ret >= 0,
                     Some(e) => ret == -i64::from(e.raw()),
                 };
+                tally().count(ok);
                 if !ok {
                     bad += 1;
                     println!(
@@ -1580,8 +1605,7 @@ mod imp {
                 *h += n;
             }
         };
-        let n_dims = if full { 14 } else { 12 };
-        let n_random = if full { 8_000 } else { 2_000 };
+        let (n_dims, n_random) = sample_size(full, 14, 8_000);
         run_phase(
             "legacy power set",
             &mut power_set(&LEGACY_DIMS[..n_dims]).map(|x| legacy(&a, x | 17)),
@@ -1649,13 +1673,18 @@ mod imp {
         let arena = Arena::new();
         let a = arena;
         let pid_max = host_policy(true).pid_max;
-        let mut cases: Vec<Case> = power_set(&PIDNS_DIMS).map(|f| legacy(&a, f | 17)).collect();
-        cases.extend(
-            power_set(&PIDNS_DIMS).flat_map(|f| [0u64, 17].map(|es| case3(c3(&a, f, es, cg)))),
-        );
+        // Two processes per case: the small sample keeps the first 6 dimensions (the
+        // VM/FS/SIGHAND/THREAD/PARENT/PIDFD mix) and fewer random structs.
+        let (dims, n_random) = if small_sample() {
+            (&PIDNS_DIMS[..6], 100)
+        } else {
+            (&PIDNS_DIMS[..], 1000)
+        };
+        let mut cases: Vec<Case> = power_set(dims).map(|f| legacy(&a, f | 17)).collect();
+        cases.extend(power_set(dims).flat_map(|f| [0u64, 17].map(|es| case3(c3(&a, f, es, cg)))));
         cases.extend(special_cases(&a, cg, pid_max));
         let mut rng = Rng(seed ^ 0x5151);
-        cases.extend((0..1000).map(|_| random_clone3(&a, &mut rng, cg, pid_max)));
+        cases.extend((0..n_random).map(|_| random_clone3(&a, &mut rng, cg, pid_max)));
         let mut p = new_phase("fresh pid ns per case");
         let start = std::time::Instant::now();
         for (i, c) in cases.iter().enumerate() {
@@ -1872,6 +1901,16 @@ mod imp {
                     .unwrap_or(1)
             });
         println!("kernel_differential: real clone/clone3 vs clone-core's validator (SEED={seed})");
+        if as_init::is_init() {
+            as_init::prepare();
+        }
+        if small_sample() {
+            println!(
+                "  sample: small (CLONE_DIFFERENTIAL_SAMPLE=small): 10 power-set dimensions, \
+                 500 random cases per phase, 6 pid-ns dimensions and 100 random cases"
+            );
+        }
+        TALLY.get_or_init(Tally::new_shared);
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             println!(
@@ -1911,12 +1950,101 @@ mod imp {
         ] {
             failed |= !run_setup(setup, seed, cg);
         }
-        if failed {
+        let t = tally();
+        let (calls, disagreements) = (t.calls.load(SeqCst), t.disagreements.load(SeqCst));
+        println!(
+            "differential linux-{}: {calls} calls, {disagreements} disagreements",
+            kernel_release()
+        );
+        // A worker that died before counting its disagreements fails the run all the same.
+        let code = if failed || disagreements > 0 {
             println!("kernel_differential: FAILED (disagreements above)");
-            std::process::exit(1);
+            1
+        } else {
+            println!("kernel_differential: ok, zero disagreements");
+            0
+        };
+        if as_init::is_init() {
+            as_init::exit(code);
         }
-        println!("kernel_differential: ok, zero disagreements");
+        std::process::exit(code);
     }
+
+    /// Power-set dimensions and random cases per phase: `(full_dims, full_random)` for a full
+    /// phase, 12 and 2,000 otherwise, 10 and 500 in the small sample.
+    fn sample_size(full: bool, full_dims: usize, full_random: u64) -> (usize, u64) {
+        if small_sample() {
+            (10, 500)
+        } else if full {
+            (full_dims, full_random)
+        } else {
+            (12, 2_000)
+        }
+    }
+
+    /// Whether `CLONE_DIFFERENTIAL_SAMPLE=small` asks for the smaller sample (TCG runs).
+    fn small_sample() -> bool {
+        std::env::var("CLONE_DIFFERENTIAL_SAMPLE").is_ok_and(|v| v == "small")
+    }
+
+    /// The kernel's release string (`uname -r`).
+    fn kernel_release() -> String {
+        // SAFETY: uname fills the zeroed struct.
+        let mut u: libc::utsname = unsafe { core::mem::zeroed() };
+        // SAFETY: valid pointer to a utsname.
+        assert_eq!(unsafe { libc::uname(&mut u) }, 0);
+        u.release
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8 as char)
+            .collect()
+    }
+
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+    /// Calls compared and disagreements, over every process of the run: the counters live in
+    /// a `MAP_SHARED` page mapped before the first fork, so workers and per-case children
+    /// all add to the same two words.
+    struct Tally {
+        calls: AtomicU64,
+        disagreements: AtomicU64,
+    }
+
+    impl Tally {
+        fn new_shared() -> &'static Tally {
+            // SAFETY: a fresh anonymous shared mapping; the result is checked.
+            let p = unsafe {
+                libc::mmap(
+                    core::ptr::null_mut(),
+                    PAGE as usize,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            assert_ne!(p, libc::MAP_FAILED, "mmap tally");
+            // SAFETY: the page is zeroed (two zero AtomicU64s), page-aligned, never unmapped,
+            // and only ever accessed through these atomics.
+            unsafe { &*p.cast::<Tally>() }
+        }
+        fn count(&self, agree: bool) {
+            self.calls.fetch_add(1, SeqCst);
+            if !agree {
+                self.disagreements.fetch_add(1, SeqCst);
+            }
+        }
+    }
+
+    static TALLY: std::sync::OnceLock<&'static Tally> = std::sync::OnceLock::new();
+
+    fn tally() -> &'static Tally {
+        TALLY
+            .get()
+            .expect("the tally is mapped before any case runs")
+    }
+
+    use super::as_init;
 
     static NO_CGROUP2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -163,14 +163,15 @@ fn parse_version(s: &str) -> Result<LinuxVersion> {
     if matches!(s, "mainline" | "2026" | "mainline-2026") {
         return Ok(LinuxVersion::MAINLINE_2026);
     }
-    let (maj, min) = s
+    let (maj, rest) = s
         .split_once('.')
-        .ok_or_else(|| anyhow!("--linux `{s}`: expected major.minor or `mainline`"))?;
-    let min = min.split('.').next().unwrap_or(min);
+        .ok_or_else(|| anyhow!("--linux `{s}`: expected major.minor[.patch] or `mainline`"))?;
+    let (min, patch) = rest.split_once('.').unwrap_or((rest, "0"));
     Ok(LinuxVersion::new(
         maj.parse().context("--linux major")?,
         min.parse().context("--linux minor")?,
-    ))
+    )
+    .with_patch(patch.parse().context("--linux patch level")?))
 }
 
 /// The request, resolved: policy plus what to validate.

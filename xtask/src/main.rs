@@ -5,6 +5,7 @@
 #![allow(missing_docs)]
 
 mod build;
+mod differential;
 mod fuzz;
 mod hppa;
 mod lean;
@@ -44,8 +45,11 @@ enum Cmd {
     /// Build and run the libc-free conformance program natively and under qemu-user.
     Linux(linux::Args),
     /// Run the conformance program as /init of real Debian kernels in qemu-system
-    /// (arm64 for aarch64 and armv7, s390x, ppc64el, mips64el).
+    /// (arm64 for aarch64 and armv7, s390x, ppc64el, mips64el, riscv64, loong64).
     LinuxVm(linux_vm::Args),
+    /// Run the kernel differential test as /init of Debian's x86_64 kernels (6.1, 6.12, 7.x)
+    /// in qemu-system, KVM when usable.
+    Differential(differential::Args),
     /// Build and boot the kernel stub in QEMU, classify each run.
     Qemu(qemu::Args),
     /// Quick-start demo: boot the kernel stub and show threads being cloned and joined.
@@ -61,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Fuzz(args) => fuzz::run(args),
         Cmd::Linux(args) => linux::run(args),
         Cmd::LinuxVm(args) => linux_vm::run(args),
+        Cmd::Differential(args) => differential::run(args),
         Cmd::Qemu(args) => qemu::run(args),
         Cmd::Run(args) => qemu::run_demo(args),
     }
