@@ -129,6 +129,16 @@ pub static CASES: &[Case] = &[
         run: processes::orphan_reparented,
     },
     Case {
+        name: "cow-three-generations",
+        needs: &[Capability::Wait],
+        run: processes::cow_three_generations,
+    },
+    Case {
+        name: "execve-refusals",
+        needs: &[],
+        run: processes::execve_refusals,
+    },
+    Case {
         name: "thousand-fork-exit-wait",
         needs: &[Capability::Wait],
         run: processes::thousand_fork_exit_wait,

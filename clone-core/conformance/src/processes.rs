@@ -28,6 +28,8 @@ macro_rules! ensure {
 }
 
 const ECHILD: i32 = 10;
+const EFAULT: i32 = 14;
+const ENOEXEC: i32 = 8;
 const ENOENT: i32 = 2;
 const EINVAL: i32 = 22;
 const WNOHANG: usize = 1;
@@ -562,11 +564,17 @@ fn skip_exec() -> Option<Outcome> {
 
 /// `execve(path, argv, envp)`: only returns on failure, with the errno.
 fn execve(path: &[u8], argv: &[usize], envp: usize) -> i32 {
+    execve_at(path.as_ptr() as usize, argv, envp)
+}
+
+/// [`execve`] with the path given as an address (which may be bad on purpose).
+fn execve_at(path: usize, argv: &[usize], envp: usize) -> i32 {
     let Some(nr) = EXECVE else {
         return ENOENT;
     };
-    // SAFETY: NUL-terminated path, NULL-terminated argv of NUL-terminated strings.
-    let ret = unsafe { user::syscall3(nr, path.as_ptr() as usize, argv.as_ptr() as usize, envp) };
+    // SAFETY: the kernel only reads the path (or fails with EFAULT) and the NULL-terminated
+    // argv of NUL-terminated strings; on success this process is replaced.
+    let ret = unsafe { user::syscall3(nr, path, argv.as_ptr() as usize, envp) };
     result(ret).err().unwrap_or(0)
 }
 
@@ -730,5 +738,98 @@ pub fn thousand_vfork_exec_wait() -> Outcome {
     }
     let us = (monotonic_ns() - start) / u64::from(CYCLES) / 1000;
     crate::outln!("bench vfork+exec+wait: {CYCLES} cycles, {us} us per cycle");
+    Outcome::Pass
+}
+
+// ---------------------------------------------------------------------------------------------
+
+static COW: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn cow_grandchild(_: usize) -> i32 {
+    if COW.load(Ordering::Relaxed) != 2 {
+        return 5; // the middle generation's store before the fork is missing
+    }
+    COW.store(3, Ordering::Relaxed);
+    CHILD_OK
+}
+
+extern "C" fn cow_child(_: usize) -> i32 {
+    if COW.load(Ordering::Relaxed) != 1 {
+        return 2;
+    }
+    COW.store(2, Ordering::Relaxed);
+    let Ok(tid) = spawn(CloneFlags::empty(), SIGCHLD, None, None, cow_grandchild, 0) else {
+        return 3;
+    };
+    match sys::wait_child(tid) {
+        Ok((_, Exit::Code(CHILD_OK))) => {}
+        Ok((_, Exit::Code(5))) => return 5,
+        _ => return 4,
+    }
+    if COW.load(Ordering::Relaxed) != 2 {
+        return 6; // the grandchild's store reached the middle generation
+    }
+    CHILD_OK
+}
+
+/// Copy-on-write across three generations: each generation's store stays its own, and a
+/// child sees what its parent had at the fork.
+pub fn cow_three_generations() -> Outcome {
+    if let Some(o) = skip_under_qemu_user() {
+        return o;
+    }
+    COW.store(1, Ordering::Relaxed);
+    let tid = match spawn(CloneFlags::empty(), SIGCHLD, None, None, cow_child, 0) {
+        Ok(t) => t,
+        Err(o) => return o,
+    };
+    let verdict = sys::wait_child(tid);
+    let mine = COW.load(Ordering::Relaxed);
+    match verdict {
+        Ok((_, Exit::Code(CHILD_OK))) => {}
+        Ok((_, Exit::Code(2))) => fail!("the child did not see the parent's value at the fork"),
+        Ok((_, Exit::Code(5))) => fail!("the grandchild did not see the child's value"),
+        Ok((_, Exit::Code(6))) => fail!("the grandchild's store reached the child"),
+        other => fail!("child ended with {other:?}"),
+    }
+    ensure!(
+        mine == 1,
+        "the parent's word is {mine}: a descendant's store reached it"
+    );
+    Outcome::Pass
+}
+
+/// `execve` refusals in Linux's order: a bad path pointer is EFAULT, a missing file ENOENT;
+/// on the kernel stub also a file that is not an ELF and an ELF for another machine, ENOEXEC
+/// (its file table has both). None replaces the caller.
+pub fn execve_refusals() -> Outcome {
+    if let Some(o) = skip_exec() {
+        return o;
+    }
+    let null = [0usize; 1];
+    let missing: &[u8] = b"/no/such/program\0";
+    let argv = [missing.as_ptr() as usize, 0];
+    // An address no process maps (the first page).
+    let e = execve_at(8, &argv, null.as_ptr() as usize);
+    ensure!(
+        e == EFAULT,
+        "execve(bad path pointer) gave errno {e}, expected EFAULT"
+    );
+    let e = execve(missing, &argv, null.as_ptr() as usize);
+    ensure!(
+        e == ENOENT,
+        "execve(missing path) gave errno {e}, expected ENOENT"
+    );
+    // The stub: neither native Linux, nor qemu-user, nor a real kernel's init.
+    if !sys::native() && user::getpid() != 1 {
+        for path in [&b"/bin/not-elf\0"[..], b"/bin/wrong-machine\0"] {
+            let argv = [path.as_ptr() as usize, 0];
+            let e = execve(path, &argv, null.as_ptr() as usize);
+            ensure!(
+                e == ENOEXEC,
+                "execve of a non-program gave errno {e}, expected ENOEXEC"
+            );
+        }
+    }
     Outcome::Pass
 }
