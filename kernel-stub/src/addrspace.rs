@@ -119,21 +119,31 @@ impl AddressSpace {
         r
     }
 
-    /// The leaf entry for `va` (inside the user region).
-    fn entry(&self, va: u64) -> &mut u64 {
+    /// Where the leaf entry for `va` (inside the user region) lives.
+    fn slot(&self, va: u64) -> *mut u64 {
         let off = va - arch::USER_REGION.start;
         let leaf = self.leaves[(off / LEAF_SPAN) as usize];
-        // SAFETY: `leaf` is one of this space's leaf-table frames; the returned reference is
-        // used before any other reference to the same table is made (single core, no
-        // re-entry).
-        let table = unsafe { frames::table_at(leaf) };
-        &mut table[((off % LEAF_SPAN) / FRAME_SIZE) as usize]
+        // The frame is one of this space's leaf tables, identity-mapped for the kernel.
+        (frames::ptr(leaf) as *mut u64).wrapping_add(((off % LEAF_SPAN) / FRAME_SIZE) as usize)
+    }
+
+    /// The leaf entry for `va` (inside the user region).
+    fn entry(&self, va: u64) -> u64 {
+        // SAFETY: `slot` points into one of this space's leaf tables, a live, aligned frame;
+        // single core and no re-entry, so nothing writes it concurrently.
+        unsafe { self.slot(va).read() }
+    }
+
+    /// Sets the leaf entry for `va` (inside the user region).
+    fn set_entry(&self, va: u64, e: u64) {
+        // SAFETY: as in `entry`; the table belongs to this space, which the caller changes.
+        unsafe { self.slot(va).write(e) }
     }
 
     /// Maps a zeroed frame at page `va` with `perm`; `ENOMEM` without frames.
     fn map_new(&self, va: u64, perm: Perm) -> Result<u64, Errno> {
         let pa = frames::alloc().ok_or(Errno::ENOMEM)?;
-        *self.entry(va) = mmu::leaf_entry(pa, perm);
+        self.set_entry(va, mmu::leaf_entry(pa, perm));
         Ok(pa)
     }
 
@@ -176,7 +186,7 @@ impl AddressSpace {
             return Err(Errno::EFAULT);
         }
         let page = va & !(FRAME_SIZE - 1);
-        match mmu::decode_leaf(*self.entry(page)) {
+        match mmu::decode_leaf(self.entry(page)) {
             None => self.user_page(va, write).map(|_| ()),
             Some((pa, perm)) if write && perm.cow => self.break_cow(page, pa, perm).map(|_| ()),
             // Present and still refused: a write to read-only memory, a fetch from NX memory.
@@ -192,7 +202,7 @@ impl AddressSpace {
         }
         let page = va & !(FRAME_SIZE - 1);
         let offset = va - page;
-        let Some((pa, perm)) = mmu::decode_leaf(*self.entry(page)) else {
+        let Some((pa, perm)) = mmu::decode_leaf(self.entry(page)) else {
             let rw = Perm {
                 write: true,
                 ..Perm::default()
@@ -232,7 +242,7 @@ impl AddressSpace {
             frames::release(pa);
             new
         };
-        *self.entry(page) = mmu::leaf_entry(new, own);
+        self.set_entry(page, mmu::leaf_entry(new, own));
         if self.is_active() {
             mmu::flush_all();
         }
@@ -245,7 +255,7 @@ impl AddressSpace {
         if !arch::USER_REGION.contains(&va) {
             return Err(MapError::Outside);
         }
-        match mmu::decode_leaf(*self.entry(va)) {
+        match mmu::decode_leaf(self.entry(va)) {
             None => {
                 if perm.write && perm.exec {
                     return Err(MapError::WritableAndExecutable);
@@ -261,7 +271,7 @@ impl AddressSpace {
                 if merged.write && merged.exec {
                     return Err(MapError::WritableAndExecutable);
                 }
-                *self.entry(va) = mmu::leaf_entry(pa, merged);
+                self.set_entry(va, mmu::leaf_entry(pa, merged));
                 Ok(pa)
             }
         }

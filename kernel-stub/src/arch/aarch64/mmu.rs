@@ -160,10 +160,10 @@ pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
     // SAFETY: the caller hands over the frames; the boot tables are only read.
     unsafe {
         let l1 = crate::frames::table_at(upper[0]);
-        l1[0] = (*(&raw const L1)).0[0];
+        l1[0] = (*((&raw const L1) as *const [u64; 512]))[0];
         l1[1] = DESC_TABLE | upper[1];
         let l2 = crate::frames::table_at(upper[1]);
-        let boot = &(*(&raw const L2_RAM)).0;
+        let boot = &*((&raw const L2_RAM) as *const [u64; 512]);
         let first = ((USER_REGION.start - RAM_GIB_BASE) / BLOCK_2M) as usize;
         for (i, e) in l2.iter_mut().enumerate() {
             let pa = RAM_GIB_BASE + i as u64 * BLOCK_2M;

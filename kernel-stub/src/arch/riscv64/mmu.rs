@@ -107,10 +107,10 @@ pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
     // SAFETY: the caller hands over the frames; the boot tables are only read.
     unsafe {
         let root = crate::frames::table_at(upper[0]);
-        root[0] = (*(&raw const ROOT)).0[0];
+        root[0] = (*((&raw const ROOT) as *const [u64; 512]))[0];
         root[(RAM_GIB_BASE / GIB) as usize] = ppn(upper[1]) | V;
         let l1 = crate::frames::table_at(upper[1]);
-        let boot = &(*(&raw const L1_RAM)).0;
+        let boot = &*((&raw const L1_RAM) as *const [u64; 512]);
         let first = ((USER_REGION.start - RAM_GIB_BASE) / MEGAPAGE) as usize;
         for (i, e) in l1.iter_mut().enumerate() {
             let pa = RAM_GIB_BASE + i as u64 * MEGAPAGE;

@@ -71,9 +71,7 @@ pub const FRAME_POOL: Range<u64> = 0x9000_0000..0xa000_0000;
 /// `AT_HWCAP` as Linux reports it: one bit per single-letter ISA extension (`'a' - 'a'` …),
 /// here the rv64gc base QEMU's `virt` CPU has: I, M, A, F, D, C.
 pub fn hwcap() -> u64 {
-    [b'i', b'm', b'a', b'f', b'd', b'c']
-        .iter()
-        .fold(0, |bits, &c| bits | 1 << (c - b'a'))
+    b"imafdc".iter().fold(0, |bits, &c| bits | 1 << (c - b'a'))
 }
 
 /// Every user register of one task, saved by `trap.s` on each trap from U-mode and restored
