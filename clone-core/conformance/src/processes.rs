@@ -20,9 +20,6 @@ use crate::sys::{self, Exit, GuardedStack, SIGCHLD};
 macro_rules! fail {
     ($($t:tt)*) => { return Outcome::Fail(msg!($($t)*)) };
 }
-macro_rules! skip {
-    ($($t:tt)*) => { return Outcome::Skip(msg!($($t)*)) };
-}
 macro_rules! ensure {
     ($c:expr, $($t:tt)*) => { if !$c { fail!($($t)*) } };
 }
@@ -122,7 +119,8 @@ fn wait_opts(pid: i32, options: usize) -> Result<Option<(u32, Exit)>, i32> {
 }
 
 /// Clones `entry(arg)` with `flags`, `exit_signal` and optionally a stack and a
-/// `CLONE_CHILD_CLEARTID` word.
+/// `CLONE_CHILD_CLEARTID` word; a refusal is already the case's failing [`Outcome`].
+#[allow(clippy::result_large_err)] // the error is returned at once as the case's outcome
 fn spawn(
     flags: CloneFlags,
     exit_signal: u8,
