@@ -32,6 +32,9 @@ pub struct MemMap {
     pub writable_elsewhere: bool,
     pub access_ok: Vec<(u64, u64)>,
     pub read_first: Option<(u64, Vec<u8>)>,
+    /// Four bytes at these addresses are writable whatever the regions say (a valid pidfd
+    /// slot, wherever it is).
+    pub writable_at: Vec<u64>,
 }
 
 impl MemMap {
@@ -46,6 +49,7 @@ impl MemMap {
             writable_elsewhere: true,
             access_ok: Vec::new(),
             read_first: None,
+            writable_at: Vec::new(),
         }
     }
 
@@ -93,6 +97,9 @@ impl UserMemory for MemMap {
         Ok(())
     }
     fn writable(&self, addr: u64, len: u64) -> bool {
+        if self.writable_at.contains(&addr) {
+            return true;
+        }
         match self.region(addr, len) {
             Some(r) => r.writable,
             None => self.writable_elsewhere,
@@ -284,9 +291,7 @@ pub fn check_legacy(
             Change::AddFlags(f) => a.word |= f.bits(),
             Change::RemoveFlags(f) => a.word &= !f.bits(),
             Change::SetExitSignal(s) if s <= 0xff => a.word = (a.word & !0xff) | s,
-            Change::ValidValue(Field::ParentTid | Field::Pidfd) => {
-                m.overlay(a.parent_tid, vec![0; 4], true);
-            }
+            Change::ValidValue(Field::ParentTid | Field::Pidfd) => m.writable_at.push(a.parent_tid),
             Change::ValidValue(Field::Tls) => a.tls = 0,
             Change::NeedsPrivilege(pr) => grant(&mut p, pr),
             other => return Err(format!("{e}: {other} is not a legacy clone change")),
@@ -403,10 +408,7 @@ pub fn check_clone3(
     for c in e.fix.changes() {
         match c {
             Change::ValidValue(Field::Stack) => m.access_ok.push((a.stack, a.stack_size)),
-            Change::ValidValue(Field::Pidfd) => {
-                let keep = m.bytes(a.pidfd, 4).unwrap_or_else(|| vec![0; 4]);
-                m.overlay(a.pidfd, keep, true);
-            }
+            Change::ValidValue(Field::Pidfd) => m.writable_at.push(a.pidfd),
             Change::ValidValue(Field::SetTid) => {
                 let tids = valid_tids(&a, &p);
                 m.access_ok.push((a.set_tid, tids.len() as u64));
