@@ -41,10 +41,12 @@ extern crate std;
 
 pub mod abi;
 mod accept;
+pub mod entry;
 pub mod errno;
 pub mod error;
 mod fix;
 pub mod flags;
+pub mod memory;
 pub mod policy;
 pub mod stack;
 pub mod syscall;

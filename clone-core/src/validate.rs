@@ -20,10 +20,12 @@
 //! Runtime state that a [`Policy`] cannot describe is not modelled: a pending signal
 //! (`ERESTARTNOINTR`, restarted transparently), memory exhaustion (ENOMEM), `RLIMIT_NPROC` and
 //! `max_threads` (EAGAIN), LSM hooks, `fs->in_exec` with `CLONE_FS` (EAGAIN), namespace count
-//! limits and user-namespace nesting (ENOSPC), fd exhaustion for the pidfd (EMFILE), a
-//! `set_tid` pid already in use other than an existing init (EEXIST), a dying pid namespace
-//! (ENOMEM), and the validity of a `CLONE_INTO_CGROUP` fd, which the caller reports through
-//! [`Policy::into_cgroup_error`]. Writes whose failure Linux ignores (`CLONE_PARENT_SETTID`,
+//! limits and user-namespace nesting (ENOSPC), fd exhaustion for the pidfd (EMFILE) and a
+//! dying pid namespace (ENOMEM). Two per-call facts are asked of the caller at the kernel's
+//! own step instead: a `set_tid` pid already in use (EEXIST, [`UserMemory::set_tid_taken`];
+//! an existing namespace's init is known without asking) and `cgroup_can_fork`'s answer for a
+//! `CLONE_INTO_CGROUP` fd ([`UserMemory::cgroup_can_fork`], by default
+//! [`Policy::into_cgroup_error`]). Writes whose failure Linux ignores (`CLONE_PARENT_SETTID`,
 //! `CLONE_CHILD_SETTID`) never produce an error.
 //!
 //! Arch-specific `copy_thread` errors other than x86_64's TLS range and i386's `CLONE_SETTLS`
@@ -118,6 +120,24 @@ pub trait UserMemory {
     fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
         policy.access_ok(addr, len)
     }
+
+    /// Per-call hook of `alloc_pid`: whether `pid`, asked for by `set_tid[level]` (0 = the
+    /// child's innermost pid namespace), is already in use there (`idr_alloc` fails, Linux
+    /// says **EEXIST**). Asked at the kernel's own step: after that entry's range, reaper and
+    /// permission checks, before the next entry's. Default: no pid is taken (the validator
+    /// itself knows only that an existing namespace's pid 1 is).
+    fn set_tid_taken(&self, level: usize, pid: i32) -> bool {
+        let _ = (level, pid);
+        false
+    }
+
+    /// Per-call hook of `cgroup_can_fork`: its answer for `CLONE_INTO_CGROUP` with this call's
+    /// `cgroup` fd (`None` = accepted). Asked last, after `alloc_pid` and the pidfd, as Linux
+    /// does. Default: [`Policy::into_cgroup_error`], one answer for every fd.
+    fn cgroup_can_fork(&self, fd: u64, policy: &Policy) -> Option<Errno> {
+        let _ = fd;
+        policy.into_cgroup_error
+    }
 }
 
 impl<T: UserMemory + ?Sized> UserMemory for &T {
@@ -129,6 +149,12 @@ impl<T: UserMemory + ?Sized> UserMemory for &T {
     }
     fn access_ok(&self, addr: u64, len: u64, policy: &Policy) -> bool {
         (**self).access_ok(addr, len, policy)
+    }
+    fn set_tid_taken(&self, level: usize, pid: i32) -> bool {
+        (**self).set_tid_taken(level, pid)
+    }
+    fn cgroup_can_fork(&self, fd: u64, policy: &Policy) -> Option<Errno> {
+        (**self).cgroup_can_fork(fd, policy)
     }
 }
 
@@ -744,9 +770,9 @@ pub(crate) fn check(
     copy_creds(req, policy)?;
     copy_namespaces(req, policy)?;
     copy_thread(req, mem, policy)?;
-    alloc_pid(req, &set_tid, policy)?;
+    alloc_pid(req, &set_tid, mem, policy)?;
     pidfd_put_user(req, mem)?;
-    cgroup_can_fork(req, policy)?;
+    cgroup_can_fork(req, mem, policy)?;
     Ok(accept::accepted(req, stack, set_tid))
 }
 
@@ -1053,7 +1079,12 @@ fn copy_thread(req: &Request, mem: &impl UserMemory, policy: &Policy) -> Result<
 
 /// `alloc_pid` with `set_tid`: the size against the target level, then each entry from the
 /// innermost namespace out.
-fn alloc_pid(req: &Request, set_tid: &[i32; 32], policy: &Policy) -> Result<(), Failure> {
+fn alloc_pid(
+    req: &Request,
+    set_tid: &[i32; 32],
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<(), Failure> {
     let none = CloneFlags::empty();
     let n = req.set_tid_size;
     if n == 0 {
@@ -1081,7 +1112,7 @@ fn alloc_pid(req: &Request, set_tid: &[i32; 32], policy: &Policy) -> Result<(), 
         if !owned_by_new_user_ns && !policy.checkpoint_restore_capable() {
             return Err(fail(Rule::SetTidNotPermitted, none));
         }
-        if tid == 1 && has_reaper {
+        if (tid == 1 && has_reaper) || mem.set_tid_taken(i, tid) {
             return Err(fail(Rule::SetTidInUse, none));
         }
     }
@@ -1096,10 +1127,11 @@ fn pidfd_put_user(req: &Request, mem: &impl UserMemory) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `cgroup_can_fork` for `CLONE_INTO_CGROUP`: the caller's answer for the fd.
-fn cgroup_can_fork(req: &Request, policy: &Policy) -> Result<(), Failure> {
+/// `cgroup_can_fork` for `CLONE_INTO_CGROUP`: the caller's answer for the fd
+/// ([`UserMemory::cgroup_can_fork`]).
+fn cgroup_can_fork(req: &Request, mem: &impl UserMemory, policy: &Policy) -> Result<(), Failure> {
     if fl(req.flags).intersects(CloneFlags::INTO_CGROUP) {
-        if let Some(e) = policy.into_cgroup_error {
+        if let Some(e) = mem.cgroup_can_fork(req.cgroup, policy) {
             return Err(Failure {
                 rule: Rule::IntoCgroupRejected,
                 errno: e,

@@ -1,7 +1,7 @@
-//! `clone` and `clone3` through clone-core's kernel face: decode the raw registers
-//! ([`clone_core::syscall::decode`]), validate with Linux's errno in Linux's order
-//! ([`clone_core::validate`], configured by [`policy`]), take the child's stack pointer from
-//! [`clone_core::syscall::kernel_child_sp`], then create the task.
+//! `clone`, `clone3`, `fork` and `vfork` through clone-core's kernel face in one call
+//! ([`clone_core::entry::clone_syscall`]: decode the raw registers, validate with Linux's
+//! errno in Linux's order, configured by [`policy`], and compute the child's stack pointer),
+//! then create the task.
 //!
 //! What the stub cannot do is refused the way Linux refuses it when the feature is missing,
 //! never with a silent success:
@@ -13,26 +13,27 @@
 //! * no frames for a fork child's page tables → **ENOMEM** (Linux's `dup_mm` failure);
 //! * task table full → **EAGAIN** (Linux's `max_threads` check). It runs after the whole
 //!   validator, so a request that is also invalid in a later Linux check (x86_64 TLS,
-//!   `set_tid`) gets that check's errno instead; Linux would say EAGAIN first.
+//!   `set_tid`) gets that check's errno instead; Linux would say EAGAIN first;
+//! * a `set_tid` pid in use → **EEXIST**, answered to the validator's `alloc_pid` step
+//!   ([`UserMemory::set_tid_taken`]), so earlier checks keep their errno.
 //!
 //! The caller is not the pid-namespace init: the stub keeps pid 1 as a notional init (never
 //! scheduled) and starts the program at pid 2 with parent 1, the situation the same program
 //! is in when it runs on Linux. `getppid` of the program therefore returns 1.
 
+use clone_core::entry::{self, Accepted};
 use clone_core::flags::CloneFlags;
 use clone_core::policy::LinuxVersion;
-use clone_core::syscall::{self as sc, CloneCall, KernelStackRequest, RawSyscall};
-use clone_core::validate::{self, Fault, KernelCloneArgs, UserMemory};
+use clone_core::syscall::RawSyscall;
+use clone_core::validate::{Fault, KernelCloneArgs, UserMemory};
 use clone_core::{Errno, Policy};
 
 use crate::addrspace::AddressSpace;
 use crate::arch::{self, ARCH};
-use crate::syscall::{EINVAL, SysResult, errno};
+use crate::syscall::{SysResult, errno};
 use crate::task::{Kernel, State, Task};
 use crate::{kprintln, uaccess};
 
-/// `EEXIST`: a `set_tid` pid already in use.
-const EEXIST: i32 = 17;
 /// `EMFILE`: no free descriptor for a pidfd.
 const EMFILE: i32 = 24;
 /// `EAGAIN`.
@@ -47,81 +48,56 @@ pub fn policy() -> Policy {
 }
 
 /// The user memory clone-core's validator reads (`clone_args`, `set_tid`) and checks for the
-/// pidfd `put_user`: the stub's user region.
-struct StubMemory;
+/// pidfd `put_user` (the stub's user region), and the pid table it asks about `set_tid`.
+struct StubMemory<'a>(&'a Kernel);
 
-impl UserMemory for StubMemory {
+impl UserMemory for StubMemory<'_> {
     fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
         uaccess::read_bytes(addr, out).map_err(|_| Fault)
     }
     fn writable(&self, addr: u64, len: u64) -> bool {
         uaccess::writable(addr, len)
     }
+    fn set_tid_taken(&self, _level: usize, pid: i32) -> bool {
+        // One pid namespace: every level is the stub's pid table.
+        self.0.tid_in_use(pid as u32)
+    }
 }
 
 /// Handles `clone` or `clone3` (`number`) for the task in slot `i`.
 pub fn sys_clone(k: &mut Kernel, i: usize, number: u64, args: [u64; 6]) -> SysResult {
-    let call = sc::decode(ARCH, &RawSyscall { nr: number, args }).map_err(|_| EINVAL)?;
-    let policy = policy();
-    let kargs = match call {
-        CloneCall::Clone(l) => {
-            let legacy = validate::LegacyCloneArgs {
-                word: l.word,
-                stack: l.stack,
-                stack_size: l.stack_size,
-                parent_tid: l.parent_tid,
-                child_tid: l.child_tid,
-                tls: l.tls,
-                via_clone2: l.via_clone2,
-            };
-            validate::validate_clone_in(&legacy, &StubMemory, &policy)
-        }
-        CloneCall::Clone3 { args, size } => {
-            validate::validate_clone3(args, size, &StubMemory, &policy)
-        }
-        CloneCall::Fork => validate::validate_fork(&policy),
-        CloneCall::Vfork => validate::validate_vfork(&policy),
-    };
-    let kargs = match kargs {
-        Ok(kargs) => kargs,
+    let raw = RawSyscall { nr: number, args };
+    match entry::clone_syscall(&raw, &StubMemory(k), &policy()) {
+        Ok(accepted) => create(k, i, &accepted),
         Err(e) => {
             if crate::trace::event() {
                 kprintln!("clone: tid {} refused: {e}", k.task(i).tid);
             }
-            return Err(errno(e.errno));
+            Err(errno(e.errno()))
         }
-    };
-    create(k, i, &kargs)
+    }
 }
 
 /// `copy_process` for an accepted request.
-fn create(k: &mut Kernel, i: usize, a: &KernelCloneArgs) -> SysResult {
+fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
+    let a: &KernelCloneArgs = &accepted.args;
     let flags = a.flags;
     if k.full() {
         return Err(EAGAIN);
     }
-    let requested_tid = if a.set_tid_len > 0 {
-        let tid = a.set_tid[0] as u32;
-        if k.tid_in_use(tid) {
-            return Err(EEXIST);
-        }
-        Some(tid)
-    } else {
-        None
-    };
+    // The validator asked `StubMemory::set_tid_taken`: the pid is free.
+    let requested_tid = (a.set_tid_len > 0).then(|| a.set_tid[0] as u32);
 
     let parent = k.task(i);
     let (parent_tid, parent_tgid, parent_ppid) = (parent.tid, parent.tgid, parent.ppid);
     let mut frame = parent.frame;
     frame.set_return(0);
-    match sc::kernel_child_sp(ARCH, &KernelStackRequest::Clone { newsp: a.stack }) {
-        Ok(Some(sp)) => frame.set_sp(sp.sp),
-        Ok(None) => {}
-        Err(_) => return Err(EINVAL),
+    if let Some(sp) = accepted.child_sp {
+        frame.set_sp(sp.sp);
     }
-    if flags.contains(CloneFlags::SETTLS) {
-        arch::check_tls(a.tls).map_err(errno)?;
-        frame.set_tls(a.tls);
+    if let Some(tls) = accepted.tls {
+        arch::check_tls(tls).map_err(errno)?;
+        frame.set_tls(tls);
     }
     // `copy_mm`: share the space, or a copy-on-write copy of it.
     let space = if flags.contains(CloneFlags::VM) {
