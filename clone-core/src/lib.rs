@@ -7,7 +7,7 @@
 //!   the order Linux checks ([`validate`], configured by a [`Policy`]), and compute the child's
 //!   stack pointer ([`stack`]);
 //! * the **user face**, for libc-free runtimes: raw `clone`/`clone3` traps with a child
-//!   trampoline that runs `entry(arg)` on the new stack and exits ([`user`], Linux targets only).
+//!   trampoline that runs `entry(arg)` on the new stack and exits (the `user` module, Linux targets only).
 //!
 //! Everything except `arch/` (the per-arch `asm!`) is pure logic that builds on any host with
 //! stable Rust and has no `unsafe`.

@@ -14,6 +14,30 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where the cross builds, QEMU logs and probes go: `$XTASK_CROSS_DIR` if set, else `cross/`
+/// under `$CARGO_TARGET_DIR` (or the root's `target/`).
+pub fn cross_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("XTASK_CROSS_DIR") {
+        return PathBuf::from(d);
+    }
+    target_dir().join("cross")
+}
+
+/// `$CARGO_TARGET_DIR`, or `target/` under the root.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || project_root().join("target"),
+        |d| {
+            let d = PathBuf::from(d);
+            if d.is_absolute() {
+                d
+            } else {
+                project_root().join(d)
+            }
+        },
+    )
+}
+
 /// A shell whose working directory is the project root.
 pub fn sh() -> Result<Shell> {
     let sh = Shell::new()?;
@@ -58,9 +82,7 @@ pub fn build_std_with(
     );
     let manifest = root.join(crate_dir).join("Cargo.toml");
     // XTASK_CROSS_DIR lets parallel work use separate build directories (no cargo lock waits).
-    let target_dir = std::env::var_os("XTASK_CROSS_DIR")
-        .map_or_else(|| root.join("target").join("cross"), PathBuf::from)
-        .join(flavour.unwrap_or("default"));
+    let target_dir = cross_dir().join(flavour.unwrap_or("default"));
     let features = features.join(",");
     let feature_args: Vec<String> = if features.is_empty() {
         vec![]

@@ -13,7 +13,7 @@ use clone_core::{Arch, StackRegion};
 use xshell::cmd;
 
 use crate::build::{project_root, sh};
-use crate::runner::{ArchResult, on_path, run_with_timeout};
+use crate::runner::{ArchResult, CaseResult, on_path, run_with_timeout};
 
 const CC: &str = "hppa-linux-gnu-gcc";
 const QEMU: &str = "qemu-hppa-static";
@@ -36,9 +36,7 @@ pub fn missing_tools() -> Vec<&'static str> {
 fn build() -> Result<PathBuf> {
     let root = project_root();
     let src = root.join("clone-core/conformance/hppa/probe.c");
-    let out_dir = std::env::var_os("XTASK_CROSS_DIR")
-        .map_or_else(|| root.join("target").join("cross"), PathBuf::from)
-        .join("hppa");
+    let out_dir = crate::build::cross_dir().join("hppa");
     std::fs::create_dir_all(&out_dir)?;
     let out = out_dir.join("probe");
     let sh = sh()?;
@@ -104,6 +102,14 @@ pub fn run_probe() -> ArchResult {
             ),
         }
     })();
+    let case = match &result {
+        Ok(v) if v.starts_with("pass") => Some(CaseResult::Pass),
+        Ok(v) => Some(CaseResult::Fail(v.clone())),
+        Err(_) => None,
+    };
+    if let Some(c) = case {
+        crate::junit::record_cases("hppa (C probe)", &[("stack-grows-up".into(), c)]);
+    }
     match result {
         Ok(v) if v.starts_with("pass") => {
             row.passed = 1;

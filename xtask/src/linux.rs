@@ -14,15 +14,51 @@ use anyhow::{Result, bail};
 
 use crate::runner::{
     ArchResult, Runner, build_conformance, on_path, parse_into, render_notes, run_with_timeout,
+    value_names,
 };
 
 /// Options for `cargo xtask linux`.
 #[derive(clap::Args)]
 pub struct Args {
     /// `all` (required + hppa + experimental attempts), `required` (the arches that must
-    /// pass, plus hppa), `experimental`, or a comma-separated list of arch names.
-    #[arg(long, default_value = "all")]
-    pub arch: String,
+    /// pass, plus hppa), `experimental`, or a comma-separated list of arches.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub arch: Vec<ArchArg>,
+}
+
+/// A `--arch` value: a group or one arch of [`ARCHES`] (or hppa, the C probe).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArchArg {
+    /// Required arches, hppa and the experimental attempts.
+    All,
+    /// The arches that must pass, plus hppa.
+    Required,
+    /// The experimental arches only.
+    Experimental,
+    #[value(name = "x86_64")]
+    X86_64,
+    #[value(name = "i686")]
+    I686,
+    #[value(name = "aarch64")]
+    Aarch64,
+    #[value(name = "armv7")]
+    Armv7,
+    #[value(name = "riscv64")]
+    Riscv64,
+    #[value(name = "s390x")]
+    S390x,
+    #[value(name = "powerpc64le")]
+    Powerpc64le,
+    #[value(name = "loongarch64")]
+    Loongarch64,
+    #[value(name = "mips64el")]
+    Mips64el,
+    #[value(name = "powerpc64")]
+    Powerpc64,
+    #[value(name = "sparc64")]
+    Sparc64,
+    #[value(name = "hppa")]
+    Hppa,
 }
 
 /// One userland arch of the conformance program.
@@ -135,7 +171,7 @@ impl Summary {
 
 /// `cargo xtask linux`.
 pub fn run(args: Args) -> Result<()> {
-    let (arches, hppa) = select(&args.arch)?;
+    let (arches, hppa) = select(&value_names(&args.arch))?;
     let summary = run_selected(&arches, hppa)?;
     print!("{}", summary.render());
     if summary.ok() {
@@ -198,6 +234,7 @@ fn run_selected(arches: &[UserArch], hppa: bool) -> Result<Summary> {
     let mut summary = Summary::default();
     for a in arches {
         let row = run_arch(a);
+        row.record_error();
         eprintln!(
             "linux: {} done ({})",
             a.name,
@@ -206,7 +243,9 @@ fn run_selected(arches: &[UserArch], hppa: bool) -> Result<Summary> {
         summary.rows.push(row);
     }
     if hppa {
-        summary.rows.push(crate::hppa::run_probe());
+        let row = crate::hppa::run_probe();
+        row.record_error();
+        summary.rows.push(row);
     }
     Ok(summary)
 }
@@ -240,3 +279,20 @@ fn run_arch(a: &UserArch) -> ArchResult {
 }
 
 const TIMEOUT: Duration = Duration::from_secs(120);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_arch_is_an_arch_value_and_back() {
+        use clap::ValueEnum as _;
+        for a in ARCHES {
+            let v = ArchArg::from_str(a.name, false).unwrap();
+            assert_eq!(select(&value_names(&[v])).unwrap().0[0].name, a.name);
+        }
+        let (all, hppa) = select(&value_names(&[ArchArg::All])).unwrap();
+        assert_eq!((all.len(), hppa), (ARCHES.len(), true));
+        assert!(select("vax").is_err());
+    }
+}

@@ -252,6 +252,7 @@ pub fn run(args: Args) -> Result<()> {
             timeout,
         );
         let took = start.elapsed();
+        row.record_error();
         eprintln!(
             "linux-vm: {} done in {:.1}s ({})",
             a.name,

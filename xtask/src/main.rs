@@ -2,19 +2,28 @@
 //!
 //! Each subcommand lives in its own module with an `Args` (clap) and a `run`. `test` runs every
 //! suite that exists and fails if any fails.
+//!
+//! Exit status: 0 on success; 1 when something ran and failed (a suite, a boot, or with
+//! `explain --exit-code` a call Linux refuses); 2 for a mistake in what was asked (clap's own
+//! usage errors, and [`UsageError`]). An error is one `error: …` line on stderr, never a
+//! backtrace, whatever `RUST_BACKTRACE` says.
 #![allow(missing_docs)]
 
 mod build;
 mod differential;
 mod fuzz;
 mod hppa;
+mod junit;
 mod lean;
+mod lint;
 mod linux;
 mod linux_vm;
 mod qemu;
 mod runner;
 mod targets;
 mod test;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::explain;
@@ -36,6 +45,8 @@ enum Cmd {
     /// Run every test suite (host unit/property tests, the real-kernel differential test,
     /// the libc-free conformance program on every arch, and the kernel stub in QEMU).
     Test(test::Args),
+    /// rustfmt, clippy, rustdoc (warnings denied, also for a bare-metal target) and actionlint.
+    Lint(lint::Args),
     /// Generate the custom target JSON files in targets/ (or check them with --check).
     Targets(targets::Args),
     /// The kernel face's exact costs: no panic path linked, `.text` size, instructions per call.
@@ -56,17 +67,68 @@ enum Cmd {
     Run(qemu::RunArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().cmd {
-        Cmd::Explain(args) => explain::run(*args),
-        Cmd::Test(args) => test::run(args),
-        Cmd::Targets(args) => targets::run(args),
-        Cmd::Lean(args) => lean::run(args),
-        Cmd::Fuzz(args) => fuzz::run(args),
-        Cmd::Linux(args) => linux::run(args),
-        Cmd::LinuxVm(args) => linux_vm::run(args),
-        Cmd::Differential(args) => differential::run(args),
-        Cmd::Qemu(args) => qemu::run(args),
-        Cmd::Run(args) => qemu::run_demo(args),
+/// A mistake in what the user asked for (a value clap cannot check): exit status 2.
+#[derive(Debug)]
+pub struct UsageError(String);
+
+impl UsageError {
+    /// An error with this message.
+    pub fn error(msg: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(UsageError(msg.into()))
+    }
+
+    /// `e` (its whole chain, on one line) as a usage error.
+    pub fn from_error(e: anyhow::Error) -> anyhow::Error {
+        Self::error(format!("{e:#}"))
+    }
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn dispatch(cmd: Cmd) -> anyhow::Result<ExitCode> {
+    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
+    match cmd {
+        Cmd::Explain(args) => done(explain::run(*args)),
+        Cmd::Test(args) => done(test::run(args)),
+        Cmd::Targets(args) => done(targets::run(args)),
+        Cmd::Lean(args) => done(lean::run(args)),
+        Cmd::Fuzz(args) => done(fuzz::run(args)),
+        Cmd::Lint(args) => done(lint::run(args)),
+        Cmd::Linux(args) => done(linux::run(args)),
+        Cmd::LinuxVm(args) => done(linux_vm::run(args)),
+        Cmd::Differential(args) => done(differential::run(args)),
+        Cmd::Qemu(args) => done(qemu::run(args)),
+        Cmd::Run(args) => done(qemu::run_demo(args)),
+    }
+}
+
+/// The one line an error prints: its chain joined by `: ` and without line breaks, never a
+/// backtrace (`{:#}` does not print one; only `{:?}` would).
+fn error_line(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn main() -> ExitCode {
+    match dispatch(Cli::parse().cmd) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", error_line(&e));
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
     }
 }

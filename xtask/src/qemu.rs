@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::build::{build_std_with, project_root, sh};
-use crate::runner::{CaseResult, parse_cases, run_with_timeout};
+use crate::runner::{CaseResult, parse_cases, run_with_timeout, value_names};
 
 /// The conformance crate and its binary (see `clone-core/conformance/Cargo.toml`).
 const CONFORMANCE_DIR: &str = "clone-core/conformance";
@@ -40,9 +40,9 @@ const HOSTILE_BIN: &str = "kernel-stub-hostile";
 /// Options for `cargo xtask qemu`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Which arch to boot: x86_64, aarch64, riscv64 or all.
-    #[arg(long, default_value = "all")]
-    pub arch: String,
+    /// Which arches to boot (comma-separated), or all.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub arch: Vec<StubArchArg>,
     /// Seconds before QEMU is killed.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
@@ -62,9 +62,9 @@ pub struct Args {
 /// Options for `cargo xtask run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Which arch to boot: x86_64, aarch64 or riscv64.
-    #[arg(long, default_value = "x86_64")]
-    pub arch: String,
+    /// Which arch to boot.
+    #[arg(long, value_enum, default_value = "x86_64")]
+    pub arch: StubArchArg,
     /// Seconds before QEMU is killed.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
@@ -156,6 +156,19 @@ fn accels(arch: StubArch, spec: &str) -> Result<(Vec<Accel>, String)> {
         ("both", Err(why)) => (vec![Accel::Tcg], format!("TCG only ({why})")),
         (other, _) => bail!("unknown accelerator `{other}` (auto, kvm, tcg, both)"),
     })
+}
+
+/// A `--arch` value: one arch of [`StubArch::ALL`], or all.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StubArchArg {
+    /// Every arch.
+    All,
+    #[value(name = "x86_64")]
+    X86_64,
+    #[value(name = "aarch64")]
+    Aarch64,
+    #[value(name = "riscv64")]
+    Riscv64,
 }
 
 /// An arch the kernel stub runs on.
@@ -436,7 +449,7 @@ fn boot(
         log.push_str(&qemu_err);
     }
 
-    let log_dir = project_root().join("target").join("qemu-logs");
+    let log_dir = crate::build::target_dir().join("qemu-logs");
     std::fs::create_dir_all(&log_dir)?;
     let log_path = match accel {
         Accel::Tcg => log_dir.join(format!("{}.log", arch.name())),
@@ -697,6 +710,13 @@ fn run_arches(
                 log: PathBuf::new(),
             },
         };
+        let boot = match &report.outcome {
+            Outcome::Passed => CaseResult::Pass,
+            Outcome::Failed(w) | Outcome::DidNotBoot(w) => CaseResult::Fail(w.clone()),
+        };
+        let mut cases = vec![("boot".to_string(), boot)];
+        cases.extend(report.cases.iter().cloned());
+        crate::junit::record_cases(&format!("stub {}", arch.name()), &cases);
         let linux_result = if linux { linux_cases(arch) } else { None };
         print_report(&report, linux_result.as_ref());
         reports.push(report);
@@ -764,7 +784,7 @@ fn boot_each(
 
 /// `cargo xtask qemu`.
 pub fn run(args: Args) -> Result<()> {
-    let arches = StubArch::parse_list(&args.arch)?;
+    let arches = StubArch::parse_list(&value_names(&args.arch))?;
     let reports = run_arches(
         &arches,
         &args.accel,
@@ -787,7 +807,7 @@ pub fn run(args: Args) -> Result<()> {
 /// which prints one line per clone and per exit (tid, stack, TLS, futex wake), and shows the
 /// console live.
 pub fn run_demo(args: RunArgs) -> Result<()> {
-    let arches = StubArch::parse_list(&args.arch)?;
+    let arches = StubArch::parse_list(&value_names(&[args.arch]))?;
     let [arch] = arches[..] else {
         bail!("`cargo xtask run` boots one arch; use `cargo xtask qemu --arch all` for all");
     };
@@ -852,6 +872,11 @@ mod tests {
             vec![StubArch::Riscv64, StubArch::X86_64]
         );
         assert!(StubArch::parse_list("sparc64").is_err());
+        use clap::ValueEnum as _;
+        for a in StubArch::ALL {
+            let v = StubArchArg::from_str(a.name(), false).unwrap();
+            assert_eq!(StubArch::parse_list(&value_names(&[v])).unwrap(), [a]);
+        }
     }
 
     #[test]

@@ -15,6 +15,16 @@ use anyhow::{Context, Result, bail};
 
 use crate::build::{build_std, sh};
 
+/// `--arch` values as the comma-separated names the arch tables use.
+pub fn value_names<T: clap::ValueEnum>(values: &[T]) -> String {
+    values
+        .iter()
+        .filter_map(|v| v.to_possible_value())
+        .map(|p| p.get_name().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Whether `prog` is an executable on `PATH`.
 pub fn on_path(prog: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| {
@@ -224,6 +234,16 @@ impl ArchResult {
         self.error.is_none() && self.failed == 0 && self.failures.is_empty()
     }
 
+    /// Records a row that produced no verdict as one failed `run` case of the JUnit report
+    /// (its cases, if any, were recorded as they were parsed).
+    pub fn record_error(&self) {
+        if let Some(e) = &self.error {
+            let run = format!("{} ({})", self.arch, self.how);
+            let first = e.lines().next().unwrap_or("").to_string();
+            crate::junit::record_cases(&run, &[("run".into(), CaseResult::Fail(first))]);
+        }
+    }
+
     /// The verdict column of the row.
     pub fn verdict(&self) -> String {
         match (&self.error, self.ok(), self.required) {
@@ -267,7 +287,9 @@ pub fn render_notes<'a>(rows: impl IntoIterator<Item = &'a ArchResult>) -> Strin
 /// the exit code and the skip policy of `runner`.
 pub fn parse_into(row: &mut ArchResult, arch: &str, runner: Runner, run: &RunOutput) {
     let (mut p, mut f, mut s) = (0u32, 0u32, 0u32);
-    for (name, result) in parse_cases(&run.stdout) {
+    let cases = parse_cases(&run.stdout);
+    crate::junit::record_cases(&format!("{arch} ({})", row.how), &cases);
+    for (name, result) in cases {
         match result {
             CaseResult::Pass => p += 1,
             CaseResult::Fail(d) => {

@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::build::project_root;
 
@@ -22,6 +22,9 @@ pub struct Args {
     /// the oldest and newest kernel per arch, the clone/clone3 differential test in 6.1).
     #[arg(long)]
     full: bool,
+    /// Also write a JUnit XML report here: one testcase per suite and per arch case.
+    #[arg(long)]
+    junit: Option<std::path::PathBuf>,
 }
 
 /// One suite: a name for the summary and the command that runs it.
@@ -90,6 +93,7 @@ fn suites(full: bool) -> Result<Vec<Suite>> {
             &xtask,
             &["fuzz", "--seconds", "20"],
         ),
+        suite("lint (fmt, clippy, doc, actionlint)", &xtask, &["lint"]),
         suite(
             "target specs match the pinned nightly",
             &xtask,
@@ -139,6 +143,7 @@ fn suites(full: bool) -> Result<Vec<Suite>> {
 pub fn run(args: Args) -> Result<()> {
     let root = project_root();
     let mut results = Vec::new();
+    let mut reports = Vec::new();
     for s in suites(args.full)? {
         if args.only.as_deref().is_some_and(|o| !s.name.contains(o)) {
             continue;
@@ -146,14 +151,18 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!("\n=== {} ===\n$ {} {}", s.name, s.program, s.args.join(" "));
         let start = Instant::now();
         let mut cmd = Command::new(&s.program);
-        cmd.args(&s.args).current_dir(&root);
+        let case_log = std::env::temp_dir().join(format!("xtask-cases-{}", std::process::id()));
+        let _ = std::fs::remove_file(&case_log);
+        cmd.args(&s.args)
+            .current_dir(&root)
+            .env(crate::junit::CASE_LOG_ENV, &case_log);
         if s.program == "cargo" {
             // The outer `cargo xtask` exports variables (RUSTC, CARGO_*…) that would pin the
             // inner cargo to the xtask's own toolchain; `+stable` must pick its own.
             for (k, _) in std::env::vars() {
                 if k == "RUSTC"
                     || k == "RUSTDOC"
-                    || k.starts_with("CARGO_")
+                    || (k.starts_with("CARGO_") && k != "CARGO_TARGET_DIR")
                     || k == "RUSTUP_TOOLCHAIN"
                 {
                     cmd.env_remove(k);
@@ -161,7 +170,20 @@ pub fn run(args: Args) -> Result<()> {
             }
         }
         let ok = cmd.status().map(|st| st.success()).unwrap_or(false);
+        let cases = std::fs::read_to_string(&case_log).unwrap_or_default();
+        let _ = std::fs::remove_file(&case_log);
         results.push((s.name, s.args.join(" "), ok, start.elapsed()));
+        reports.push(crate::junit::SuiteResult {
+            name: s.name.to_string(),
+            command: format!("{} {}", s.program, s.args.join(" ")),
+            ok,
+            took: start.elapsed(),
+            cases: crate::junit::read_cases(&cases),
+        });
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, crate::junit::render(&reports))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!("\n=== summary ===");
     for (name, args, ok, took) in &results {
