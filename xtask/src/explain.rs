@@ -20,6 +20,7 @@
 
 use std::fmt::Write as _;
 use std::io::BufRead as _;
+use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
@@ -30,6 +31,8 @@ use clone_core::validate::{
     CloneArgs, KernelCloneArgs, LegacyCloneArgs, validate_clone, validate_clone3_bytes,
 };
 use clone_core::{Arch, Policy};
+
+use crate::UsageError;
 
 use crate::explain_family;
 
@@ -130,6 +133,12 @@ pub struct Args {
     /// Read one query per line from stdin; print one machine-readable answer per line.
     #[arg(long)]
     batch: bool,
+    /// Print each answer as one JSON object (errno, number, rule, kernel function, flags, fix).
+    #[arg(long)]
+    json: bool,
+    /// Exit with status 1 when Linux would refuse the call (any query, with `--batch`).
+    #[arg(long)]
+    exit_code: bool,
 }
 
 /// One batch line, parsed with the same options.
@@ -280,6 +289,69 @@ pub(crate) fn batch_line<T>(r: &Result<T, CloneError>) -> String {
     }
 }
 
+/// The JSON form of an answer (see the module docs); `arch` numbers the errno.
+fn json_answer<T>(r: &Result<T, CloneError>, arch: Arch) -> serde_json::Value {
+    match r {
+        Ok(_) => serde_json::json!({ "ok": true }),
+        Err(e) => {
+            let changes: Vec<String> = e
+                .fix
+                .changes()
+                .map(|c| {
+                    let mut s = String::new();
+                    let _ = c.write_machine(&mut s);
+                    s
+                })
+                .collect();
+            let flags: Vec<String> = e.flags.iter().map(|f| f.to_string()).collect();
+            serde_json::json!({
+                "ok": false,
+                "errno": e.errno.name(),
+                "number": e.errno.raw_for(arch),
+                "rule": e.rule.name(),
+                "kernel_function": e.rule.kernel_function(),
+                "flags": flags,
+                "fix": {
+                    "reach": e.fix.reach().name(),
+                    "changes": changes,
+                    "text": e.fix.to_string(),
+                },
+            })
+        }
+    }
+}
+
+/// The JSON answer to one query (any syscall) and whether Linux refuses it.
+fn json_query(a: &Args) -> Result<(serde_json::Value, bool)> {
+    if a.syscall == Syscall::Clone {
+        let q = resolve(a)?;
+        let r = answer(&q);
+        Ok((json_answer(&r, q.policy.arch), r.is_err()))
+    } else {
+        let q = explain_family::resolve(a, policy_of(a)?)?;
+        let (r, arch) = explain_family::answer_for_json(&q);
+        Ok((json_answer(&r, arch), r.is_err()))
+    }
+}
+
+/// One `--batch --json` line: the object (`{"error": …}` for a query that cannot be read)
+/// and whether Linux refuses.
+fn batch_json(line: &str) -> Option<(String, bool)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let parsed = Line::try_parse_from(line.split_whitespace()).map_err(|e| anyhow!("{e}"));
+    Some(match parsed.and_then(|l| json_query(&l.args)) {
+        Ok((v, refused)) => (v.to_string(), refused),
+        Err(e) => {
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("bad query").trim().to_string();
+            (serde_json::json!({ "error": first }).to_string(), false)
+        }
+    })
+}
+
 /// Answers one batch line (`None` for blank/comment lines): the documented one-line form.
 pub fn batch_answer(line: &str) -> Option<String> {
     let line = line.trim();
@@ -402,27 +474,53 @@ pub(crate) fn error_lines(e: &CloneError) -> String {
 }
 
 /// Entry point for `cargo xtask explain`.
-pub fn run(args: Args) -> Result<()> {
+///
+/// With `--exit-code` the status is 1 when Linux refuses (any query, with `--batch`); a
+/// query that cannot be read is a usage error (status 2).
+pub fn run(args: Args) -> Result<ExitCode> {
+    let status = |refused: bool| {
+        if refused && args.exit_code {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    };
     if args.batch {
         let stdin = std::io::stdin();
+        let mut refused = false;
         for line in stdin.lock().lines() {
-            if let Some(ans) = batch_answer(&line?) {
+            let line = line?;
+            if args.json {
+                if let Some((ans, no)) = batch_json(&line) {
+                    println!("{ans}");
+                    refused |= no;
+                }
+            } else if let Some(ans) = batch_answer(&line) {
+                refused |= !(ans == "ok" || ans.starts_with("ok ") || ans.starts_with("error "));
                 println!("{ans}");
             }
         }
-        return Ok(());
+        return Ok(status(refused));
+    }
+    if args.syscall == Syscall::Clone && args.flags.is_none() {
+        return Err(UsageError::error(
+            "give the flags to explain (e.g. `cargo xtask explain CLONE_THREAD`) or --batch",
+        ));
+    }
+    if args.json {
+        let (v, refused) = json_query(&args).map_err(UsageError::from_error)?;
+        println!("{v}");
+        return Ok(status(refused));
     }
     if args.syscall != Syscall::Clone {
-        let q = explain_family::resolve(&args, policy_of(&args)?)?;
+        let q =
+            explain_family::resolve(&args, policy_of(&args)?).map_err(UsageError::from_error)?;
         print!("{}", explain_family::human(&args, &q));
-        return Ok(());
+        return Ok(status(explain_family::answer_for_json(&q).0.is_err()));
     }
-    if args.flags.is_none() {
-        bail!("give the flags to explain (e.g. `cargo xtask explain CLONE_THREAD`) or --batch");
-    }
-    let q = resolve(&args)?;
+    let q = resolve(&args).map_err(UsageError::from_error)?;
     print!("{}", human(&args, &q));
-    Ok(())
+    Ok(status(answer(&q).is_err()))
 }
 
 #[cfg(test)]
@@ -479,6 +577,43 @@ mod tests {
                 .unwrap()
                 .starts_with("error ")
         );
+    }
+
+    #[test]
+    fn json_answers_parse_and_carry_every_field() {
+        let parse = |q: &str| -> (serde_json::Value, bool) {
+            let (line, refused) = batch_json(q).unwrap();
+            (serde_json::from_str(&line).unwrap(), refused)
+        };
+        let (v, refused) = parse("CLONE_THREAD");
+        assert!(refused);
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["errno"], "EINVAL");
+        assert_eq!(v["number"], 22);
+        assert_eq!(v["rule"], "ThreadWithoutSighand");
+        assert_eq!(v["kernel_function"], "copy_process");
+        assert_eq!(v["flags"], serde_json::json!(["CLONE_THREAD"]));
+        assert_eq!(v["fix"]["reach"], "arguments");
+        assert_eq!(
+            v["fix"]["changes"],
+            serde_json::json!(["add:CLONE_VM|CLONE_SIGHAND"])
+        );
+        assert!(v["fix"]["text"].as_str().unwrap().contains("CLONE_SIGHAND"));
+        // The number follows the queried arch: ENOSYS is 89 on mips.
+        let (v, _) = parse("0 --clone3 --arch mips64 --linux 5.2");
+        assert_eq!(
+            (v["errno"].as_str(), v["number"].as_i64()),
+            (Some("ENOSYS"), Some(89))
+        );
+        assert_eq!(
+            parse("CLONE_VM|CLONE_SIGHAND|CLONE_THREAD"),
+            (serde_json::json!({"ok": true}), false)
+        );
+        let (v, refused) = parse("CLONE_BOGUS");
+        assert!(v["error"].as_str().unwrap().contains("CLONE_BOGUS") && !refused);
+        // The rest of the family answers in the same shape.
+        let (v, _) = parse("CLONE_THREAD --syscall unshare --unprivileged");
+        assert!(v["ok"].is_boolean(), "{v}");
     }
 
     #[test]

@@ -101,6 +101,11 @@ pub fn resolve(a: &Args, policy: Policy) -> Result<Query> {
     })
 }
 
+/// The answer and the arch numbering its errno uses (for `--json`).
+pub(crate) fn answer_for_json(q: &Query) -> (Result<Accepted, CloneError>, clone_core::Arch) {
+    (answer(q), q.policy.arch)
+}
+
 fn answer(q: &Query) -> Result<Accepted, CloneError> {
     match &q.call {
         Call::Unshare(word) => validate_unshare(*word, &q.caller, &q.policy).map(|k| {

@@ -26,7 +26,7 @@ mod test;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::explain;
+use xtask::{UsageError, explain};
 
 #[derive(Parser)]
 #[command(
@@ -67,34 +67,10 @@ enum Cmd {
     Run(qemu::RunArgs),
 }
 
-/// A mistake in what the user asked for (a value clap cannot check): exit status 2.
-#[derive(Debug)]
-pub struct UsageError(String);
-
-impl UsageError {
-    /// An error with this message.
-    pub fn error(msg: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(UsageError(msg.into()))
-    }
-
-    /// `e` (its whole chain, on one line) as a usage error.
-    pub fn from_error(e: anyhow::Error) -> anyhow::Error {
-        Self::error(format!("{e:#}"))
-    }
-}
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
 fn dispatch(cmd: Cmd) -> anyhow::Result<ExitCode> {
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cmd {
-        Cmd::Explain(args) => done(explain::run(*args)),
+        Cmd::Explain(args) => explain::run(*args),
         Cmd::Test(args) => done(test::run(args)),
         Cmd::Targets(args) => done(targets::run(args)),
         Cmd::Lean(args) => done(lean::run(args)),
