@@ -44,6 +44,7 @@
 
 /// A Linux architecture (userland ABI).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Arch {
     /// x86-64 (LP64).
     X86_64,
@@ -73,6 +74,35 @@ pub enum Arch {
     Ia64,
     /// MicroBlaze.
     Microblaze,
+}
+
+/// `str::parse::<Arch>()` found no arch of that name ([`Arch::from_name`] lists the
+/// spellings).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnknownArch;
+
+impl core::fmt::Display for UnknownArch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("unknown arch name")
+    }
+}
+
+impl core::error::Error for UnknownArch {}
+
+impl core::str::FromStr for Arch {
+    type Err = UnknownArch;
+
+    /// [`Arch::from_name`]: a canonical name or an alias, ignoring ASCII case.
+    ///
+    /// ```
+    /// use clone_core::Arch;
+    /// assert_eq!("arm64".parse(), Ok(Arch::Aarch64));
+    /// assert_eq!(Arch::S390x.name().parse(), Ok(Arch::S390x));
+    /// assert!("vax".parse::<Arch>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Arch::from_name(s).ok_or(UnknownArch)
+    }
 }
 
 /// The system call numbers clone-core and its tests need, for one [`Arch`].

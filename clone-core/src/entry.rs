@@ -166,13 +166,7 @@ mod tests {
     use crate::{Arch, error::Rule};
 
     const P: Policy = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
-    const THREAD: CloneFlags = CloneFlags::VM
-        .union(CloneFlags::FS)
-        .union(CloneFlags::FILES)
-        .union(CloneFlags::SIGHAND)
-        .union(CloneFlags::THREAD)
-        .union(CloneFlags::SYSVSEM)
-        .union(CloneFlags::SETTLS);
+    const THREAD: CloneFlags = crate::flags::THREAD_FLAGS;
 
     #[test]
     fn legacy_thread_gets_its_sp_and_tls() {

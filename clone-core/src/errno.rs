@@ -142,6 +142,36 @@ impl Errno {
     }
 }
 
+impl core::error::Error for Errno {}
+
+/// `Errno::try_from(n)` found no errno clone can return with that generic number.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnknownErrno(pub i32);
+
+impl fmt::Display for UnknownErrno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "errno {} is not one clone returns", self.0)
+    }
+}
+
+impl core::error::Error for UnknownErrno {}
+
+impl TryFrom<i32> for Errno {
+    type Error = UnknownErrno;
+
+    /// [`Errno::from_raw`]: the generic (asm-generic) numbering; for mips, sparc and hppa use
+    /// [`Errno::from_raw_for`].
+    ///
+    /// ```
+    /// use clone_core::Errno;
+    /// assert_eq!(Errno::try_from(22), Ok(Errno::EINVAL));
+    /// assert!(Errno::try_from(-22).is_err());
+    /// ```
+    fn try_from(raw: i32) -> Result<Self, Self::Error> {
+        Errno::from_raw(raw).ok_or(UnknownErrno(raw))
+    }
+}
+
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

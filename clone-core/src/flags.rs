@@ -21,66 +21,105 @@ bitflags::bitflags! {
     /// the caller passed to say which rule it breaks.
     #[derive(Copy, Clone, PartialEq, Eq, Hash, Default)]
     pub struct CloneFlags: u64 {
-        /// New time namespace. Inside the `CSIGNAL` byte: `clone3` (Linux 6.3+) and `unshare` only.
+        /// `CLONE_NEWTIME`: new time namespace. Inside the `CSIGNAL` byte: `clone3` (Linux 6.3+)
+        /// and `unshare` only.
+        #[doc(alias = "CLONE_NEWTIME")]
         const NEWTIME = 0x0000_0080;
-        /// Share the address space.
+        /// `CLONE_VM`: share the address space.
+        #[doc(alias = "CLONE_VM")]
         const VM = 0x0000_0100;
-        /// Share filesystem information (root, cwd, umask).
+        /// `CLONE_FS`: share filesystem information (root, cwd, umask).
+        #[doc(alias = "CLONE_FS")]
         const FS = 0x0000_0200;
-        /// Share the file descriptor table.
+        /// `CLONE_FILES`: share the file descriptor table.
+        #[doc(alias = "CLONE_FILES")]
         const FILES = 0x0000_0400;
-        /// Share signal handlers (needs `VM`).
+        /// `CLONE_SIGHAND`: share signal handlers (needs `VM`).
+        #[doc(alias = "CLONE_SIGHAND")]
         const SIGHAND = 0x0000_0800;
-        /// Return a pidfd through the `parent_tid` slot (legacy) or `pidfd` field (clone3).
+        /// `CLONE_PIDFD`: return a pidfd through the `parent_tid` slot (legacy) or `pidfd` field
+        /// (clone3).
         /// The bit was `CLONE_PID` in Linux 2.0–2.5.15.
+        #[doc(alias = "CLONE_PIDFD")]
         const PIDFD = 0x0000_1000;
-        /// Let the tracer trace the child too.
+        /// `CLONE_PTRACE`: let the tracer trace the child too.
+        #[doc(alias = "CLONE_PTRACE")]
         const PTRACE = 0x0000_2000;
-        /// Suspend the parent until the child execs or exits.
+        /// `CLONE_VFORK`: suspend the parent until the child execs or exits.
+        #[doc(alias = "CLONE_VFORK")]
         const VFORK = 0x0000_4000;
-        /// The child gets the caller's parent.
+        /// `CLONE_PARENT`: the child gets the caller's parent.
+        #[doc(alias = "CLONE_PARENT")]
         const PARENT = 0x0000_8000;
-        /// Same thread group (needs `SIGHAND`).
+        /// `CLONE_THREAD`: same thread group (needs `SIGHAND`).
+        #[doc(alias = "CLONE_THREAD")]
         const THREAD = 0x0001_0000;
-        /// New mount namespace.
+        /// `CLONE_NEWNS`: new mount namespace.
+        #[doc(alias = "CLONE_NEWNS")]
         const NEWNS = 0x0002_0000;
-        /// Share System V semaphore undo values.
+        /// `CLONE_SYSVSEM`: share System V semaphore undo values.
+        #[doc(alias = "CLONE_SYSVSEM")]
         const SYSVSEM = 0x0004_0000;
-        /// Set the child's thread pointer from the `tls` argument.
+        /// `CLONE_SETTLS`: set the child's thread pointer from the `tls` argument.
+        #[doc(alias = "CLONE_SETTLS")]
         const SETTLS = 0x0008_0000;
-        /// Write the child's tid at `parent_tid` in the parent.
+        /// `CLONE_PARENT_SETTID`: write the child's tid at `parent_tid` in the parent.
+        #[doc(alias = "CLONE_PARENT_SETTID")]
         const PARENT_SETTID = 0x0010_0000;
-        /// Clear the tid at `child_tid` and futex-wake it when the child exits.
+        /// `CLONE_CHILD_CLEARTID`: clear the tid at `child_tid` and futex-wake it when the child
+        /// exits.
+        #[doc(alias = "CLONE_CHILD_CLEARTID")]
         const CHILD_CLEARTID = 0x0020_0000;
-        /// Ignored by legacy `clone` (but EINVAL with `PIDFD`); always EINVAL in `clone3`.
+        /// `CLONE_DETACHED`: ignored by legacy `clone` (but EINVAL with `PIDFD`); always EINVAL in
+        /// `clone3`.
+        #[doc(alias = "CLONE_DETACHED")]
         const DETACHED = 0x0040_0000;
-        /// The tracer cannot force `PTRACE` on the child.
+        /// `CLONE_UNTRACED`: the tracer cannot force `PTRACE` on the child.
+        #[doc(alias = "CLONE_UNTRACED")]
         const UNTRACED = 0x0080_0000;
-        /// Write the child's tid at `child_tid` in the child.
+        /// `CLONE_CHILD_SETTID`: write the child's tid at `child_tid` in the child.
+        #[doc(alias = "CLONE_CHILD_SETTID")]
         const CHILD_SETTID = 0x0100_0000;
-        /// New cgroup namespace. The bit was `CLONE_STOPPED` until Linux 2.6.38.
+        /// `CLONE_NEWCGROUP`: new cgroup namespace. The bit was `CLONE_STOPPED` until Linux 2.6.38.
+        #[doc(alias = "CLONE_NEWCGROUP")]
         const NEWCGROUP = 0x0200_0000;
-        /// New UTS namespace.
+        /// `CLONE_NEWUTS`: new UTS namespace.
+        #[doc(alias = "CLONE_NEWUTS")]
         const NEWUTS = 0x0400_0000;
-        /// New IPC namespace.
+        /// `CLONE_NEWIPC`: new IPC namespace.
+        #[doc(alias = "CLONE_NEWIPC")]
         const NEWIPC = 0x0800_0000;
-        /// New user namespace.
+        /// `CLONE_NEWUSER`: new user namespace.
+        #[doc(alias = "CLONE_NEWUSER")]
         const NEWUSER = 0x1000_0000;
-        /// New PID namespace.
+        /// `CLONE_NEWPID`: new PID namespace.
+        #[doc(alias = "CLONE_NEWPID")]
         const NEWPID = 0x2000_0000;
-        /// New network namespace.
+        /// `CLONE_NEWNET`: new network namespace.
+        #[doc(alias = "CLONE_NEWNET")]
         const NEWNET = 0x4000_0000;
-        /// Share the I/O context.
+        /// `CLONE_IO`: share the I/O context.
+        #[doc(alias = "CLONE_IO")]
         const IO = 0x8000_0000;
-        /// Reset signal handlers to default in the child (`clone3` only, bit 32).
+        /// `CLONE_CLEAR_SIGHAND`: reset signal handlers to default in the child (`clone3` only, bit
+        /// 32).
+        #[doc(alias = "CLONE_CLEAR_SIGHAND")]
         const CLEAR_SIGHAND = 1 << 32;
-        /// Start the child in the cgroup named by `clone_args.cgroup` (`clone3` only, bit 33).
+        /// `CLONE_INTO_CGROUP`: start the child in the cgroup named by `clone_args.cgroup`
+        /// (`clone3` only, bit 33).
+        #[doc(alias = "CLONE_INTO_CGROUP")]
         const INTO_CGROUP = 1 << 33;
-        /// Reap the child automatically (`clone3` only; Linux mainline 2026, not in 6.18).
+        /// `CLONE_AUTOREAP`: reap the child automatically (`clone3` only; Linux mainline 2026, not
+        /// in 6.18).
+        #[doc(alias = "CLONE_AUTOREAP")]
         const AUTOREAP = 1 << 34;
-        /// Set no_new_privs in the child (`clone3` only; Linux mainline 2026, not in 6.18).
+        /// `CLONE_NNP`: set no_new_privs in the child (`clone3` only; Linux mainline 2026, not in
+        /// 6.18).
+        #[doc(alias = "CLONE_NNP")]
         const NNP = 1 << 35;
-        /// Kill the child when its pidfd is closed (`clone3` only; Linux mainline 2026).
+        /// `CLONE_PIDFD_AUTOKILL`: kill the child when its pidfd is closed (`clone3` only; Linux
+        /// mainline 2026).
+        #[doc(alias = "CLONE_PIDFD_AUTOKILL")]
         const PIDFD_AUTOKILL = 1 << 36;
     }
 }
@@ -441,6 +480,67 @@ impl fmt::Display for LegacyWord {
 }
 
 use fmt::Write as _;
+
+impl core::error::Error for ParseError<'_> {}
+
+/// Why `str::parse::<CloneFlags>()` failed: a [`ParseError`] without the borrowed text, or an
+/// exit signal in text that should name flags only.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FlagsFromStrError {
+    /// [`ParseError::Empty`].
+    Empty,
+    /// [`ParseError::UnknownName`].
+    UnknownName,
+    /// [`ParseError::BadNumber`].
+    BadNumber,
+    /// [`ParseError::TwoSignals`] or [`ParseError::SignalTooBig`], or any exit signal: a
+    /// [`CloneFlags`] holds flags only (use [`parse`] for a legacy word with its signal; a
+    /// number's low byte counts as a signal, so write `CLONE_NEWTIME` by name).
+    Signal,
+}
+
+impl fmt::Display for FlagsFromStrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Empty => "empty flag expression",
+            Self::UnknownName => "not a CLONE_* flag name",
+            Self::BadNumber => "not a valid 64-bit number",
+            Self::Signal => "an exit signal is not a CLONE_* flag (use flags::parse)",
+        })
+    }
+}
+
+impl core::error::Error for FlagsFromStrError {}
+
+impl core::str::FromStr for CloneFlags {
+    type Err = FlagsFromStrError;
+
+    /// Reads what [`CloneFlags`]'s `Display` writes (`CLONE_VM|CLONE_FS`, `0`) and the other
+    /// forms [`parse`] takes, refusing any exit signal.
+    ///
+    /// ```
+    /// use clone_core::CloneFlags;
+    /// let f: CloneFlags = "CLONE_VM|fs".parse().unwrap();
+    /// assert_eq!(f, CloneFlags::VM | CloneFlags::FS);
+    /// assert_eq!(f.to_string().parse::<CloneFlags>(), Ok(f));
+    /// assert!("CLONE_VM|SIGCHLD".parse::<CloneFlags>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match parse(s) {
+            Ok(ParsedFlags {
+                flags,
+                signal: None,
+            }) => Ok(flags),
+            Ok(_) | Err(ParseError::TwoSignals(_) | ParseError::SignalTooBig(_)) => {
+                Err(FlagsFromStrError::Signal)
+            }
+            Err(ParseError::Empty) => Err(FlagsFromStrError::Empty),
+            Err(ParseError::UnknownName(_)) => Err(FlagsFromStrError::UnknownName),
+            Err(ParseError::BadNumber(_)) => Err(FlagsFromStrError::BadNumber),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,12 +5,58 @@
 //! * the **kernel face**, for kernel authors who want a Linux-compatible `clone`: decode the raw
 //!   syscall registers of any arch ([`syscall`]), validate with exactly the errno Linux gives in
 //!   the order Linux checks ([`validate`], configured by a [`Policy`]), and compute the child's
-//!   stack pointer ([`stack`]);
+//!   stack pointer ([`stack`]); [`entry::clone_syscall`] does all three in one call;
 //! * the **user face**, for libc-free runtimes: raw `clone`/`clone3` traps with a child
-//!   trampoline that runs `entry(arg)` on the new stack and exits (the `user` module, Linux targets only).
+//!   trampoline that runs `entry(arg)` on the new stack and exits (the `user` module, Linux
+//!   targets only).
 //!
 //! Everything except `arch/` (the per-arch `asm!`) is pure logic that builds on any host with
 //! stable Rust and has no `unsafe`.
+//!
+//! # Examples
+//!
+//! Linux's answer to a flag set, with the rule and the smallest fix:
+//!
+//! ```
+//! use clone_core::{Arch, CloneFlags, Errno, Policy, policy::LinuxVersion, validate};
+//!
+//! let policy = Policy::linux(Arch::Aarch64, LinuxVersion::V6_18);
+//! let err = validate::validate_clone_word(CloneFlags::THREAD.bits(), &policy).unwrap_err();
+//! assert_eq!(err.errno, Errno::EINVAL);
+//! assert_eq!(err.rule.kernel_function(), "copy_process");
+//! assert_eq!(err.fix.to_string(), "add CLONE_VM|CLONE_SIGHAND");
+//! ```
+//!
+//! A kernel's `clone` handler: raw registers in, the child's stack pointer and TLS (or Linux's
+//! errno) out. Here x86_64's `clone(flags, newsp, parent_tid, child_tid, tls)`:
+//!
+//! ```
+//! use clone_core::{Arch, CloneFlags, Policy, RawSyscall, policy::LinuxVersion};
+//! use clone_core::{entry, validate::NoMemory};
+//!
+//! let policy = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
+//! let flags = CloneFlags::VM | CloneFlags::FS | CloneFlags::FILES | CloneFlags::SIGHAND
+//!     | CloneFlags::THREAD | CloneFlags::SETTLS;
+//! let raw = RawSyscall { nr: 56, args: [flags.bits(), 0x7000_0000, 0, 0, 0x5000, 0] };
+//! let accepted = entry::clone_syscall(&raw, &NoMemory, &policy).unwrap();
+//! assert_eq!(accepted.child_sp.map(|sp| sp.sp), Some(0x7000_0000));
+//! assert_eq!(accepted.tls, Some(0x5000));
+//! ```
+//!
+//! The ABI facts of an arch this host is not, and the text forms tools use:
+//!
+//! ```
+//! use clone_core::{Arch, ArgOrder, CloneFlags};
+//!
+//! let s390x: Arch = "s390x".parse().unwrap();
+//! assert_eq!(s390x.clone_arg_order(), ArgOrder::Backwards2);
+//! assert_eq!(s390x.syscalls().clone3, Some(435));
+//! let flags: CloneFlags = "CLONE_VM|CLONE_FS".parse().unwrap();
+//! assert_eq!(flags.to_string(), "CLONE_VM|CLONE_FS");
+//! ```
+//!
+//! The crate README has a complete user-face thread with its join, and `examples/` has a
+//! joinable thread handle (`thread.rs`) and a kernel's handler (`kernel_face.rs`).
 //!
 //! # Performance
 //!
@@ -26,6 +72,7 @@
 //! unpinned and pinned to one CPU) and as glibc's `clone()`; `pthread_create`+`pthread_join` is
 //! about 1.3× and `std::thread` 1.9–2.2×. The README has the full table.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -107,8 +154,17 @@ with_user_face! {
     #[cfg_attr(target_arch = "mips64", path = "arch/mips64.rs")]
     #[cfg_attr(target_arch = "sparc64", path = "arch/sparc64.rs")]
     mod arch;
+    #[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
     pub mod user;
 }
+
+// The READMEs' Rust snippets are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod crate_readme {}
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod repository_readme {}
 
 pub use abi::Arch;
 pub use abi::{ArgOrder, ChildReturn, StackGrowth, SyscallNumbers};

@@ -207,6 +207,7 @@ pub const fn default_task_size_max(arch: Arch) -> u64 {
 /// Build one with [`Policy::linux`] (a privileged caller on a kernel with every namespace
 /// configured) and adjust with the `with_*` methods.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Policy {
     /// Kernel release: picks the known `clone3` flags and size, `CLONE_NEWTIME` in `clone3`,
     /// `PIDFD_THREAD`, the AUTOREAP family and whether `clone3` exists at all.

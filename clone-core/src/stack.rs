@@ -108,6 +108,7 @@ pub struct StackLayout {
 
 /// Why a region cannot be a child stack.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StackError {
     /// `size == 0`.
     ZeroSize,

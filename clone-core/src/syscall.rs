@@ -97,6 +97,7 @@ pub struct LegacyCloneArgs {
 
 /// Why [`decode`] did not produce a [`CloneCall`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The (width-truncated) number is not a clone-family syscall on this arch.
     NotClone(u64),
@@ -104,6 +105,7 @@ pub enum DecodeError {
 
 /// Why [`encode`] could not produce registers.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// `clone3` is not wired on this arch (ia64; sparc64 through 6.19).
     NoClone3(Arch),
@@ -348,6 +350,7 @@ pub struct ChildSp {
 
 /// Why [`kernel_child_sp`] has no answer.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KernelStackError {
     /// `clone2` on an arch other than ia64.
     NoClone2(Arch),

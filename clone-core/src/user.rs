@@ -184,6 +184,7 @@ impl UserDesc {
 
 /// A `clone3` request (`struct clone_args`, `CLONE_ARGS_SIZE_VER2`).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Clone3Request<'a> {
     /// `clone_args.flags`: the full 64-bit flag word.
     pub flags: CloneFlags,
@@ -221,6 +222,55 @@ impl<'a> Clone3Request<'a> {
             set_tid: &[],
             cgroup: 0,
         }
+    }
+
+    /// Sets [`Self::stack`].
+    #[must_use]
+    pub const fn with_stack(mut self, stack: StackRegion) -> Self {
+        self.stack = Some(stack);
+        self
+    }
+
+    /// Sets [`Self::pidfd`].
+    #[must_use]
+    pub const fn with_pidfd(mut self, slot: &'a AtomicU32) -> Self {
+        self.pidfd = Some(slot);
+        self
+    }
+
+    /// Sets [`Self::parent_tid`].
+    #[must_use]
+    pub const fn with_parent_tid(mut self, slot: &'a AtomicU32) -> Self {
+        self.parent_tid = Some(slot);
+        self
+    }
+
+    /// Sets [`Self::child_tid`].
+    #[must_use]
+    pub const fn with_child_tid(mut self, slot: &'a AtomicU32) -> Self {
+        self.child_tid = Some(slot);
+        self
+    }
+
+    /// Sets [`Self::tls`].
+    #[must_use]
+    pub const fn with_tls(mut self, tls: usize) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Sets [`Self::set_tid`].
+    #[must_use]
+    pub const fn with_set_tid(mut self, set_tid: &'a [i32]) -> Self {
+        self.set_tid = set_tid;
+        self
+    }
+
+    /// Sets [`Self::cgroup`] (use with `CLONE_INTO_CGROUP`).
+    #[must_use]
+    pub const fn with_cgroup(mut self, fd: u64) -> Self {
+        self.cgroup = fd;
+        self
     }
 }
 
@@ -274,6 +324,17 @@ impl fmt::Display for SpawnError {
             ),
             SpawnError::Stack(e) => write!(f, "unusable child stack: {e}"),
             SpawnError::Clone3Unsupported => f.write_str("this arch has no clone3"),
+        }
+    }
+}
+
+impl core::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            SpawnError::Rejected(e) => Some(e),
+            SpawnError::Stack(e) => Some(e),
+            SpawnError::Kernel { errno: Some(e), .. } => Some(e),
+            _ => None,
         }
     }
 }

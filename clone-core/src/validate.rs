@@ -103,6 +103,14 @@ pub use user_desc::{USER_DESC_SIZE, tls_entries};
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fault;
 
+impl core::fmt::Display for Fault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("user memory access faulted")
+    }
+}
+
+impl core::error::Error for Fault {}
+
 /// The caller's memory as the kernel's `copy_from_user`/`put_user` see it.
 pub trait UserMemory {
     /// Copies `out.len()` bytes at `addr`, or faults if any of them is unreadable.
@@ -210,6 +218,7 @@ pub enum Via {
 
 /// `struct kernel_clone_args` after validation: what `copy_process` works from.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct KernelCloneArgs {
     /// Which syscall this came from.
     pub via: Via,

@@ -29,6 +29,7 @@ fn lrs_dir(arch: Arch) -> Option<&'static str> {
         Arch::Loongarch64 => "loongarch64",
         Arch::Sparc64 => "sparc64",
         Arch::Hppa | Arch::Ia64 | Arch::Microblaze => return None,
+        other => panic!("{other:?}: say which linux-raw-sys directory covers it, if any"),
     })
 }
 

@@ -94,12 +94,10 @@ fn clone3_thread_is_joined() {
     let report = Report::default();
     let ptid = AtomicU32::new(0);
     let ctid = AtomicU32::new(u32::MAX);
-    let req = Clone3Request {
-        stack: Some(reg),
-        parent_tid: Some(&ptid),
-        child_tid: Some(&ctid),
-        ..Clone3Request::new(THREAD, 0)
-    };
+    let req = Clone3Request::new(THREAD, 0)
+        .with_stack(reg)
+        .with_parent_tid(&ptid)
+        .with_child_tid(&ctid);
     let arg = &report as *const Report as usize;
     // SAFETY: as in the legacy test.
     let tid = unsafe { user::clone3(&req, record, arg) }.expect("clone3");
@@ -181,10 +179,7 @@ fn kernel_errors_come_back_with_their_name() {
     // question of process state the validator leaves to the kernel. Needs
     // CAP_CHECKPOINT_RESTORE/CAP_SYS_ADMIN; unprivileged callers get EPERM instead.
     let tids = [1i32];
-    let req = Clone3Request {
-        set_tid: &tids,
-        ..Clone3Request::new(CloneFlags::empty(), 17)
-    };
+    let req = Clone3Request::new(CloneFlags::empty(), 17).with_set_tid(&tids);
     // SAFETY: if the kernel did create a child, it would only return a value.
     let r = unsafe { user::clone3(&req, exit_with_arg, 0) };
     let expected = if is_root() { 17 } else { 1 };
@@ -218,10 +213,7 @@ fn pure_argument_rules_are_refused_before_the_trap() {
     }
     // clone3_args_valid: CLONE_THREAD with a non-zero exit_signal.
     let mut stack = vec![0u8; 16 * 1024];
-    let req3 = Clone3Request {
-        stack: Some(region(&mut stack)),
-        ..Clone3Request::new(THREAD, 17)
-    };
+    let req3 = Clone3Request::new(THREAD, 17).with_stack(region(&mut stack));
     // SAFETY: refused before any trap.
     match unsafe { user::clone3(&req3, exit_with_arg, 0) } {
         Err(SpawnError::Rejected(e)) => {

@@ -53,6 +53,16 @@ fn suites(full: bool) -> Result<Vec<Suite>> {
             &["+stable", "test", "-p", "clone-core"],
         ),
     ];
+    // clone-core/examples/: built and run (they assert what they print).
+    for example in ["thread", "kernel_face"] {
+        all.push(Suite {
+            name: "examples",
+            program: "cargo".into(),
+            args: ["+stable", "run", "-p", "clone-core", "--example", example]
+                .map(String::from)
+                .to_vec(),
+        });
+    }
     for target in [
         "x86_64-unknown-none",
         "aarch64-unknown-none",

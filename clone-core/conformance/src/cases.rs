@@ -549,13 +549,11 @@ fn run_thread(clone3: bool, arg: usize) -> Outcome {
     // are statics; the child touches only atomics and its own stack.
     let r = unsafe {
         if clone3 {
-            let req = Clone3Request {
-                stack: Some(region),
-                parent_tid: Some(&PTID),
-                child_tid: Some(&CTID),
-                tls,
-                ..Clone3Request::new(flags, 0)
-            };
+            let req = Clone3Request::new(flags, 0)
+                .with_stack(region)
+                .with_parent_tid(&PTID)
+                .with_child_tid(&CTID)
+                .with_tls(tls);
             user::clone3(&req, thread_child, arg)
         } else {
             let req = CloneRequest {
@@ -685,10 +683,8 @@ fn run_vfork(clone3: bool, own_stack: bool) -> Outcome {
     // to an atomic.
     let r = unsafe {
         if clone3 {
-            let req = Clone3Request {
-                stack,
-                ..Clone3Request::new(flags, u64::from(SIGCHLD))
-            };
+            let mut req = Clone3Request::new(flags, u64::from(SIGCHLD));
+            req.stack = stack;
             user::clone3(&req, vfork_child, MARK as usize)
         } else {
             let req = CloneRequest {
@@ -777,14 +773,12 @@ fn clone3_enosys(e: &SpawnError) -> Outcome {
 fn clone3_fork_sigchld() -> Outcome {
     FORK_PTID.store(0, Ordering::Relaxed);
     FORK_CTID.store(0, Ordering::Relaxed);
-    let req = Clone3Request {
-        parent_tid: Some(&FORK_PTID),
-        child_tid: Some(&FORK_CTID),
-        ..Clone3Request::new(
-            CloneFlags::PARENT_SETTID | CloneFlags::CHILD_SETTID,
-            u64::from(SIGCHLD),
-        )
-    };
+    let req = Clone3Request::new(
+        CloneFlags::PARENT_SETTID | CloneFlags::CHILD_SETTID,
+        u64::from(SIGCHLD),
+    )
+    .with_parent_tid(&FORK_PTID)
+    .with_child_tid(&FORK_CTID);
     // SAFETY: as in `fork_sigchld`.
     match unsafe { user::clone3(&req, fork_child, user::getpid() as usize) } {
         Ok(tid) => check_process_child(tid, "clone3(SIGCHLD)", true),
@@ -933,10 +927,8 @@ fn rejected_before_trap() -> Outcome {
         // fork-like copy that returns 99 at once.
         let r = unsafe {
             if b.clone3 {
-                let req = Clone3Request {
-                    set_tid: &SET_TID[..b.set_tid_len],
-                    ..Clone3Request::new(flags, b.exit_signal)
-                };
+                let req = Clone3Request::new(flags, b.exit_signal)
+                    .with_set_tid(&SET_TID[..b.set_tid_len]);
                 user::clone3(&req, never_child, 0)
             } else {
                 user::clone(
