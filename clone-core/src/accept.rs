@@ -15,7 +15,6 @@
 //!   writable pidfd slot;
 //! * on x86_64, a `CLONE_SETTLS` value below `TASK_SIZE_MAX`; no `CLONE_SETTLS` on i386 (its
 //!   `struct user_desc` is read from memory);
-//! * for the legacy `clone` since 7.1: an exit-signal byte up to `_NSIG` (`kernel_clone`);
 //! * for `clone3`: no `set_tid`, a valid exit signal (none with `CLONE_THREAD`/`CLONE_PARENT`),
 //!   no `CLONE_SIGHAND | CLONE_CLEAR_SIGHAND`, and a stack and size given both or neither,
 //!   inside `access_ok`.
@@ -67,9 +66,6 @@ pub(crate) struct Masks {
     tls_limit: u64,
     /// `_NSIG` for `clone3`'s `exit_signal`.
     nsig: u64,
-    /// The highest legacy exit-signal byte `kernel_clone` takes: `_NSIG` since 7.1, else 255
-    /// (a byte, so that the test is one compare).
-    legacy_nsig: u8,
     /// `clone3` exists ([`Policy::has_clone3`]).
     pub(crate) has_clone3: bool,
     /// `sizeof(struct clone_args)` the kernel knows.
@@ -124,11 +120,6 @@ impl Masks {
                 u64::MAX
             },
             nsig: policy.arch.nsig(),
-            legacy_nsig: if v.kernel_clone_checks_exit_signal() {
-                policy.arch.nsig() as u8
-            } else {
-                CSIGNAL as u8
-            },
             has_clone3: policy.has_clone3(),
             args_size: v.clone_args_size(),
             big_endian: policy.arch.big_endian(),
@@ -193,7 +184,7 @@ pub(crate) fn legacy_accepts(
         parent_tid: args.parent_tid,
         tls: args.tls,
     };
-    if args.word as u8 > m.legacy_nsig || !flags_pass(flags, slots, m.legacy_slow, m, mem) {
+    if !flags_pass(flags, slots, m.legacy_slow, m, mem) {
         return None;
     }
     Some(KernelCloneArgs {

@@ -77,10 +77,6 @@ impl LinuxVersion {
     /// `CLONE_PIDFD_AUTOKILL`). The release number 7.1 is **\[unverified\]**: only the tree was
     /// read, not a tag.
     pub const MAINLINE_2026: Self = Self::new(7, 1);
-    /// 7.1: `clone3(CLONE_EMPTY_MNTNS)` and `kernel_clone`'s `valid_signal(exit_signal)`
-    /// check, both posted in March 2026 after 7.0's merge window and present in Debian's
-    /// 7.2.13; the first release (7.1 rather than 7.2) is **\[unverified\]**.
-    pub const V7_1: Self = Self::new(7, 1);
 
     /// Whether the `clone3` syscall exists at all (5.3).
     #[must_use]
@@ -117,27 +113,7 @@ impl LinuxVersion {
                 .union(CloneFlags::NNP)
                 .union(CloneFlags::PIDFD_AUTOKILL);
         }
-        if self.has_empty_mntns() {
-            f = f.union(CloneFlags::EMPTY_MNTNS);
-        }
         f
-    }
-
-    /// Whether `clone3` knows `CLONE_EMPTY_MNTNS`, which `kernel_clone` turns into
-    /// `CLONE_NEWNS` before every other check (threshold [`Self::V7_1`], **\[unverified\]**).
-    #[must_use]
-    pub const fn has_empty_mntns(self) -> bool {
-        self.at_least(Self::V7_1)
-    }
-
-    /// Whether `kernel_clone` refuses an exit signal above `_NSIG` (`valid_signal`), for the
-    /// legacy `clone` too, instead of `copy_clone_args_from_user` for `clone3` only
-    /// ("kernel/fork: validate exit_signal in kernel_clone()", upstream 09e7827e7857; threshold
-    /// [`Self::V7_1`], **\[unverified\]**; a 6.12-stable backport was under review in June
-    /// 2026 but Debian's 6.12.95 still ignores the byte, and no stable release is modelled).
-    #[must_use]
-    pub const fn kernel_clone_checks_exit_signal(self) -> bool {
-        self.at_least(Self::V7_1)
     }
 
     /// Whether `clone3` accepts `CLONE_NEWTIME` (0x80) in `flags`: `clone3_args_valid` masks it

@@ -416,8 +416,6 @@ pub(crate) struct Clone3Plan {
 /// Left to the kernel, on purpose: `Clone3Unavailable` (sparc64 is refused as
 /// [`SpawnError::Clone3Unsupported`]; other arches just trap), `StackNotAccessible`
 /// (`TASK_SIZE`), `ParentFromInit`, `ThreadAcrossPidNs`, `ParentFromAutoreap` (process state),
-/// `InvalidExitSignal` (7.1+: older kernels accept a legacy exit signal above `_NSIG`, and
-/// `clone3`'s EINVAL is the kernel's either way),
 /// `AutokillNeedsPrivilege`, `NewuserNotPermitted`, `NamespaceWithoutCapSysAdmin` (privilege),
 /// `NewipcWithSysvsem` (an unprivileged caller gets EPERM first), `NamespaceNotConfigured`,
 /// `NewpidAfterUnsharePid`, `PidNsTooDeep`, `TlsOutOfRange` (5-level paging changes the

@@ -774,22 +774,19 @@ pub(crate) fn check(
         copy_clone_args_from_user(req, size, mem, policy, &mut set_tid)?;
         stack = clone3_args_valid(req, mem, policy)?;
     }
-    let flags = kernel_clone(req, policy)?;
-    copy_process(req, flags, policy)?;
+    kernel_clone(req)?;
+    copy_process(req, policy)?;
     copy_creds(req, policy)?;
-    copy_namespaces(flags, policy)?;
+    copy_namespaces(req, policy)?;
     copy_thread(req, mem, policy)?;
     alloc_pid(req, &set_tid, mem, policy)?;
     pidfd_put_user(req, mem)?;
     cgroup_can_fork(req, mem, policy)?;
-    let mut accepted = accept::accepted(req, stack, set_tid);
-    accepted.flags = flags;
-    Ok(accepted)
+    Ok(accept::accepted(req, stack, set_tid))
 }
 
-/// `copy_clone_args_from_user` after the struct copy: `set_tid` consistency, `exit_signal`
-/// (its high bits; also `valid_signal` before 7.1), `CLONE_INTO_CGROUP`, then the `set_tid`
-/// array copy into `set_tid`.
+/// `copy_clone_args_from_user` after the struct copy: `set_tid` consistency, `exit_signal`,
+/// `CLONE_INTO_CGROUP`, then the `set_tid` array copy into `set_tid`.
 fn copy_clone_args_from_user(
     req: &Request,
     size: u64,
@@ -807,10 +804,7 @@ fn copy_clone_args_from_user(
     if req.set_tid != 0 && req.set_tid_size == 0 {
         return Err(fail(Rule::SetTidSizeZeroWithPointer, none));
     }
-    // Since 7.1 the `valid_signal` half is kernel_clone's, after the set_tid copy below.
-    let above_nsig =
-        !policy.linux.kernel_clone_checks_exit_signal() && req.exit_signal > policy.arch.nsig();
-    if req.exit_signal & !CSIGNAL != 0 || above_nsig {
+    if req.exit_signal & !CSIGNAL != 0 || req.exit_signal > policy.arch.nsig() {
         return Err(fail(Rule::Clone3BadExitSignal, none));
     }
     if fl(req.flags).intersects(CloneFlags::INTO_CGROUP)
@@ -914,30 +908,20 @@ fn clone3_stack_valid(
     Ok(req.stack)
 }
 
-/// `kernel_clone`, before `copy_process`: `CLONE_EMPTY_MNTNS` implies `CLONE_NEWNS` (7.1+; the
-/// request every later check sees, and the accepted one, carry it), `CLONE_PIDFD` and
-/// `CLONE_PARENT_SETTID` must not share one pointer, then (7.1+) `valid_signal(exit_signal)`.
-/// Returns the flags from then on.
-fn kernel_clone(req: &Request, policy: &Policy) -> Result<CloneFlags, Failure> {
-    let v = policy.linux;
-    let mut flags = fl(req.flags);
-    if v.has_empty_mntns() && flags.intersects(CloneFlags::EMPTY_MNTNS) {
-        flags |= CloneFlags::NEWNS;
-    }
+/// `kernel_clone`: `CLONE_PIDFD` and `CLONE_PARENT_SETTID` must not share one pointer.
+fn kernel_clone(req: &Request) -> Result<(), Failure> {
     let both = CloneFlags::PIDFD | CloneFlags::PARENT_SETTID;
-    if flags.contains(both) && req.pidfd == req.parent_tid {
+    if fl(req.flags).contains(both) && req.pidfd == req.parent_tid {
         return Err(fail(Rule::PidfdWithParentSettidSameSlot, both));
     }
-    if v.kernel_clone_checks_exit_signal() && req.exit_signal > policy.arch.nsig() {
-        return Err(fail(Rule::InvalidExitSignal, CloneFlags::empty()));
-    }
-    Ok(flags)
+    Ok(())
 }
 
 /// `copy_process`'s flag rules, before it copies anything.
-fn copy_process(req: &Request, f: CloneFlags, policy: &Policy) -> Result<(), Failure> {
+fn copy_process(req: &Request, policy: &Policy) -> Result<(), Failure> {
     use CloneFlags as C;
     let v = policy.linux;
+    let f = fl(req.flags);
     let has = |x: CloneFlags| f.intersects(x);
     let pair = |a: CloneFlags, b: CloneFlags| f.contains(a | b);
     if pair(C::NEWNS, C::FS) {
@@ -1034,8 +1018,9 @@ fn copy_creds(req: &Request, policy: &Policy) -> Result<(), Failure> {
 
 /// `copy_namespaces`: `CAP_SYS_ADMIN`, `CLONE_NEWIPC` with `CLONE_SYSVSEM`, then
 /// `create_new_namespaces` in its order (mnt, uts, ipc, pid, cgroup, net, time).
-fn copy_namespaces(f: CloneFlags, policy: &Policy) -> Result<(), Failure> {
+fn copy_namespaces(req: &Request, policy: &Policy) -> Result<(), Failure> {
     use CloneFlags as C;
+    let f = fl(req.flags);
     let ns = f & crate::flags::NAMESPACE_FLAGS;
     if ns.is_empty() {
         return Ok(());
