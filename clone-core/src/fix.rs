@@ -62,8 +62,13 @@ struct Assumed<'a> {
 }
 
 impl Assumed<'_> {
+    /// Exactly the range `copy_clone_args_from_user` reads: a stack (or anything else) at the
+    /// same address with another length is not vouched for.
     fn is_set_tid(&self, addr: u64, len: u64) -> bool {
-        self.assume.set_tid && addr == self.req.set_tid && len <= 128
+        self.assume.set_tid
+            && addr == self.req.set_tid
+            && len <= 128
+            && len == self.req.set_tid_size.wrapping_mul(4)
     }
 }
 

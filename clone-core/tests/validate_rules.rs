@@ -1255,3 +1255,20 @@ fn fix_machine_and_text_forms() {
     Fix::NONE.write_machine(&mut s).unwrap();
     assert_eq!(s, "none");
 }
+
+/// A fix that makes `set_tid` valid says nothing about a stack at the same address: the
+/// stack must still get its own fix (a fuzz find, CI run of stop 15).
+#[test]
+fn set_tid_fix_does_not_vouch_for_a_stack_at_its_address() {
+    let kernel_half = 0xffff_8000_0000_0000;
+    let mut a = args3(C::empty(), SIGCHLD);
+    a.set_tid = kernel_half;
+    a.set_tid_size = 1;
+    a.stack = kernel_half;
+    a.stack_size = 64;
+    let e = expect(clone3(a, &P), Rule::SetTidFault, Errno::EFAULT);
+    assert!(
+        e.fix.changes().any(|c| c == Change::ValidValue(Field::Stack)),
+        "{e}"
+    );
+}
