@@ -1268,7 +1268,9 @@ fn set_tid_fix_does_not_vouch_for_a_stack_at_its_address() {
     a.stack_size = 64;
     let e = expect(clone3(a, &P), Rule::SetTidFault, Errno::EFAULT);
     assert!(
-        e.fix.changes().any(|c| c == Change::ValidValue(Field::Stack)),
+        e.fix
+            .changes()
+            .any(|c| c == Change::ValidValue(Field::Stack)),
         "{e}"
     );
 }
