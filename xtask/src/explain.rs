@@ -66,7 +66,7 @@ impl Syscall {
 }
 
 /// A clone/clone3 (or unshare/setns/fork/vfork) request and the caller's situation.
-#[derive(clap::Args, Clone, Debug, Default)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     /// Flags: `CLONE_VM|CLONE_THREAD|SIGCHLD`, `VM|THREAD`, or a number. For `clone` a signal
     /// here is the exit signal (the low byte); for `--clone3` it stays in `flags`, as Linux
@@ -115,9 +115,9 @@ pub struct Args {
     /// `cgroup` fd for `CLONE_INTO_CGROUP`.
     #[arg(long, value_parser = parse_u64)]
     cgroup: Option<u64>,
-    /// Architecture (`x86_64`, `aarch64`, `riscv64`, `s390x`, `sparc64`, `ia64`, …).
-    #[arg(long, default_value = "x86_64")]
-    arch: String,
+    /// Architecture (the names below, or an alias such as `amd64`, `arm64`, `armhf`, `ppc64le`).
+    #[arg(long, default_value = "x86_64", value_parser = ArchParser)]
+    arch: Arch,
     /// Linux version: `6.1`, `6.12`, `6.18`, `mainline` (2026), or any `major.minor`.
     #[arg(long, default_value = "6.18")]
     linux: String,
@@ -203,10 +203,47 @@ const PIDFD_SLOT: u64 = 0x1000;
 const PTID_SLOT: u64 = 0x1008;
 const SET_TID_PTR: u64 = 0x2000;
 
+/// `--arch`: any name [`Arch::from_name`] knows; `--help` lists the canonical ones.
+#[derive(Copy, Clone)]
+struct ArchParser;
+
+impl clap::builder::TypedValueParser for ArchParser {
+    type Value = Arch;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Arch, clap::Error> {
+        value.to_str().and_then(Arch::from_name).ok_or_else(|| {
+            let known: Vec<&str> = Arch::ALL.iter().map(|a| a.name()).collect();
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "unknown arch `{}`; known: {}\n",
+                    value.to_string_lossy(),
+                    known.join(", ")
+                ),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            Arch::ALL
+                .iter()
+                .map(|a| clap::builder::PossibleValue::new(a.name())),
+        ))
+    }
+}
+
 /// The caller's policy from the options every syscall shares.
 fn policy_of(a: &Args) -> Result<Policy> {
-    let arch = Arch::from_name(&a.arch).ok_or_else(|| anyhow!("unknown arch `{}`", a.arch))?;
-    let mut policy = Policy::linux(arch, parse_version(&a.linux)?);
+    let mut policy = Policy::linux(a.arch, parse_version(&a.linux)?);
     if a.unprivileged {
         policy = policy.unprivileged();
     }
@@ -618,12 +655,9 @@ mod tests {
 
     #[test]
     fn thread_explanation_mentions_the_chain() {
-        let a = Args {
-            flags: Some("CLONE_THREAD".into()),
-            arch: "x86_64".into(),
-            linux: "6.18".into(),
-            ..Args::default()
-        };
+        let a = Line::try_parse_from(["CLONE_THREAD", "--arch", "x86_64", "--linux", "6.18"])
+            .unwrap()
+            .args;
         let text = human(&a, &resolve(&a).unwrap());
         assert!(
             text.contains("EINVAL — CLONE_THREAD requires CLONE_SIGHAND"),

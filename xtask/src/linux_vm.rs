@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::runner::{
     ArchResult, Runner, VmArch, boot_as_init, build_conformance, on_path, parse_into, render_notes,
@@ -26,18 +26,56 @@ use crate::runner::{
 /// Options for `cargo xtask linux-vm`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// `all` (every arch below, experimental ones included), `required`, or a comma-separated
-    /// list of: aarch64, armv7, s390x, powerpc64le, mips64el, riscv64, loongarch64.
-    #[arg(long, default_value = "all")]
-    pub arch: String,
-    /// Which Debian kernels: `bookworm` (6.1), `backports` (bookworm-backports, 6.12), `trixie`
-    /// (6.12), `sid` (7.x), a comma-separated list, `default` (the oldest and the newest each
-    /// arch has: what `cargo xtask test` runs) or `all`. An arch runs the series it has.
-    #[arg(long, default_value = "all")]
-    pub kernel: String,
+    /// Arches, comma-separated: `all` (experimental ones included), `required`, or arch names.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub arch: Vec<VmArchArg>,
+    /// Debian kernels, comma-separated: a series, `default` (the oldest and the newest each arch
+    /// has: what `cargo xtask test` runs) or `all`. An arch runs the series it has.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub kernel: Vec<SeriesArg>,
     /// Seconds before a boot that has not finished counts as hung.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+}
+
+/// A `--arch` value: a group, or one arch of [`VM_ARCHES`] (same names).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum VmArchArg {
+    /// Every arch, experimental ones included.
+    All,
+    /// The arches whose failure fails the run.
+    Required,
+    #[value(name = "aarch64")]
+    Aarch64,
+    #[value(name = "armv7")]
+    Armv7,
+    #[value(name = "s390x")]
+    S390x,
+    #[value(name = "powerpc64le")]
+    Powerpc64le,
+    #[value(name = "mips64el")]
+    Mips64el,
+    #[value(name = "riscv64")]
+    Riscv64,
+    #[value(name = "loongarch64")]
+    Loongarch64,
+}
+
+/// A `--kernel` value: a Debian series of [`SERIES`] (same names) or a group.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeriesArg {
+    /// Every series the arch has.
+    All,
+    /// The oldest and the newest series the arch has.
+    Default,
+    /// Debian 12, Linux 6.1.
+    Bookworm,
+    /// bookworm-backports, Linux 6.12.
+    Backports,
+    /// Debian 13, Linux 6.12.
+    Trixie,
+    /// Debian unstable, Linux 7.x.
+    Sid,
 }
 
 /// Every arch with a Debian bookworm kernel QEMU boots. armv7 runs on the arm64 kernel through
@@ -170,35 +208,24 @@ pub fn series_of(deb_arch: &str) -> &'static [&'static str] {
     }
 }
 
-/// `--kernel`: one series name, a comma-separated list, `all`, or `default` (what
-/// `cargo xtask test` runs: the oldest and the newest kernel of each arch).
-fn select_series(spec: &str, deb_arch: &str) -> Result<Vec<Series>> {
+/// The series `--kernel` picks for `deb_arch`, oldest first.
+fn select_series(asked: &[SeriesArg], deb_arch: &str) -> Vec<Series> {
+    use clap::ValueEnum as _;
     let has = series_of(deb_arch);
-    let names: Vec<&str> = match spec {
-        "all" => has.to_vec(),
-        "default" => {
-            let mut v = vec![has[0], has[has.len() - 1]];
-            v.dedup();
-            v
-        }
-        list => {
-            let asked: Vec<&str> = list.split(',').map(str::trim).collect();
-            for n in &asked {
-                if !SERIES.iter().any(|s| s.name == *n) {
-                    bail!(
-                        "unknown kernel series {n:?}; known: bookworm, backports, trixie, sid, \
-                         default, all"
-                    );
-                }
-            }
-            has.iter().copied().filter(|n| asked.contains(n)).collect()
-        }
+    let wanted = |name: &str| {
+        asked.iter().any(|a| match a {
+            SeriesArg::All => true,
+            SeriesArg::Default => name == has[0] || name == has[has.len() - 1],
+            one => one
+                .to_possible_value()
+                .is_some_and(|v| v.get_name() == name),
+        })
     };
-    Ok(SERIES
+    SERIES
         .iter()
-        .filter(|s| names.contains(&s.name))
+        .filter(|s| has.contains(&s.name) && wanted(s.name))
         .copied()
-        .collect())
+        .collect()
 }
 
 /// Where `ci/install.sh` puts the kernels.
@@ -211,7 +238,7 @@ pub fn kernel_dir() -> PathBuf {
 
 /// `cargo xtask linux-vm`.
 pub fn run(args: Args) -> Result<()> {
-    let arches = select(&args.arch)?;
+    let arches = select(&args.arch);
     let kernels = kernel_dir();
     let mut missing = Vec::new();
     let mut runs = Vec::new();
@@ -219,7 +246,7 @@ pub fn run(args: Args) -> Result<()> {
         if !on_path(a.qemu) {
             missing.push(a.qemu.to_string());
         }
-        for s in select_series(&args.kernel, a.deb_arch)? {
+        for s in select_series(&args.kernel, a.deb_arch) {
             runs.push((s, *a));
         }
     }
@@ -269,33 +296,22 @@ pub fn run(args: Args) -> Result<()> {
     }
 }
 
-fn select(spec: &str) -> Result<Vec<VmArch>> {
-    match spec {
-        "all" => Ok(VM_ARCHES.to_vec()),
-        "required" => Ok(VM_ARCHES
-            .iter()
-            .filter(|a| !a.experimental)
-            .copied()
-            .collect()),
-        list => list
-            .split(',')
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(|name| {
-                VM_ARCHES
-                    .iter()
-                    .find(|a| a.name == name)
-                    .copied()
-                    .with_context(|| {
-                        let known: Vec<&str> = VM_ARCHES.iter().map(|a| a.name).collect();
-                        format!(
-                            "no real-kernel runner for {name:?}; known: {}, or all/required",
-                            known.join(", ")
-                        )
-                    })
+/// The arches `--arch` picks, in table order.
+fn select(asked: &[VmArchArg]) -> Vec<VmArch> {
+    use clap::ValueEnum as _;
+    VM_ARCHES
+        .iter()
+        .filter(|a| {
+            asked.iter().any(|x| match x {
+                VmArchArg::All => true,
+                VmArchArg::Required => !a.experimental,
+                one => one
+                    .to_possible_value()
+                    .is_some_and(|v| v.get_name() == a.name),
             })
-            .collect(),
-    }
+        })
+        .copied()
+        .collect()
 }
 
 /// The Debian kernel release and package version, e.g. `("6.1.0-50-arm64", "6.1.176-1")`.
@@ -391,28 +407,70 @@ fn render(rows: &[(ArchResult, Duration)]) -> String {
 mod tests {
     use super::*;
 
+    /// What clap makes of an `--arch`/`--kernel` value, as on the command line.
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        use clap::{Args as _, Command, FromArgMatches as _};
+        let cmd = Args::augment_args(Command::new("linux-vm"));
+        let m =
+            cmd.try_get_matches_from(std::iter::once("linux-vm").chain(args.iter().copied()))?;
+        Args::from_arg_matches(&m)
+    }
+
+    fn arches(spec: &str) -> Vec<&'static str> {
+        select(&parse(&["--arch", spec]).unwrap().arch)
+            .iter()
+            .map(|a| a.name)
+            .collect()
+    }
+
+    fn series(spec: &str, deb_arch: &str) -> Vec<&'static str> {
+        select_series(&parse(&["--kernel", spec]).unwrap().kernel, deb_arch)
+            .iter()
+            .map(|s| s.suffix)
+            .collect()
+    }
+
     #[test]
     fn arch_selection() {
-        assert_eq!(select("all").unwrap().len(), VM_ARCHES.len());
-        assert!(select("required").unwrap().iter().all(|a| !a.experimental));
-        assert_eq!(select("s390x,armv7").unwrap()[1].deb_arch, "arm64");
-        assert_eq!(select("riscv64").unwrap()[0].deb_arch, "riscv64");
-        assert!(select("sparc64").is_err());
-        let names = |spec, arch| -> Vec<&str> {
-            select_series(spec, arch)
-                .unwrap()
-                .iter()
-                .map(|s| s.suffix)
-                .collect()
-        };
-        assert_eq!(names("all", "arm64"), ["", "-bpo", "-sid"]);
-        assert_eq!(names("default", "arm64"), ["", "-sid"]);
-        assert_eq!(names("all", "riscv64"), ["-trixie", "-sid"]);
-        assert_eq!(names("default", "loong64"), ["-sid"]);
-        assert_eq!(names("default", "mips64el"), ["", "-bpo"]);
+        assert_eq!(arches("all").len(), VM_ARCHES.len());
+        assert_eq!(
+            arches("required"),
+            [
+                "aarch64",
+                "armv7",
+                "s390x",
+                "powerpc64le",
+                "riscv64",
+                "loongarch64"
+            ]
+        );
+        // Table order, whatever order they were asked in.
+        assert_eq!(arches("s390x,armv7"), ["armv7", "s390x"]);
+        assert_eq!(arches("riscv64"), ["riscv64"]);
+        assert!(parse(&["--arch", "sparc64"]).is_err());
+        // Every single-arch value names a runner (a misspelt value would select nothing).
+        use clap::ValueEnum as _;
+        for v in VmArchArg::value_variants() {
+            let name = v.to_possible_value().unwrap().get_name().to_string();
+            if !matches!(v, VmArchArg::All | VmArchArg::Required) {
+                assert_eq!(arches(&name), [name.as_str()]);
+            }
+        }
+        assert_eq!(series("all", "arm64"), ["", "-bpo", "-sid"]);
+        assert_eq!(series("default", "arm64"), ["", "-sid"]);
+        assert_eq!(series("all", "riscv64"), ["-trixie", "-sid"]);
+        assert_eq!(series("default", "loong64"), ["-sid"]);
+        assert_eq!(series("default", "mips64el"), ["", "-bpo"]);
+        assert_eq!(series("trixie", "riscv64"), ["-trixie"]);
         // A series an arch lacks is no run for that arch, not an error.
-        assert_eq!(names("sid", "mips64el"), Vec::<&str>::new());
-        assert_eq!(names("backports,sid", "s390x"), ["-bpo", "-sid"]);
-        assert!(select_series("jessie", "arm64").is_err());
+        assert_eq!(series("sid", "mips64el"), Vec::<&str>::new());
+        assert_eq!(series("backports,sid", "s390x"), ["-bpo", "-sid"]);
+        assert!(parse(&["--kernel", "jessie"]).is_err());
+        for v in SeriesArg::value_variants() {
+            let name = v.to_possible_value().unwrap().get_name().to_string();
+            if !matches!(v, SeriesArg::All | SeriesArg::Default) {
+                assert!(SERIES.iter().any(|s| s.name == name), "{name}");
+            }
+        }
     }
 }
