@@ -30,6 +30,10 @@ fn sys_clone(raw: &RawSyscall, memory: &Regions<'_>, policy: &Policy) -> i64 {
         }
         Err(e) => {
             println!("  refused: {e}");
+            // The fix search runs only when asked.
+            if let Some(explained) = e.explain(memory, policy) {
+                println!("  fix: {}", explained.fix);
+            }
             -i64::from(e.errno().raw_for(policy.arch))
         }
     }

@@ -277,6 +277,25 @@ pub enum ChildReturn {
     SparcSecondRegister,
 }
 
+/// Bit `arch as u32` set where [`Arch::syscalls`] has `fork` (or `vfork`): computed from
+/// that table at compile time, so the two cannot disagree.
+const FORK_ARCHES: u32 = arches_with(false);
+const VFORK_ARCHES: u32 = arches_with(true);
+
+const fn arches_with(vfork: bool) -> u32 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < Arch::ALL.len() {
+        let n = Arch::ALL[i].syscalls();
+        let present = if vfork { n.vfork } else { n.fork };
+        if present.is_some() {
+            mask |= 1 << Arch::ALL[i] as u32;
+        }
+        i += 1;
+    }
+    mask
+}
+
 impl Arch {
     /// Every arch, in declaration order.
     pub const ALL: [Arch; 14] = [
@@ -413,6 +432,19 @@ impl Arch {
             }
         }
         None
+    }
+
+    /// Whether the arch's table has `fork` ([`SyscallNumbers::fork`]): one bit test, so code
+    /// that asks only this links no copy of [`Arch::syscalls`].
+    #[must_use]
+    pub const fn has_fork(self) -> bool {
+        (FORK_ARCHES >> self as u32) & 1 != 0
+    }
+
+    /// Whether the arch's table has `vfork` ([`SyscallNumbers::vfork`]), as [`Arch::has_fork`].
+    #[must_use]
+    pub const fn has_vfork(self) -> bool {
+        (VFORK_ARCHES >> self as u32) & 1 != 0
     }
 
     /// The arch's syscall numbers (see the module docs for sources).

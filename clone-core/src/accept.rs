@@ -285,11 +285,13 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::Arch;
+    use crate::fix::{best_fix, early_fix};
     use crate::flags::{CloneFlags, THREAD_FLAGS};
     use crate::policy::{LinuxVersion, Policy};
+    use crate::syscall::CloneCall;
     use crate::validate::{
-        CloneArgs, Fault, LegacyCloneArgs, UserMemory, Validator, read_clone_args, walk_clone3,
-        walk_legacy,
+        CloneArgs, Fault, LegacyCloneArgs, UserMemory, Validator, clone3_request, legacy_request,
+        read_clone_args, walk_clone3, walk_legacy,
     };
 
     /// Where the struct sits; one pointer value (`UNWRITABLE`) models a faulting pidfd slot.
@@ -399,7 +401,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(8_000))]
 
         /// Whatever the fast path accepts, the ordered walk accepts with the same arguments,
-        /// and the public answer is always the walk's (verdict, arguments, rule, fix).
+        /// and the public answers are always the walk's: verdict, arguments, rule and, from
+        /// `validate_*`, the fix search's fix; `check` the same without the fix.
         #[test]
         fn legacy_fast_path_agrees_with_walk(
             word in word(), ptid in pointer(), tls in pointer(), stack in pointer(),
@@ -415,7 +418,11 @@ mod tests {
             if let Some(k) = super::legacy_accepts(&args, &v.masks, &mem) {
                 prop_assert_eq!(walked, Ok(k));
             }
-            prop_assert_eq!(v.validate_clone(&args, &mem), walked);
+            let call = CloneCall::Clone(args);
+            prop_assert_eq!(v.check(&call, &mem), walked.map_err(|f| f.refusal(call)));
+            let explained =
+                walked.map_err(|f| f.with_fix(best_fix(&f, &legacy_request(&args), &mem, &p)));
+            prop_assert_eq!(v.validate_clone(&args, &mem), explained);
         }
 
         /// The same for `clone3`, after the struct copy.
@@ -437,20 +444,26 @@ mod tests {
             let mem = Mem(&bytes);
             let v = Validator::new(p);
             let answer = v.validate_clone3(AT, size, &mem);
+            let call = CloneCall::Clone3 { args: AT, size };
+            let checked = v.check(&call, &mem);
             let mut raw = [0u8; 88];
             match read_clone_args(AT, size, &mem, &p, &v.masks, &mut raw) {
                 // The struct copy's refusals (their fix comes from crate::fix::early_fix).
-                Err(e) => prop_assert_eq!(
-                    answer.map_err(|a| (a.errno, a.rule, a.flags)),
-                    Err((e.errno, e.rule, e.flags))
-                ),
+                Err(e) => {
+                    prop_assert_eq!(checked, Err(e.refusal(call)));
+                    let fix = early_fix(e.rule, AT, size, &mem, &p);
+                    prop_assert_eq!(answer, Err(e.with_fix(fix)));
+                }
                 Ok(()) => {
                     let walked = walk_clone3(&raw, size, &mem, &p);
                     let read = CloneArgs::from_array(&raw, p.arch.big_endian());
                     if let Some(k) = super::clone3_accepts(&read, size, &v.masks, &mem, &p) {
                         prop_assert_eq!(walked, Ok(k));
                     }
-                    prop_assert_eq!(answer, walked);
+                    prop_assert_eq!(checked, walked.map_err(|f| f.refusal(call)));
+                    let req = clone3_request(&raw, size, p.arch.big_endian());
+                    let explained = walked.map_err(|f| f.with_fix(best_fix(&f, &req, &mem, &p)));
+                    prop_assert_eq!(answer, explained);
                 }
             }
         }

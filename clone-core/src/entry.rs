@@ -4,6 +4,10 @@
 //! ([`crate::validate`]) and [`kernel_child_sp`], the straight line every Linux-compatible
 //! `clone` walks.
 //!
+//! A refusal carries Linux's errno, rule and flags ([`Refusal`]) but no fix: the fix search
+//! runs only when asked ([`EntryError::explain`]), so a kernel that returns the errno and
+//! nothing else does not link it.
+//!
 //! ```
 //! use clone_core::entry::{self, Accepted};
 //! use clone_core::validate::NoMemory;
@@ -33,16 +37,13 @@
 use core::fmt;
 
 use crate::abi::StackGrowth;
-use crate::error::CloneError;
+use crate::error::{CloneError, Refusal};
 use crate::flags::CloneFlags;
 use crate::syscall::{
     ChildSp, CloneCall, DecodeError, KernelStackError, KernelStackRequest, RawSyscall, decode,
     kernel_child_sp,
 };
-use crate::validate::{
-    KernelCloneArgs, UserMemory, Via, validate_clone_in, validate_clone3, validate_fork,
-    validate_vfork,
-};
+use crate::validate::{KernelCloneArgs, UserMemory, Validator, Via};
 use crate::{Errno, Policy};
 
 /// A request Linux would accept, with what the new task starts from.
@@ -67,8 +68,9 @@ pub enum EntryError {
     /// The number is not `clone`, `clone3` or `clone2` on this arch (a dispatch error; a
     /// kernel answers an unknown number with **ENOSYS**).
     NotClone(DecodeError),
-    /// Linux refuses the call: its errno, rule, flags and fix.
-    Refused(CloneError),
+    /// Linux refuses the call: its errno, rule and flags ([`EntryError::explain`] adds the
+    /// fix).
+    Refused(Refusal),
     /// The validated stack has no child SP (reachable only through a [`UserMemory`] whose
     /// `access_ok` accepts what the arch's address width cannot hold). **EINVAL**.
     Stack(KernelStackError),
@@ -82,6 +84,16 @@ impl EntryError {
             EntryError::NotClone(_) => Errno::ENOSYS,
             EntryError::Refused(e) => e.errno,
             EntryError::Stack(_) => Errno::EINVAL,
+        }
+    }
+
+    /// For a refusal, the whole answer with its smallest fix ([`Refusal::explain`]: the fix
+    /// search, run now), under the memory and policy the call was made with; `None` for the
+    /// other errors.
+    pub fn explain(&self, mem: &impl UserMemory, policy: &Policy) -> Option<CloneError> {
+        match self {
+            EntryError::Refused(r) => r.explain(mem, policy),
+            _ => None,
         }
     }
 }
@@ -106,8 +118,8 @@ impl core::error::Error for EntryError {
     }
 }
 
-impl From<CloneError> for EntryError {
-    fn from(e: CloneError) -> Self {
+impl From<Refusal> for EntryError {
+    fn from(e: Refusal) -> Self {
         EntryError::Refused(e)
     }
 }
@@ -116,7 +128,8 @@ impl From<CloneError> for EntryError {
 /// `policy.arch` (the one arch value decodes, validates and lays out the stack, so the three
 /// cannot disagree), validates in Linux's order reading `clone_args` and `set_tid` from `mem`
 /// and asking it the per-call questions ([`UserMemory::set_tid_taken`],
-/// [`UserMemory::cgroup_can_fork`]), and computes the child's stack pointer.
+/// [`UserMemory::cgroup_can_fork`]), and computes the child's stack pointer. No fix is
+/// searched ([`EntryError::explain`]).
 pub fn clone_syscall(
     raw: &RawSyscall,
     mem: &impl UserMemory,
@@ -124,12 +137,7 @@ pub fn clone_syscall(
 ) -> Result<Accepted, EntryError> {
     let arch = policy.arch;
     let call = decode(arch, raw).map_err(EntryError::NotClone)?;
-    let args = match call {
-        CloneCall::Clone(legacy) => validate_clone_in(&legacy, mem, policy)?,
-        CloneCall::Clone3 { args, size } => validate_clone3(args, size, mem, policy)?,
-        CloneCall::Fork => validate_fork(policy)?,
-        CloneCall::Vfork => validate_vfork(policy)?,
-    };
+    let args = Validator::new(*policy).check(&call, mem)?;
     let stack = match args.via {
         // fork and vfork keep the parent's SP (their stack is 0).
         Via::Clone | Via::Fork | Via::Vfork => KernelStackRequest::Clone { newsp: args.stack },
@@ -219,6 +227,13 @@ mod tests {
         let e = clone_syscall(&raw, &NoMemory, &P).unwrap_err();
         assert_eq!(e.errno(), Errno::EINVAL);
         assert!(matches!(e, EntryError::Refused(c) if c.rule == Rule::ThreadWithoutSighand));
+        // The fix, searched on demand.
+        let explained = e.explain(&NoMemory, &P).unwrap();
+        assert_eq!(explained.rule, Rule::ThreadWithoutSighand);
+        assert_eq!(
+            explained.fix,
+            crate::error::Change::AddFlags(CloneFlags::SIGHAND | CloneFlags::VM)
+        );
         // x86_64 syscall 1 is write: not for this entry.
         let e = clone_syscall(
             &RawSyscall {

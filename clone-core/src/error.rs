@@ -3,12 +3,16 @@
 //!
 //! [`Rule`] has one variant per check the kernel makes, in the order the kernel makes them
 //! (`kernel/fork.c`, `kernel/nsproxy.c`, `kernel/pid.c`, `kernel/cgroup/cgroup.c`), each
-//! naming its function. [`CloneError`] is what [`crate::validate`] returns.
+//! naming its function. [`CloneError`] is what [`crate::validate`]'s `validate_*` functions
+//! return; [`Refusal`] is the same answer without the fix, from the kernel face's hot path.
 
 use core::fmt;
 
 use crate::Errno;
 use crate::flags::CloneFlags;
+use crate::policy::Policy;
+use crate::syscall::CloneCall;
+use crate::validate::UserMemory;
 
 /// One kernel check that can refuse a `clone`/`clone3`, in Linux's check order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -1099,6 +1103,64 @@ impl fmt::Display for CloneError {
 }
 
 impl core::error::Error for CloneError {}
+
+/// Linux's refusal without its fix: the errno, the rule and the flags, plus the refused call.
+/// What the kernel face's hot path returns ([`crate::validate::Validator::check`],
+/// [`crate::entry::clone_syscall`]): it runs no fix search, so a kernel that only returns the
+/// errno does not link one. [`Refusal::explain`] runs the search on demand.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Refusal {
+    /// What the syscall returns (negated).
+    pub errno: Errno,
+    /// The check that failed.
+    pub rule: Rule,
+    /// The flags the failed check involves (empty for size/pointer rules).
+    pub flags: CloneFlags,
+    /// The call that was refused, as decoded.
+    pub call: CloneCall,
+}
+
+impl Refusal {
+    /// The whole answer for the refused call, fix included: the call validated again
+    /// ([`crate::validate::validate_clone_in`], [`crate::validate::validate_clone3`],
+    /// [`crate::validate::validate_fork`], [`crate::validate::validate_vfork`]), which runs
+    /// the fix search. With the memory and policy the call was checked under it is this
+    /// refusal with its [`Fix`]; `None` if the call passes under the `mem` and `policy` given.
+    pub fn explain(&self, mem: &impl UserMemory, policy: &Policy) -> Option<CloneError> {
+        use crate::validate;
+        match self.call {
+            CloneCall::Clone(args) => validate::validate_clone_in(&args, mem, policy),
+            CloneCall::Clone3 { args, size } => validate::validate_clone3(args, size, mem, policy),
+            CloneCall::Fork => validate::validate_fork(policy),
+            CloneCall::Vfork => validate::validate_vfork(policy),
+        }
+        .err()
+    }
+
+    /// The smallest fix ([`Refusal::explain`]'s).
+    pub fn fix(&self, mem: &impl UserMemory, policy: &Policy) -> Option<Fix> {
+        self.explain(mem, policy).map(|e| e.fix)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} ({})",
+            self.errno,
+            self.rule.description(),
+            self.rule.kernel_function()
+        )?;
+        if !self.flags.is_empty() {
+            write!(f, " — flags {}", self.flags)?;
+        }
+        Ok(())
+    }
+}
+
+impl core::error::Error for Refusal {}
 
 #[cfg(test)]
 mod tests {

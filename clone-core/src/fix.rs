@@ -15,11 +15,12 @@
 //! re-validations per candidate); if nothing passes within it, the first candidate is
 //! returned as unverified advice ([`Reach::Unknown`]). Nothing allocates.
 
-use crate::error::{Change, CloneError, Field, Fix, Privilege, Reach, Rule};
+use crate::error::{Change, Field, Fix, Privilege, Reach, Rule};
 use crate::flags::{CSIGNAL, CloneFlags, LEGACY_FLAGS};
 use crate::policy::Policy;
 use crate::validate::{
-    CLONE_ARGS_SIZE_VER2, Failure, Fault, MAX_PID_NS_LEVEL, Request, UserMemory, Via, check, fl,
+    CLONE_ARGS_SIZE_VER2, Failure, Fault, MAX_PID_NS_LEVEL, Request, UserMemory, Via,
+    check_request, fl,
 };
 
 /// The longest chain of failures one fix follows (flag changes along it merge, so a chain of
@@ -361,7 +362,7 @@ fn search(
             req: &next.req,
             policy: &next.policy,
         };
-        match check(&next.req, &m, &next.policy) {
+        match check_request(&next.req, &m, &next.policy) {
             Ok(_) => return Some(reached(fix)),
             Err(f) if lim.steps > 1 => {
                 lim.steps -= 1;
@@ -387,20 +388,15 @@ fn reached(fix: Fix) -> Fix {
     })
 }
 
-/// The smallest fix for a failure of the shared checks.
+/// The smallest fix for a failure of the shared checks. Through a trait object: one copy of
+/// the search whatever the caller's memory type.
+#[inline(never)]
 pub(crate) fn best_fix(
     failure: &Failure,
     req: &Request,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
 ) -> Fix {
-    best_fix_in(failure, req, mem, policy)
-}
-
-/// [`best_fix`] through a trait object: one copy of the search (and of the re-validating
-/// walk) whatever the caller's memory type.
-#[inline(never)]
-fn best_fix_in(failure: &Failure, req: &Request, mem: &dyn UserMemory, policy: &Policy) -> Fix {
     let start = Trial {
         req: *req,
         policy: *policy,
@@ -436,29 +432,23 @@ fn best_fix_in(failure: &Failure, req: &Request, mem: &dyn UserMemory, policy: &
 }
 
 /// The fix for a refusal before the struct is read (`sys_clone3` and the struct copy of
-/// `copy_clone_args_from_user`, which leave [`Fix::NONE`] so the accept path builds nothing):
+/// `copy_clone_args_from_user`):
 /// a size fix is re-validated with the kernel's size, the struct extended with zeros where it
 /// was shorter; an unreadable struct is advice the validator cannot check.
 pub(crate) fn early_fix(
-    e: CloneError,
+    rule: Rule,
     uargs: u64,
     size: u64,
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Fix {
-    early_fix_in(e, uargs, size, mem, policy)
+    early_fix_in(rule, uargs, size, mem, policy)
 }
 
 #[inline(never)]
-fn early_fix_in(
-    e: CloneError,
-    uargs: u64,
-    size: u64,
-    mem: &dyn UserMemory,
-    policy: &Policy,
-) -> Fix {
+fn early_fix_in(rule: Rule, uargs: u64, size: u64, mem: &dyn UserMemory, policy: &Policy) -> Fix {
     let unreadable = || Fix::one(Change::ValidValue(Field::Args), Reach::Unknown);
-    match e.rule {
+    match rule {
         Rule::Clone3Unavailable => Fix::one(Change::UseClone, Reach::Outside),
         Rule::Clone3SizeAbovePage | Rule::Clone3SizeBelowVer0 | Rule::Clone3NonZeroTail => {
             let known = policy.linux.clone_args_size();
@@ -472,12 +462,14 @@ fn early_fix_in(
                 to: uargs.saturating_add(known),
             };
             // Not validate_clone3 itself: that would instantiate early_fix again, endlessly.
-            let again = crate::validate::copy_clone_args(uargs, known, &padded, policy)
-                .and_then(|req| crate::validate::finish(&req, &padded, policy));
-            let later = match again {
-                Ok(_) => return Fix::one(set_size, Reach::Arguments),
-                Err(later) if later.rule == Rule::ArgsFault => unreadable(),
-                Err(later) => later.fix,
+            let later = match crate::validate::copy_clone_args(uargs, known, &padded, policy) {
+                Err(f) if f.rule == Rule::ArgsFault => unreadable(),
+                // The struct copy again (a page smaller than the struct): nothing helps.
+                Err(_) => Fix::NONE,
+                Ok(req) => match check_request(&req, &padded, policy) {
+                    Ok(_) => return Fix::one(set_size, Reach::Arguments),
+                    Err(f) => best_fix(&f, &req, &padded, policy),
+                },
             };
             let mut fix = Fix::one(set_size, later.reach());
             for ch in later.changes() {
@@ -486,7 +478,7 @@ fn early_fix_in(
             fix
         }
         Rule::ArgsFault => unreadable(),
-        _ => e.fix,
+        _ => Fix::NONE,
     }
 }
 

@@ -412,12 +412,10 @@ impl Policy {
     /// kernels have a separate user address space ([`Arch::separate_user_address_space`]).
     #[must_use]
     pub const fn access_ok(&self, addr: u64, len: u64) -> bool {
-        if self.arch.separate_user_address_space() {
-            return true;
-        }
+        // The range first: the arch is asked only about ranges outside it.
         match addr.checked_add(len) {
-            Some(end) => end <= self.task_size_max,
-            None => false,
+            Some(end) if end <= self.task_size_max => true,
+            _ => self.arch.separate_user_address_space(),
         }
     }
 

@@ -63,15 +63,24 @@
 //!
 //! # Fixes
 //!
-//! Each [`CloneError`] carries the smallest [`Fix`] that passes the whole validation under the
-//! same policy, found by re-validating combinations of candidate changes (`src/fix.rs`); its
-//! [`Fix::reach`] says whether it stays within the arguments, needs a privilege, or could not
-//! be checked. No allocation is involved.
+//! Each [`CloneError`] from the `validate_*` functions carries the smallest [`Fix`] that passes
+//! the whole validation under the same policy, found by re-validating combinations of
+//! candidate changes (`src/fix.rs`); its [`Fix::reach`] says whether it stays within the
+//! arguments, needs a privilege, or could not be checked. No allocation is involved.
+//!
+//! The kernel face's hot path does not search: [`check`] and [`Validator::check`] (which
+//! [`crate::entry::clone_syscall`] uses) give the same verdict, errno, rule and flags as a
+//! [`Refusal`], without the fix, so a kernel that only returns the errno does not link the
+//! search (`cargo xtask lean` measures both builds). [`Refusal::explain`] searches on demand.
+//!
+//! [`Fix`]: crate::error::Fix
+//! [`Fix::reach`]: crate::error::Fix::reach
 
 use crate::accept;
-use crate::error::{CloneError, Fix, Rule};
+use crate::error::{CloneError, Refusal, Rule};
 use crate::flags::{CSIGNAL, CloneFlags, LEGACY_FLAGS};
 use crate::policy::Policy;
+use crate::syscall::CloneCall;
 use crate::{Arch, Errno};
 
 /// `MAX_PID_NS_LEVEL` (`include/linux/pid_namespace.h`).
@@ -433,6 +442,55 @@ impl Validator {
         &self.policy
     }
 
+    /// The kernel face's hot path: Linux's answer for a decoded call (`clone`, `clone2`,
+    /// `clone3`, `fork`, `vfork`) with the refusal's errno, rule and flags but no fix search,
+    /// so a kernel that only returns the errno links no search. Same verdict, rule and flags as
+    /// the `validate_*` functions; [`Refusal::explain`] gives the fix on demand.
+    pub fn check(
+        &self,
+        call: &CloneCall,
+        mem: &impl UserMemory,
+    ) -> Result<KernelCloneArgs, Refusal> {
+        match *call {
+            CloneCall::Clone(ref args) => self.check_clone(args, mem),
+            CloneCall::Clone3 { args, size } => self.check_clone3(args, size, mem),
+            CloneCall::Fork | CloneCall::Vfork => {
+                fork::check(matches!(call, CloneCall::Vfork), &self.policy)
+                    .map_err(|f| f.refusal(*call))
+            }
+        }
+    }
+
+    /// [`Validator::check`] for a legacy `clone`/`clone2` call.
+    pub fn check_clone(
+        &self,
+        args: &LegacyCloneArgs,
+        mem: &impl UserMemory,
+    ) -> Result<KernelCloneArgs, Refusal> {
+        match accept::legacy_accepts(args, &self.masks, mem) {
+            Some(k) => Ok(k),
+            None => slow_legacy::<false>(args, mem, &self.policy)
+                .map_err(|e| refusal(e, CloneCall::Clone(*args))),
+        }
+    }
+
+    /// [`Validator::check`] for `clone3(uargs, size)`.
+    pub fn check_clone3(
+        &self,
+        uargs: u64,
+        size: u64,
+        mem: &impl UserMemory,
+    ) -> Result<KernelCloneArgs, Refusal> {
+        let call = CloneCall::Clone3 { args: uargs, size };
+        self.clone3(
+            uargs,
+            size,
+            mem,
+            |f| f.refusal(call),
+            |raw| slow_clone3::<false>(raw, size, mem, &self.policy).map_err(|e| refusal(e, call)),
+        )
+    }
+
     /// [`validate_clone_in`] under this validator's policy.
     pub fn validate_clone(
         &self,
@@ -441,7 +499,7 @@ impl Validator {
     ) -> Result<KernelCloneArgs, CloneError> {
         match accept::legacy_accepts(args, &self.masks, mem) {
             Some(k) => Ok(k),
-            None => walk_legacy(args, mem, &self.policy),
+            None => slow_legacy::<true>(args, mem, &self.policy),
         }
     }
 
@@ -452,21 +510,101 @@ impl Validator {
         size: u64,
         mem: &impl UserMemory,
     ) -> Result<KernelCloneArgs, CloneError> {
+        let early = |f: Failure| {
+            f.with_fix(crate::fix::early_fix(
+                f.rule,
+                uargs,
+                size,
+                mem,
+                &self.policy,
+            ))
+        };
+        self.clone3(uargs, size, mem, early, |raw| {
+            slow_clone3::<true>(raw, size, mem, &self.policy)
+        })
+    }
+
+    /// `clone3` up to the verdict: the struct copy, then the fast path or, out of line,
+    /// `slow` (the walk). Each way out builds the caller's own result type, so an accepted
+    /// call's arguments are written once, where the caller wants them.
+    #[inline(always)]
+    fn clone3<E>(
+        &self,
+        uargs: u64,
+        size: u64,
+        mem: &impl UserMemory,
+        early: impl FnOnce(Failure) -> E,
+        slow: impl FnOnce(&[u8; 88]) -> Result<KernelCloneArgs, E>,
+    ) -> Result<KernelCloneArgs, E> {
         let mut raw = [0u8; 88];
-        read_clone_args(uargs, size, mem, &self.policy, &self.masks, &mut raw).map_err(|e| {
-            CloneError {
-                fix: crate::fix::early_fix(e, uargs, size, mem, &self.policy),
-                ..e
-            }
-        })?;
+        if let Err(f) = read_clone_args(uargs, size, mem, &self.policy, &self.masks, &mut raw) {
+            return Err(early(f));
+        }
         let args = CloneArgs::from_array(&raw, self.masks.big_endian);
         match accept::clone3_accepts(&args, size, &self.masks, mem, &self.policy) {
             Some(k) => Ok(k),
             // The walk reads the words again from the copy, so the fast path keeps them in
             // registers.
-            None => walk_clone3(&raw, size, mem, &self.policy),
+            None => slow(&raw),
         }
     }
+}
+
+/// The walk for a legacy call the fast path did not accept and, with `EXPLAIN`, the fix
+/// search (without it the fix is [`Fix::NONE`](crate::error::Fix::NONE), and the search is
+/// not linked). Out of line: the fast path builds nothing for it.
+#[cold]
+#[inline(never)]
+fn slow_legacy<const EXPLAIN: bool>(
+    args: &LegacyCloneArgs,
+    mem: &dyn UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    walk_legacy(args, mem, policy).map_err(|f| {
+        let mut fix = crate::error::Fix::NONE;
+        if EXPLAIN {
+            fix = crate::fix::best_fix(&f, &legacy_request(args), mem, policy);
+        }
+        f.with_fix(fix)
+    })
+}
+
+/// [`slow_legacy`] for `clone3`, after the struct copy into `raw`.
+#[cold]
+#[inline(never)]
+fn slow_clone3<const EXPLAIN: bool>(
+    raw: &[u8; 88],
+    size: u64,
+    mem: &dyn UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, CloneError> {
+    walk_clone3(raw, size, mem, policy).map_err(|f| {
+        let mut fix = crate::error::Fix::NONE;
+        if EXPLAIN {
+            let req = clone3_request(raw, size, policy.arch.big_endian());
+            fix = crate::fix::best_fix(&f, &req, mem, policy);
+        }
+        f.with_fix(fix)
+    })
+}
+
+/// The refusal of `call` in a [`slow_legacy`]/[`slow_clone3`] answer (its fix left out).
+fn refusal(e: CloneError, call: CloneCall) -> Refusal {
+    Refusal {
+        errno: e.errno,
+        rule: e.rule,
+        flags: e.flags,
+        call,
+    }
+}
+
+/// [`Validator::check`] for one call under `policy` (the masks computed for this call).
+pub fn check(
+    call: &CloneCall,
+    mem: &impl UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, Refusal> {
+    Validator::new(*policy).check(call, mem)
 }
 
 /// The notional user address [`validate_clone3_bytes`] places the struct at.
@@ -542,11 +680,33 @@ pub(crate) struct Request {
 }
 
 /// A failed rule before its fix is known.
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub(crate) rule: Rule,
     pub(crate) errno: Errno,
     pub(crate) flags: CloneFlags,
+}
+
+impl Failure {
+    /// The refusal of `call`, without a fix.
+    pub(crate) fn refusal(self, call: CloneCall) -> Refusal {
+        Refusal {
+            errno: self.errno,
+            rule: self.rule,
+            flags: self.flags,
+            call,
+        }
+    }
+
+    /// The refusal with its fix.
+    pub(crate) fn with_fix(self, fix: crate::error::Fix) -> CloneError {
+        CloneError {
+            errno: self.errno,
+            rule: self.rule,
+            flags: self.flags,
+            fix,
+        }
+    }
 }
 
 fn fail(rule: Rule, flags: CloneFlags) -> Failure {
@@ -557,15 +717,6 @@ fn fail(rule: Rule, flags: CloneFlags) -> Failure {
     }
 }
 
-fn err_simple(rule: Rule, fix: Fix) -> CloneError {
-    CloneError {
-        errno: rule.errno(),
-        rule,
-        flags: CloneFlags::empty(),
-        fix,
-    }
-}
-
 /// `sys_clone3` entry and `copy_clone_args_from_user` up to (not including) the `set_tid`
 /// consistency rules, which the shared checks run so that fixes can be re-validated.
 pub(crate) fn copy_clone_args(
@@ -573,7 +724,7 @@ pub(crate) fn copy_clone_args(
     size: u64,
     mem: &impl UserMemory,
     policy: &Policy,
-) -> Result<Request, CloneError> {
+) -> Result<Request, Failure> {
     let mut raw = [0u8; 88];
     read_clone_args(
         uargs,
@@ -594,31 +745,37 @@ pub(crate) fn read_clone_args(
     policy: &Policy,
     masks: &accept::Masks,
     buf: &mut [u8; 88],
-) -> Result<(), CloneError> {
+) -> Result<(), Failure> {
     let known = masks.args_size;
+    let none = CloneFlags::empty();
     if !masks.has_clone3 {
-        return Err(err_simple(Rule::Clone3Unavailable, Fix::NONE));
+        return Err(fail(Rule::Clone3Unavailable, none));
     }
-    // The fixes of these refusals come from crate::fix::early_fix, built only on refusal.
-    let set_size = Fix::NONE;
+    // The fixes of these refusals come from crate::fix::early_fix, on demand.
     if size > policy.page_size {
-        return Err(err_simple(Rule::Clone3SizeAbovePage, set_size));
+        return Err(fail(Rule::Clone3SizeAbovePage, none));
     }
     if size < CLONE_ARGS_SIZE_VER0 {
-        return Err(err_simple(Rule::Clone3SizeBelowVer0, set_size));
+        return Err(fail(Rule::Clone3SizeBelowVer0, none));
     }
-    let fault = || err_simple(Rule::ArgsFault, Fix::NONE);
+    let fault = || fail(Rule::ArgsFault, none);
     // copy_struct_from_user checks the tail (check_zeroed_user) before copying the head.
     if size > known {
         check_zeroed_tail(uargs, known, size, mem, policy)?;
     }
     let head = size.min(known);
-    let dst = buf.get_mut(..head as usize).ok_or_else(fault)?;
     if !mem.access_ok(uargs, head, policy) {
         return Err(fault());
     }
-    mem.read(uargs, dst).map_err(|_| fault())?;
-    Ok(())
+    // The whole struct, the common case, as one fixed-size read (which a UserMemory can copy
+    // without a length loop); a shorter one into the head of `buf`.
+    let read = if head == CLONE_ARGS_SIZE_VER2 {
+        mem.read(uargs, buf)
+    } else {
+        let dst = buf.get_mut(..head as usize).ok_or_else(fault)?;
+        mem.read(uargs, dst)
+    };
+    read.map_err(|_| fault())
 }
 
 /// `check_zeroed_user` on the bytes `known..size` past the struct the kernel knows: whole
@@ -628,10 +785,10 @@ fn check_zeroed_tail(
     uargs: u64,
     known: u64,
     size: u64,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
-) -> Result<(), CloneError> {
-    let fault = || err_simple(Rule::ArgsFault, Fix::NONE);
+) -> Result<(), Failure> {
+    let fault = || fail(Rule::ArgsFault, CloneFlags::empty());
     let start = uargs.checked_add(known).ok_or_else(fault)?;
     let end = uargs.checked_add(size).ok_or_else(fault)?;
     let from = start - start % 8;
@@ -652,7 +809,7 @@ fn check_zeroed_tail(
         mem.read(word_addr, &mut w).map_err(|_| fault())?;
         let inside = below(end - word_addr) & !below(start.saturating_sub(word_addr));
         if u64::from_le_bytes(w) & inside != 0 {
-            return Err(err_simple(Rule::Clone3NonZeroTail, Fix::NONE));
+            return Err(fail(Rule::Clone3NonZeroTail, CloneFlags::empty()));
         }
         // The last word may be the top of the address space (`end == u64::MAX` where
         // access_ok() checks nothing, or a UserMemory that allows it): stop, don't wrap.
@@ -664,32 +821,35 @@ fn check_zeroed_tail(
     Ok(())
 }
 
-/// [`walk`] for a legacy call, out of line so that the fast path builds nothing for it.
+/// [`check`] for a legacy call, out of line so that the fast path builds nothing for it.
 #[cold]
 #[inline(never)]
 pub(crate) fn walk_legacy(
     args: &LegacyCloneArgs,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
-) -> Result<KernelCloneArgs, CloneError> {
-    walk(&legacy_request(args), mem, policy)
+) -> Result<KernelCloneArgs, Failure> {
+    check_request(&legacy_request(args), mem, policy)
 }
 
-/// [`walk`] for a `clone3` call, out of line so that the fast path builds nothing for it.
+/// [`check`] for a `clone3` call, out of line so that the fast path builds nothing for it.
 #[cold]
 #[inline(never)]
 pub(crate) fn walk_clone3(
     raw: &[u8; 88],
     size: u64,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
-) -> Result<KernelCloneArgs, CloneError> {
-    let req = clone3_request(raw, size, policy.arch.big_endian());
-    walk(&req, mem, policy)
+) -> Result<KernelCloneArgs, Failure> {
+    check_request(
+        &clone3_request(raw, size, policy.arch.big_endian()),
+        mem,
+        policy,
+    )
 }
 
 /// The `clone3` arguments as the shared checks see them.
-fn clone3_request(raw: &[u8; 88], size: u64, big_endian: bool) -> Request {
+pub(crate) fn clone3_request(raw: &[u8; 88], size: u64, big_endian: bool) -> Request {
     let a = CloneArgs::from_array(raw, big_endian);
     Request {
         via: Via::Clone3 { size },
@@ -709,7 +869,7 @@ fn clone3_request(raw: &[u8; 88], size: u64, big_endian: bool) -> Request {
 
 /// The legacy arguments as the shared checks see them: `lower_32_bits(flags)` split into flags
 /// and the unchecked exit signal, and one pointer for both `pidfd` and `parent_tid`.
-fn legacy_request(args: &LegacyCloneArgs) -> Request {
+pub(crate) fn legacy_request(args: &LegacyCloneArgs) -> Request {
     let low = args.word & LEGACY_FLAGS;
     Request {
         via: if args.via_clone2 {
@@ -731,41 +891,16 @@ fn legacy_request(args: &LegacyCloneArgs) -> Request {
     }
 }
 
-/// The ordered rule walk and, on refusal, the fix search, for requests built elsewhere
-/// (`fork`, `vfork`, the fix search's re-validation).
-pub(crate) fn finish(
-    req: &Request,
-    mem: &impl UserMemory,
-    policy: &Policy,
-) -> Result<KernelCloneArgs, CloneError> {
-    walk(req, mem, policy)
-}
-
-/// The ordered rule walk, then the fix search if it refuses.
-#[cold]
-#[inline(never)]
-fn walk(
-    req: &Request,
-    mem: &impl UserMemory,
-    policy: &Policy,
-) -> Result<KernelCloneArgs, CloneError> {
-    check(req, mem, policy).map_err(|f| CloneError {
-        errno: f.errno,
-        rule: f.rule,
-        flags: f.flags,
-        fix: crate::fix::best_fix(&f, req, mem, policy),
-    })
-}
-
 pub(crate) const fn fl(bits: u64) -> CloneFlags {
     CloneFlags::from_bits_retain(bits)
 }
 
 /// Every check after the clone3 copy, in Linux's order: one function per kernel function, so
-/// that each can be read beside its source. Pure apart from `mem`.
-pub(crate) fn check(
+/// that each can be read beside its source. Pure apart from `mem`, which is a trait object:
+/// one copy of the walk serves every memory type (the fast accept path stays generic).
+pub(crate) fn check_request(
     req: &Request,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, Failure> {
     let mut set_tid = [0i32; 32];
@@ -790,7 +925,7 @@ pub(crate) fn check(
 fn copy_clone_args_from_user(
     req: &Request,
     size: u64,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
     set_tid: &mut [i32; 32],
 ) -> Result<(), Failure> {
@@ -845,11 +980,7 @@ fn copy_clone_args_from_user(
 /// `clone3_args_valid`: known flags, `CLONE_DETACHED` and `CSIGNAL` bits, `CLONE_SIGHAND` with
 /// `CLONE_CLEAR_SIGHAND`, an exit signal with `CLONE_THREAD`/`CLONE_PARENT`, then
 /// [`clone3_stack_valid`]. Returns the stack pointer the child gets.
-fn clone3_args_valid(
-    req: &Request,
-    mem: &impl UserMemory,
-    policy: &Policy,
-) -> Result<u64, Failure> {
+fn clone3_args_valid(req: &Request, mem: &dyn UserMemory, policy: &Policy) -> Result<u64, Failure> {
     let v = policy.linux;
     let f = fl(req.flags);
     let known = fl(LEGACY_FLAGS) | v.clone3_extra_flags();
@@ -885,7 +1016,7 @@ fn clone3_args_valid(
 /// stack pointer to the top on grows-down arches.
 fn clone3_stack_valid(
     req: &Request,
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
 ) -> Result<u64, Failure> {
     let none = CloneFlags::empty();
@@ -1074,7 +1205,7 @@ fn copy_pid_ns(policy: &Policy) -> Result<(), Failure> {
 
 /// `copy_thread`: x86_64 checks the new FS base (`do_arch_prctl_64`), i386 the
 /// `struct user_desc` (`set_new_tls` → `do_set_thread_area`).
-fn copy_thread(req: &Request, mem: &impl UserMemory, policy: &Policy) -> Result<(), Failure> {
+fn copy_thread(req: &Request, mem: &dyn UserMemory, policy: &Policy) -> Result<(), Failure> {
     let settls = fl(req.flags).intersects(CloneFlags::SETTLS);
     if policy.arch == Arch::X86_64 && settls && req.tls >= policy.task_size_max {
         return Err(fail(Rule::TlsOutOfRange, CloneFlags::SETTLS));
@@ -1091,7 +1222,7 @@ fn copy_thread(req: &Request, mem: &impl UserMemory, policy: &Policy) -> Result<
 fn alloc_pid(
     req: &Request,
     set_tid: &[i32; 32],
-    mem: &impl UserMemory,
+    mem: &dyn UserMemory,
     policy: &Policy,
 ) -> Result<(), Failure> {
     let none = CloneFlags::empty();
@@ -1129,7 +1260,7 @@ fn alloc_pid(
 }
 
 /// The pidfd `put_user` in `copy_process`.
-fn pidfd_put_user(req: &Request, mem: &impl UserMemory) -> Result<(), Failure> {
+fn pidfd_put_user(req: &Request, mem: &dyn UserMemory) -> Result<(), Failure> {
     if fl(req.flags).intersects(CloneFlags::PIDFD) && !mem.writable(req.pidfd, 4) {
         return Err(fail(Rule::PidfdWriteFault, CloneFlags::PIDFD));
     }
@@ -1138,7 +1269,7 @@ fn pidfd_put_user(req: &Request, mem: &impl UserMemory) -> Result<(), Failure> {
 
 /// `cgroup_can_fork` for `CLONE_INTO_CGROUP`: the caller's answer for the fd
 /// ([`UserMemory::cgroup_can_fork`]).
-fn cgroup_can_fork(req: &Request, mem: &impl UserMemory, policy: &Policy) -> Result<(), Failure> {
+fn cgroup_can_fork(req: &Request, mem: &dyn UserMemory, policy: &Policy) -> Result<(), Failure> {
     if fl(req.flags).intersects(CloneFlags::INTO_CGROUP) {
         if let Some(e) = mem.cgroup_can_fork(req.cgroup, policy) {
             return Err(Failure {

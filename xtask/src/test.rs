@@ -78,7 +78,8 @@ fn suites(full: bool) -> Result<Vec<Suite>> {
     }
     all.extend([
         suite("xtask tests", "cargo", &["test", "-p", "xtask"]),
-        // Issue 11's exact gates: no panic path, .text size, callgrind instructions per call.
+        // The kernel face's exact gates: no panic path, .text size, callgrind instructions per
+        // call.
         suite(
             "lean kernel face (panic, size, instructions)",
             &xtask,

@@ -8,7 +8,7 @@
 //! flags can fail a `copy_process` rule, so the only refusal the arguments decide is
 //! **ENOSYS** where the arch's table has no such entry ([`crate::SyscallNumbers::fork`]).
 
-use super::{KernelCloneArgs, NoMemory, Request, Via, finish};
+use super::{Failure, KernelCloneArgs, NoMemory, Request, Via, check_request, fail};
 use crate::error::{Change, CloneError, Rule};
 use crate::flags::CloneFlags;
 use crate::policy::Policy;
@@ -17,41 +17,49 @@ use crate::policy::Policy;
 ///
 /// **ENOSYS** ([`Rule::ForkUnavailable`], fix: use `clone`) where the arch has no `fork`.
 pub fn validate_fork(policy: &Policy) -> Result<KernelCloneArgs, CloneError> {
-    let present = policy.arch.syscalls().fork.is_some();
-    entry(
-        present,
-        Rule::ForkUnavailable,
-        Via::Fork,
-        CloneFlags::empty(),
-        policy,
-    )
+    explained(false, policy)
 }
 
 /// Validates `vfork()`: `CLONE_VFORK | CLONE_VM` with `SIGCHLD`.
 ///
 /// **ENOSYS** ([`Rule::VforkUnavailable`], fix: use `clone`) where the arch has no `vfork`.
 pub fn validate_vfork(policy: &Policy) -> Result<KernelCloneArgs, CloneError> {
-    let present = policy.arch.syscalls().vfork.is_some();
-    let flags = CloneFlags::VFORK | CloneFlags::VM;
-    entry(present, Rule::VforkUnavailable, Via::Vfork, flags, policy)
+    explained(true, policy)
 }
 
-fn entry(
-    present: bool,
-    missing: Rule,
-    via: Via,
-    flags: CloneFlags,
-    policy: &Policy,
-) -> Result<KernelCloneArgs, CloneError> {
+/// [`check`] with the fix: `UseClone` for a missing syscall, the search otherwise.
+fn explained(vfork: bool, policy: &Policy) -> Result<KernelCloneArgs, CloneError> {
+    check(vfork, policy).map_err(|f| {
+        let fix = if matches!(f.rule, Rule::ForkUnavailable | Rule::VforkUnavailable) {
+            Change::UseClone.into()
+        } else {
+            crate::fix::best_fix(&f, &request(vfork, policy), &NoMemory, policy)
+        };
+        f.with_fix(fix)
+    })
+}
+
+/// `fork()` (or `vfork()`) without the fix: the missing syscall, then the shared checks.
+pub(crate) fn check(vfork: bool, policy: &Policy) -> Result<KernelCloneArgs, Failure> {
+    let (present, missing) = if vfork {
+        (policy.arch.has_vfork(), Rule::VforkUnavailable)
+    } else {
+        (policy.arch.has_fork(), Rule::ForkUnavailable)
+    };
+    let req = request(vfork, policy);
     if !present {
-        return Err(CloneError {
-            errno: missing.errno(),
-            rule: missing,
-            flags,
-            fix: Change::UseClone.into(),
-        });
+        return Err(fail(missing, CloneFlags::from_bits_retain(req.flags)));
     }
-    let req = Request {
+    check_request(&req, &NoMemory, policy)
+}
+
+fn request(vfork: bool, policy: &Policy) -> Request {
+    let (via, flags) = if vfork {
+        (Via::Vfork, CloneFlags::VFORK | CloneFlags::VM)
+    } else {
+        (Via::Fork, CloneFlags::empty())
+    };
+    Request {
         via,
         flags: flags.bits(),
         exit_signal: u64::from(policy.sigchld()),
@@ -64,8 +72,7 @@ fn entry(
         set_tid: 0,
         set_tid_size: 0,
         cgroup: 0,
-    };
-    finish(&req, &NoMemory, policy)
+    }
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ impl UserMemory for AssumedValid {
 }
 
 /// Checks the `struct user_desc` at `tls`; the rule that fails, if any.
-pub(super) fn check(tls: u64, mem: &impl UserMemory, policy: &Policy) -> Result<(), Rule> {
+pub(super) fn check(tls: u64, mem: &dyn UserMemory, policy: &Policy) -> Result<(), Rule> {
     let mut b = [0u8; USER_DESC_SIZE as usize];
     if !mem.access_ok(tls, USER_DESC_SIZE, policy) || mem.read(tls, &mut b).is_err() {
         return Err(Rule::UserDescFault);

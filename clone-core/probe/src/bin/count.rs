@@ -7,6 +7,8 @@
 //!
 //! * `legacy-accept`: the pthread flag word, accepted, by a [`Validator`] built once;
 //! * `legacy-refuse`: `CLONE_THREAD` alone, refused with its fix, by the same validator;
+//! * `legacy-refuse-check`: the same refusal without the fix search ([`Validator::check_clone`],
+//!   what a kernel's hot path returns);
 //! * `clone3-accept`: an 88-byte struct read from user memory, accepted, by the same validator;
 //! * `legacy-accept-policy`, `clone3-accept-policy`: the same two accepted calls through
 //!   [`validate_clone_in`] and [`validate_clone3`], which build a validator per call.
@@ -60,6 +62,12 @@ fn main() {
         }
     };
     match case.as_str() {
+        "legacy-refuse-check" => {
+            let args = legacy(CloneFlags::THREAD.bits());
+            let run = || validator.check_clone(black_box(&args), &NoMemory);
+            (0..n).for_each(|_| _ = black_box(&run()));
+            accepted(run().is_err());
+        }
         "legacy-accept" | "legacy-refuse" | "legacy-accept-policy" => {
             let refuse = case == "legacy-refuse";
             let args = legacy(if refuse {
