@@ -59,8 +59,12 @@ pub(crate) struct Masks {
     legacy_slow: u64,
     /// Flags that send a `clone3` to the walk.
     clone3_slow: u64,
-    /// `CLONE_PIDFD | CLONE_THREAD` is allowed (`PIDFD_THREAD`, 6.9).
-    pidfd_thread: bool,
+    /// Flags that, with `CLONE_PIDFD`, send a call to the walk: `CLONE_DETACHED`, and
+    /// `CLONE_THREAD` before `PIDFD_THREAD` (6.9).
+    pidfd_slow: u64,
+    /// All ones where the stack grows down (a `clone3` stack's SP is `stack + stack_size`),
+    /// zero where it grows up (hppa keeps `stack`).
+    stack_top: u64,
     /// `CLONE_SETTLS` values at or above this take the walk (x86_64's `copy_thread` check;
     /// `u64::MAX` elsewhere, which sends only that one value to the walk).
     tls_limit: u64,
@@ -72,6 +76,9 @@ pub(crate) struct Masks {
     pub(crate) args_size: u64,
     /// The arch's byte order is big-endian.
     pub(crate) big_endian: bool,
+    /// A `clone3` struct of 88 bytes passes `sys_clone3` and the size rules: `clone3`
+    /// exists, the kernel's struct is 88 bytes and the page holds it.
+    pub(crate) whole_struct: bool,
 }
 
 impl Masks {
@@ -110,19 +117,32 @@ impl Masks {
         if v.at_least(crate::policy::LinuxVersion::V5_5) {
             clone3 |= CLEAR_SIGHAND;
         }
+        let has_clone3 = policy.has_clone3();
+        let args_size = v.clone_args_size();
         Self {
             legacy_slow: !legacy,
             clone3_slow: !clone3,
-            pidfd_thread: v.pidfd_thread(),
+            pidfd_slow: if v.pidfd_thread() {
+                DETACHED
+            } else {
+                DETACHED | THREAD
+            },
+            stack_top: match policy.arch.stack_growth() {
+                StackGrowth::Down => u64::MAX,
+                StackGrowth::Up => 0,
+            },
             tls_limit: if matches!(policy.arch, Arch::X86_64) {
                 policy.task_size_max
             } else {
                 u64::MAX
             },
             nsig: policy.arch.nsig(),
-            has_clone3: policy.has_clone3(),
-            args_size: v.clone_args_size(),
+            has_clone3,
+            args_size,
             big_endian: policy.arch.big_endian(),
+            whole_struct: has_clone3
+                && args_size == crate::validate::CLONE_ARGS_SIZE_VER2
+                && policy.page_size >= crate::validate::CLONE_ARGS_SIZE_VER2,
         }
     }
 }
@@ -153,8 +173,7 @@ fn rare_flags_pass(f: u64, slots: Slots, m: &Masks, mem: &impl UserMemory) -> bo
     }
     if f & PIDFD != 0 {
         let same_slot = f & PARENT_SETTID != 0 && slots.pidfd == slots.parent_tid;
-        let thread = f & THREAD != 0 && !m.pidfd_thread;
-        if same_slot || thread || f & DETACHED != 0 || !mem.writable(slots.pidfd, 4) {
+        if same_slot || f & m.pidfd_slow != 0 || !mem.writable(slots.pidfd, 4) {
             return false;
         }
     }
@@ -230,10 +249,8 @@ pub(crate) fn clone3_accepts(
     let stack = if a.stack == 0 && a.stack_size == 0 {
         0
     } else if a.stack != 0 && a.stack_size != 0 && mem.access_ok(a.stack, a.stack_size, policy) {
-        match policy.arch.stack_growth() {
-            StackGrowth::Down => a.stack.wrapping_add(a.stack_size),
-            StackGrowth::Up => a.stack,
-        }
+        // The top on grows-down arches, the base on hppa.
+        a.stack.wrapping_add(a.stack_size & m.stack_top)
     } else {
         return None;
     };

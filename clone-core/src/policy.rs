@@ -46,7 +46,19 @@ impl LinuxVersion {
 
     /// Whether `self` is in the `major.minor` series at patch level `patch` or later.
     const fn in_series_from(self, major: u16, minor: u16, patch: u16) -> bool {
-        self.major == major && self.minor == minor && self.patch >= patch
+        let from = Self {
+            major,
+            minor,
+            patch,
+        }
+        .key();
+        // One range test: from `patch` up to the next series' first release.
+        self.key().wrapping_sub(from) < (((major as u64) << 32 | (minor as u64 + 1) << 16) - from)
+    }
+
+    /// The version as one number ordered as the versions are: one compare per threshold.
+    const fn key(self) -> u64 {
+        (self.major as u64) << 32 | (self.minor as u64) << 16 | self.patch as u64
     }
 
     /// 5.2: `CLONE_PIDFD`.
@@ -161,10 +173,7 @@ impl LinuxVersion {
     /// `self >= other`, usable in `const` context.
     #[must_use]
     pub const fn at_least(self, other: Self) -> bool {
-        self.major > other.major
-            || (self.major == other.major
-                && (self.minor > other.minor
-                    || (self.minor == other.minor && self.patch >= other.patch)))
+        self.key() >= other.key()
     }
 }
 

@@ -536,9 +536,22 @@ impl Validator {
         early: impl FnOnce(Failure) -> E,
         slow: impl FnOnce(&[u8; 88]) -> Result<KernelCloneArgs, E>,
     ) -> Result<KernelCloneArgs, E> {
+        if size != CLONE_ARGS_SIZE_VER2 || !self.masks.whole_struct {
+            let mut raw = [0u8; 88];
+            // Any other size, or a kernel whose struct is not 88 bytes: the struct copy's
+            // own checks, then the walk decides.
+            if let Err(f) = read_clone_args(uargs, size, mem, &self.policy, &self.masks, &mut raw) {
+                return Err(early(f));
+            }
+            return slow(&raw);
+        }
+        // The whole struct, what a current libc passes: `sys_clone3` and the size rules pass
+        // (`whole_struct`), no tail to check, so the copy is the only step that can fail.
         let mut raw = [0u8; 88];
-        if let Err(f) = read_clone_args(uargs, size, mem, &self.policy, &self.masks, &mut raw) {
-            return Err(early(f));
+        if !mem.access_ok(uargs, CLONE_ARGS_SIZE_VER2, &self.policy)
+            || mem.read(uargs, &mut raw).is_err()
+        {
+            return Err(early(fail(Rule::ArgsFault, CloneFlags::empty())));
         }
         let args = CloneArgs::from_array(&raw, self.masks.big_endian);
         match accept::clone3_accepts(&args, size, &self.masks, mem, &self.policy) {
@@ -767,15 +780,8 @@ pub(crate) fn read_clone_args(
     if !mem.access_ok(uargs, head, policy) {
         return Err(fault());
     }
-    // The whole struct, the common case, as one fixed-size read (which a UserMemory can copy
-    // without a length loop); a shorter one into the head of `buf`.
-    let read = if head == CLONE_ARGS_SIZE_VER2 {
-        mem.read(uargs, buf)
-    } else {
-        let dst = buf.get_mut(..head as usize).ok_or_else(fault)?;
-        mem.read(uargs, dst)
-    };
-    read.map_err(|_| fault())
+    let dst = buf.get_mut(..head as usize).ok_or_else(fault)?;
+    mem.read(uargs, dst).map_err(|_| fault())
 }
 
 /// `check_zeroed_user` on the bytes `known..size` past the struct the kernel knows: whole
@@ -821,9 +827,8 @@ fn check_zeroed_tail(
     Ok(())
 }
 
-/// [`check`] for a legacy call, out of line so that the fast path builds nothing for it.
-#[cold]
-#[inline(never)]
+/// [`check_request`] for a legacy call (called out of line, from [`slow_legacy`], so that the
+/// fast path builds nothing for it).
 pub(crate) fn walk_legacy(
     args: &LegacyCloneArgs,
     mem: &dyn UserMemory,
@@ -832,9 +837,7 @@ pub(crate) fn walk_legacy(
     check_request(&legacy_request(args), mem, policy)
 }
 
-/// [`check`] for a `clone3` call, out of line so that the fast path builds nothing for it.
-#[cold]
-#[inline(never)]
+/// [`check_request`] for a `clone3` call (out of line, from [`slow_clone3`]).
 pub(crate) fn walk_clone3(
     raw: &[u8; 88],
     size: u64,
