@@ -8,9 +8,10 @@
 //! becomes read-only copy-on-write in both, each frame gains a reference), and the space is
 //! freed, every frame released, when its last task exits or execs.
 //!
-//! The whole user region is anonymous memory: a page that is not present yet is a zeroed
-//! frame on first touch (user fault or kernel access), RW and never executable. Only ELF text
-//! is executable, and no page is writable and executable at once.
+//! Which addresses are memory is the space's [`Mm`] (`crate::mman`: the ELF segments, stack,
+//! break and `mmap` mappings): a page that is not present yet becomes a zeroed frame on first
+//! touch (user fault or kernel access) with its mapping's permissions, if a mapping allows the
+//! access; anywhere else the access faults. No page is writable and executable at once.
 //!
 //! The kernel never dereferences a user address: [`AddressSpace::user_page`] walks the table,
 //! checks the access as the CPU would (breaking COW for writes, refusing writes to read-only
@@ -18,11 +19,13 @@
 //! map.
 
 use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use clone_core::Errno;
 
 use crate::arch::{self, Perm, mmu};
 use crate::frames::{self, FRAME_SIZE};
+use crate::mman::{self, Mm};
 
 /// 2 MiB: what one leaf table maps.
 const LEAF_SPAN: u64 = 512 * FRAME_SIZE;
@@ -50,6 +53,8 @@ pub struct AddressSpace {
     root: u64,
     upper: [u64; mmu::UPPER_TABLES],
     leaves: [u64; LEAVES],
+    /// The mappings: which pages may exist, and with what permissions.
+    pub mm: RefCell<Mm>,
 }
 
 /// The space whose table is loaded (what user pointers of the running task refer to).
@@ -91,6 +96,7 @@ impl AddressSpace {
             root,
             upper,
             leaves,
+            mm: RefCell::new(Mm::default()),
         }))
     }
 
@@ -156,14 +162,17 @@ impl AddressSpace {
     /// writable page becomes read-only COW in both. `ENOMEM` when the tables cannot be had.
     pub fn fork(&self) -> Result<Rc<Self>, Errno> {
         let child = Self::new().ok_or(Errno::ENOMEM)?;
-        for (&mine, &theirs) in self.leaves.iter().zip(&child.leaves) {
+        let mut mm = self.mm.borrow_mut();
+        for (li, (&mine, &theirs)) in self.leaves.iter().zip(&child.leaves).enumerate() {
             // SAFETY: two distinct leaf-table frames, one of each space, used only here.
             let (mine, theirs) = unsafe { (frames::table_at(mine), frames::table_at(theirs)) };
-            for (e, c) in mine.iter_mut().zip(theirs.iter_mut()) {
+            for (ei, (e, c)) in mine.iter_mut().zip(theirs.iter_mut()).enumerate() {
                 let Some((pa, mut perm)) = mmu::decode_leaf(*e) else {
                     continue;
                 };
-                if perm.write || perm.cow {
+                let va = arch::USER_REGION.start + li as u64 * LEAF_SPAN + ei as u64 * FRAME_SIZE;
+                // A shared mapping's frames are the same memory in both.
+                if (perm.write || perm.cow) && !mm.shared(va) {
                     perm.write = false;
                     perm.cow = true;
                     *e = mmu::leaf_entry(pa, perm);
@@ -172,6 +181,14 @@ impl AddressSpace {
                 *c = mmu::leaf_entry(pa, perm);
             }
         }
+        // Frames of PROT_NONE pages: shared too, copy-on-write in both unless shared.
+        let shared: alloc::vec::Vec<bool> = mm.parked.keys().map(|&va| mm.shared(va)).collect();
+        for ((_, (pa, cow)), shared) in mm.parked.iter_mut().zip(shared) {
+            frames::share(*pa);
+            *cow |= !shared;
+        }
+        *child.mm.borrow_mut() = mm.clone();
+        drop(mm);
         if self.is_active() {
             mmu::flush_all();
         }
@@ -188,7 +205,9 @@ impl AddressSpace {
         let page = va & !(FRAME_SIZE - 1);
         match mmu::decode_leaf(self.entry(page)) {
             None => self.user_page(va, write).map(|_| ()),
-            Some((pa, perm)) if write && perm.cow => self.break_cow(page, pa, perm).map(|_| ()),
+            Some((pa, perm)) if write && perm.cow && self.mm.borrow().writable(page) => {
+                self.break_cow(page, pa, perm).map(|_| ())
+            }
             // Present and still refused: a write to read-only memory, a fetch from NX memory.
             Some(_) => Err(Errno::EFAULT),
         }
@@ -203,16 +222,17 @@ impl AddressSpace {
         let page = va & !(FRAME_SIZE - 1);
         let offset = va - page;
         let Some((pa, perm)) = mmu::decode_leaf(self.entry(page)) else {
-            let rw = Perm {
-                write: true,
-                ..Perm::default()
-            };
-            return self.map_new(page, rw).map(|pa| pa + offset);
+            let perm = self
+                .mm
+                .borrow()
+                .demand(page, write)
+                .map_err(|()| Errno::EFAULT)?;
+            return self.map_new(page, perm).map(|pa| pa + offset);
         };
         if !write || perm.write {
             return Ok(pa + offset);
         }
-        if !perm.cow {
+        if !perm.cow || !self.mm.borrow().writable(page) {
             return Err(Errno::EFAULT);
         }
         self.break_cow(page, pa, perm).map(|pa| pa + offset)
@@ -278,6 +298,94 @@ impl AddressSpace {
     }
 }
 
+impl AddressSpace {
+    /// The user pages of `[start, end)` (clipped to the user region).
+    fn pages(start: u64, end: u64) -> impl Iterator<Item = u64> {
+        let lo = start.max(arch::USER_REGION.start);
+        let hi = end.min(arch::USER_REGION.end);
+        (lo..hi.max(lo)).step_by(FRAME_SIZE as usize)
+    }
+
+    /// Releases the frames of `[start, end)` (present or parked) and clears their entries;
+    /// the mappings stay.
+    pub fn drop_pages(&self, start: u64, end: u64) {
+        let mut mm = self.mm.borrow_mut();
+        for page in Self::pages(start, end) {
+            if let Some((pa, _)) = mmu::decode_leaf(self.entry(page)) {
+                self.set_entry(page, 0);
+                frames::release(pa);
+            }
+            if let Some((pa, _)) = mm.parked.remove(&page) {
+                frames::release(pa);
+            }
+        }
+        if self.is_active() {
+            mmu::flush_all();
+        }
+    }
+
+    /// `munmap`: the frames of `[start, end)` are released and the range is no longer mapped.
+    pub fn unmap_range(&self, start: u64, end: u64) {
+        self.drop_pages(start, end);
+        self.mm.borrow_mut().unmap(start, end);
+    }
+
+    /// Gives the present and parked pages of `[start, end)` the permissions of their (just
+    /// changed) mapping: `PROT_NONE` parks a present page's frame, any other protection
+    /// brings a parked one back; a frame still shared with another space stays copy-on-write.
+    pub fn protect_range(&self, start: u64, end: u64) {
+        let mut mm = self.mm.borrow_mut();
+        for page in Self::pages(start, end) {
+            let (prot, shared) = mm.find(page).map_or((0, false), |v| (v.prot, v.shared));
+            let old = match mmu::decode_leaf(self.entry(page)) {
+                Some((pa, perm)) => Some((pa, perm.cow)),
+                None => mm.parked.remove(&page),
+            };
+            let Some((pa, cow)) = old else { continue };
+            match mman::perm_for(prot) {
+                None => {
+                    self.set_entry(page, 0);
+                    mm.parked.insert(page, (pa, cow));
+                }
+                Some(p) => {
+                    let cow = !shared && (cow || (p.write && frames::refs(pa) > 1));
+                    let perm = Perm {
+                        write: p.write && !cow,
+                        exec: p.exec,
+                        cow,
+                    };
+                    self.set_entry(page, mmu::leaf_entry(pa, perm));
+                }
+            }
+        }
+        if self.is_active() {
+            mmu::flush_all();
+        }
+    }
+
+    /// Gives every page of `[start, end)` its frame now (a shared mapping: a fork must share
+    /// the frames themselves). ENOMEM when frames run out (the caller unmaps the range).
+    pub fn populate(&self, start: u64, end: u64) -> Result<(), Errno> {
+        let mut mm = self.mm.borrow_mut();
+        for page in Self::pages(start, end) {
+            if mmu::decode_leaf(self.entry(page)).is_some() || mm.parked.contains_key(&page) {
+                continue;
+            }
+            let prot = mm.find(page).map_or(0, |v| v.prot);
+            match mman::perm_for(prot) {
+                Some(perm) => {
+                    self.map_new(page, perm)?;
+                }
+                None => {
+                    let pa = frames::alloc().ok_or(Errno::ENOMEM)?;
+                    mm.parked.insert(page, (pa, false));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Drop for AddressSpace {
     fn drop(&mut self) {
         if self.is_active() {
@@ -296,6 +404,9 @@ impl Drop for AddressSpace {
             frames::release(leaf);
         }
         self.upper.iter().for_each(|&pa| frames::release(pa));
+        for &(pa, _) in self.mm.get_mut().parked.values() {
+            frames::release(pa);
+        }
     }
 }
 

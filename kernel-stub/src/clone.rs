@@ -112,6 +112,12 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
     };
 
     let thread = flags.contains(CloneFlags::THREAD);
+    let sig = k.task(i).sig.for_child(
+        flags.contains(CloneFlags::SIGHAND),
+        flags.contains(CloneFlags::VM),
+        flags.contains(CloneFlags::VFORK),
+        thread,
+    );
     let spawned = k.spawn(requested_tid, |tid| Task {
         tid,
         tgid: if thread { parent_tgid } else { tid },
@@ -129,6 +135,7 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
         },
         exit_signal: if thread { 0 } else { a.exit_signal },
         space: space.clone(),
+        sig,
     });
     let Some(tid) = spawned else {
         if let Some(fd) = pidfd {

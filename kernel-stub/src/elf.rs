@@ -11,6 +11,7 @@ use core::fmt;
 use crate::addrspace::{AddressSpace, MapError};
 use crate::arch::Perm;
 use crate::frames::{self, FRAME_SIZE};
+use crate::mman;
 
 /// Where the loaded program starts and where its first thread's stack is.
 pub struct Image {
@@ -129,6 +130,7 @@ pub fn load(file: &[u8], space: &AddressSpace) -> Result<Image, LoadError> {
     let phnum = u16_at(file, 56)? as usize;
     let mut top = 0u64;
     let mut phdr = 0u64;
+    let mut segments = alloc::vec::Vec::new();
     for i in 0..phnum {
         // Checked: the header fields are file data, and a wrapped offset must read as truncated.
         let ph = i
@@ -186,7 +188,13 @@ pub fn load(file: &[u8], space: &AddressSpace) -> Result<Image, LoadError> {
             }
         }
         top = top.max(vaddr + memsz);
+        let prot = mman::PROT_READ
+            | if perm.write { mman::PROT_WRITE } else { 0 }
+            | if perm.exec { mman::PROT_EXEC } else { 0 };
+        let end = (vaddr + memsz + FRAME_SIZE - 1) & !(FRAME_SIZE - 1);
+        segments.push((first, end, prot));
     }
+    *space.mm.borrow_mut() = mman::Mm::for_image(&segments);
 
     // Initial stack at the top of the region: argc, argv NULL, envp NULL, AT_NULL pair.
     let region_end = crate::arch::USER_REGION.end;

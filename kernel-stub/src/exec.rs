@@ -97,12 +97,20 @@ pub fn files() -> [File; 4] {
     ]
 }
 
-/// Looks `path` up in the file table.
+/// Looks `path` up in the file table, then among the suite programs (`/bin/<name>`,
+/// `crate::programs`).
 pub fn lookup(path: &[u8]) -> Option<&'static [u8]> {
     files()
         .into_iter()
         .find(|f| f.path.as_bytes() == path && !f.data.is_empty())
         .map(|f| f.data)
+        .or_else(|| {
+            let name = path.strip_prefix(b"/bin/")?;
+            crate::programs::PROGRAMS
+                .iter()
+                .find(|(n, _)| n.as_bytes() == name)
+                .map(|(_, data)| *data)
+        })
 }
 
 /// Copies a NUL-terminated user string of at most `max` bytes (NUL included).
@@ -184,6 +192,7 @@ pub fn sys_execve(k: &mut Kernel, i: usize, path: u64, argv: u64, envp: u64) -> 
     }
     let task = k.task(i);
     task.space = space;
+    task.sig.exec();
     task.frame = TrapFrame::new_user(image.entry, sp);
     task.space.activate();
     for t in k.tasks_mut() {
@@ -203,7 +212,7 @@ pub fn sys_execve(k: &mut Kernel, i: usize, path: u64, argv: u64, envp: u64) -> 
 
 /// Writes argc, argv, envp, auxv and the strings below `top` in the active space; returns the
 /// new stack pointer (16-byte aligned, pointing at argc).
-fn build_stack(
+pub fn build_stack(
     top: u64,
     image: &elf::Image,
     args: &[Vec<u8>],

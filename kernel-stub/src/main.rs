@@ -14,7 +14,8 @@
 //! [`uaccess`] (user pointer checks), [`clock`] (clocks), [`elf`] (user program loader),
 //! [`task`] (task table and scheduler), [`syscall`] (dispatch), [`futex`] (wait queues),
 //! [`wait`] (`wait4`/`waitid`), [`clone`] (clone/clone3 through clone-core), [`trace`] (demo
-//! output).
+//! output), [`mman`] (mappings: `mmap`, `brk`, ...), [`signal`] (masks, handlers, limits),
+//! [`surface`] (the rest of the syscalls a libc needs), [`programs`] (the embedded suite).
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -33,6 +34,10 @@ mod fault;
 mod frames;
 mod futex;
 mod heap;
+mod mman;
+mod programs;
+mod signal;
+mod surface;
 mod syscall;
 mod task;
 mod trace;
@@ -57,7 +62,7 @@ pub extern "C" fn kmain() -> ! {
     kprintln!("kernel-stub: booted on {}", arch::ARCH.name());
     heap::init();
 
-    if USER_ELF.is_empty() {
+    if USER_ELF.is_empty() && programs::PROGRAMS.is_empty() {
         kprintln!("kernel-stub: no user program embedded (build with `cargo xtask qemu`)");
         arch::exit_qemu(false);
     }
@@ -70,16 +75,32 @@ pub extern "C" fn kmain() -> ! {
         frames::total()
     );
     let mut all_zero = true;
-    for (name, elf) in [("conformance", USER_ELF), ("hostile", HOSTILE_ELF)] {
+    let own = [("conformance", USER_ELF), ("hostile", HOSTILE_ELF)]
+        .into_iter()
+        .map(|(name, elf)| (name, elf, false));
+    let suite = programs::PROGRAMS
+        .iter()
+        .map(|&(name, elf)| (name, elf, true));
+    for (name, elf, with_args) in own.chain(suite) {
         if elf.is_empty() {
             continue;
         }
-        let Some(space) = AddressSpace::new() else {
-            kprintln!("kernel-stub: no frames for the {name} program's page tables");
-            arch::exit_qemu(false);
+        surface::reset_log();
+        // The stub's own programs start with argc = 0 (how they know they run on the stub);
+        // the suite programs as `execve` starts them.
+        let loaded = if with_args {
+            programs::load(name, elf).map_err(alloc::string::ToString::to_string)
+        } else {
+            AddressSpace::new()
+                .ok_or_else(|| alloc::string::String::from("no frames for its page tables"))
+                .and_then(|space| {
+                    elf::load(elf, &space)
+                        .map(|image| (image, space))
+                        .map_err(|e| alloc::format!("{e}"))
+                })
         };
-        let image = match elf::load(elf, &space) {
-            Ok(image) => image,
+        let (image, space) = match loaded {
+            Ok(v) => v,
             Err(e) => {
                 kprintln!("kernel-stub: cannot load the {name} program: {e}");
                 arch::exit_qemu(false);

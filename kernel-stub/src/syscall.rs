@@ -145,7 +145,7 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
         ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
         CLOCK_GETTIME => clock::clock_gettime(a[0], a[1]),
         CLOCK_GETRES => clock::clock_getres(a[0], a[1]),
-        _ => Err(ENOSYS),
+        _ => crate::surface::dispatch(k, i, number, a),
     };
     // The task may be gone (a vfork parent is still there; exits returned above).
     let value = match result {

@@ -10,7 +10,7 @@
 //!   plus the one-time hardware setup in [`init`].
 //!
 //! Memory: the kernel is linked at 1 MiB; each address space (`mmu.rs`, `crate::addrspace`)
-//! maps only [`USER_REGION`] (32 MiB..96 MiB) with the U bit, in 4 KiB pages backed by frames
+//! maps only [`USER_REGION`] (4 MiB..96 MiB) with the U bit, in 4 KiB pages backed by frames
 //! of [`FRAME_POOL`], so a user access anywhere else faults and only kills the task. The kernel
 //! never dereferences a user address: `uaccess.rs` translates it through the task's page
 //! table and copies through the identity map of the frame.
@@ -47,10 +47,14 @@ use x86_64::{PrivilegeLevel, VirtAddr};
 /// This arch, for clone-core's decoder and errno values.
 pub const ARCH: Arch = Arch::X86_64;
 
-/// User memory: 32 MiB..96 MiB (2 MiB aligned: one page-directory entry per 2 MiB).
-pub const USER_REGION: Range<u64> = 0x0200_0000..0x0600_0000;
+/// User memory: 4 MiB..96 MiB (2 MiB aligned: one page-directory entry per 2 MiB). It starts
+/// at 4 MiB so a static executable at the usual link address (0x400000) loads as it is; the
+/// kernel image must end below it (`linker.ld` checks).
+pub const USER_REGION: Range<u64> = 0x0040_0000..0x0600_0000;
 
-/// Link address of the user ELF (the bottom of the user region).
+/// Link address of the stub's own user programs (conformance, hostile): 32 MiB, so the
+/// region below them (from 0x400000, where a standard static executable is linked) is not
+/// theirs.
 pub const USER_IMAGE_BASE: u64 = 0x0200_0000;
 
 /// Physical frames for user pages and page tables: 96 MiB..512 MiB of `-m 512M`, above the
