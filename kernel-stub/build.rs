@@ -102,14 +102,19 @@ fn programs() {
             .split_once('=')
             .unwrap_or_else(|| panic!("KERNEL_STUB_PROGRAMS entry `{entry}` is not name=path"));
         assert!(
-            name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
             "program name `{name}`"
         );
         println!("cargo:rerun-if-changed={path}");
         let copy = out_dir().join(format!("program-{name}.elf"));
         write_loadable(Path::new(path), &copy);
-        writeln!(code, "    ({name:?}, include_bytes!({:?})),", copy.display().to_string())
-            .expect("write to a String");
+        writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?})),",
+            copy.display().to_string()
+        )
+        .expect("write to a String");
     }
     code.push_str("];\n");
     std::fs::write(out_dir().join("programs.rs"), code).expect("write programs.rs");

@@ -453,18 +453,14 @@ pub fn sys_brk(k: &mut Kernel, i: usize, addr: u64) -> SysResult {
     }
     let mut mm = space.mm.borrow_mut();
     // The new pages, one page of gap and the stack's guard gap must all be free.
-    let clear = mm
-        .vmas
-        .iter()
-        .filter(|v| v.start >= old_page)
-        .all(|v| {
-            let gap = if v.end == arch::USER_REGION.end {
-                STACK_GUARD_GAP
-            } else {
-                0
-            };
-            new_page + FRAME_SIZE <= v.start.saturating_sub(gap)
-        });
+    let clear = mm.vmas.iter().filter(|v| v.start >= old_page).all(|v| {
+        let gap = if v.end == arch::USER_REGION.end {
+            STACK_GUARD_GAP
+        } else {
+            0
+        };
+        new_page + FRAME_SIZE <= v.start.saturating_sub(gap)
+    });
     if !clear || new_page > arch::USER_REGION.end {
         return Ok(old);
     }

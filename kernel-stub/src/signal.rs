@@ -119,7 +119,14 @@ impl Default for SigState {
 /// `rt_sigaction(sig, act, oact, sigsetsize)`: EINVAL for a set size other than 8, EFAULT for
 /// an unreadable `act`, EINVAL for a signal outside 1..=64 or a new action for SIGKILL or
 /// SIGSTOP, then `oact` is written (EFAULT).
-pub fn rt_sigaction(k: &mut Kernel, i: usize, sig: u64, act: u64, oact: u64, size: u64) -> SysResult {
+pub fn rt_sigaction(
+    k: &mut Kernel,
+    i: usize,
+    sig: u64,
+    act: u64,
+    oact: u64,
+    size: u64,
+) -> SysResult {
     if size != 8 {
         return Err(EINVAL);
     }
@@ -154,7 +161,14 @@ const SIG_SETMASK: u64 = 2;
 /// `rt_sigprocmask(how, set, oset, sigsetsize)`: EINVAL for a set size other than 8, EFAULT
 /// for an unreadable `set`, EINVAL for an unknown `how`, then `oset` (the mask before) is
 /// written (EFAULT). SIGKILL and SIGSTOP are never blocked.
-pub fn rt_sigprocmask(k: &mut Kernel, i: usize, how: u64, set: u64, oset: u64, size: u64) -> SysResult {
+pub fn rt_sigprocmask(
+    k: &mut Kernel,
+    i: usize,
+    how: u64,
+    set: u64,
+    oset: u64,
+    size: u64,
+) -> SysResult {
     if size != 8 {
         return Err(EINVAL);
     }

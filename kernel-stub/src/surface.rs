@@ -308,22 +308,22 @@ pub fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS as usize] {
     let inf = (RLIM_INFINITY, RLIM_INFINITY);
     let nproc = crate::task::MAX_TASKS as u64;
     [
-        inf,                          // CPU
-        inf,                          // FSIZE
-        inf,                          // DATA
+        inf,                               // CPU
+        inf,                               // FSIZE
+        inf,                               // DATA
         (mman::STACK_SIZE, RLIM_INFINITY), // STACK
-        (0, RLIM_INFINITY),           // CORE
-        inf,                          // RSS
-        (nproc, nproc),               // NPROC
-        (1024, 1024),                 // NOFILE
-        (8 << 20, 8 << 20),           // MEMLOCK
-        inf,                          // AS
-        inf,                          // LOCKS
-        (nproc, nproc),               // SIGPENDING
-        (819_200, 819_200),           // MSGQUEUE
-        (0, 0),                       // NICE
-        (0, 0),                       // RTPRIO
-        inf,                          // RTTIME
+        (0, RLIM_INFINITY),                // CORE
+        inf,                               // RSS
+        (nproc, nproc),                    // NPROC
+        (1024, 1024),                      // NOFILE
+        (8 << 20, 8 << 20),                // MEMLOCK
+        inf,                               // AS
+        inf,                               // LOCKS
+        (nproc, nproc),                    // SIGPENDING
+        (819_200, 819_200),                // MSGQUEUE
+        (0, 0),                            // NICE
+        (0, 0),                            // RTPRIO
+        inf,                               // RTTIME
     ]
 }
 

@@ -18,6 +18,7 @@ mod lean;
 mod lint;
 mod linux;
 mod linux_vm;
+mod programs;
 mod qemu;
 mod runner;
 mod targets;
@@ -65,6 +66,9 @@ enum Cmd {
     Qemu(qemu::Args),
     /// Quick-start demo: boot the kernel stub and show threads being cloned and joined.
     Run(qemu::RunArgs),
+    /// Build the suite programs (kernel-stub/programs) with the distribution's toolchains, run
+    /// each on Linux and in the kernel stub, compare their output line by line.
+    Programs(programs::Args),
 }
 
 fn dispatch(cmd: Cmd) -> anyhow::Result<ExitCode> {
@@ -81,6 +85,7 @@ fn dispatch(cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Differential(args) => done(differential::run(args)),
         Cmd::Qemu(args) => done(qemu::run(args)),
         Cmd::Run(args) => done(qemu::run_demo(args)),
+        Cmd::Programs(args) => done(programs::run(args)),
     }
 }
 

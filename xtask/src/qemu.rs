@@ -195,7 +195,7 @@ impl StubArch {
         }
     }
 
-    fn parse_list(s: &str) -> Result<Vec<StubArch>> {
+    pub(crate) fn parse_list(s: &str) -> Result<Vec<StubArch>> {
         if s == "all" {
             return Ok(Self::ALL.to_vec());
         }
@@ -372,7 +372,7 @@ fn build(arch: StubArch, trace: bool) -> Result<PathBuf> {
 }
 
 /// Boots `kernel`, collecting the console; `live` echoes it as it comes.
-fn boot(
+pub(crate) fn boot(
     arch: StubArch,
     kernel: &Path,
     accel: Accel,

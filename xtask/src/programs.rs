@@ -1,0 +1,364 @@
+//! `cargo xtask programs [--arch x86_64]`: ordinary Linux programs, built with the
+//! distribution's own toolchains, run unmodified on Linux and in the kernel stub, their output
+//! compared line by line (issue 8).
+//!
+//! The suite is `kernel-stub/programs/*.c`. Each source is built static and non-PIE with every
+//! toolchain of the arch that is installed (x86_64: `musl-gcc` from musl-tools, and the
+//! system `gcc` with glibc), giving one binary per (program, libc), named
+//! `<program>-<libc>`. The same binary then runs:
+//!
+//! * on Linux: natively on an x86_64 host, as `/bin/<name>` (argv[0]) with an empty
+//!   environment and stdin from /dev/null;
+//! * in the stub: every binary of the arch embedded in one kernel image
+//!   (`KERNEL_STUB_PROGRAMS`), which runs them one after another with the same argv and
+//!   environment; QEMU under TCG.
+//!
+//! A program passes when its stdout lines and its exit status are the same in both. The
+//! kernel's own lines inside a program's run (`kernel-stub: syscall ... is not implemented`)
+//! are not program output; they are listed under the table.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::build::{build_std_with, cross_dir, project_root, sh};
+use crate::qemu::{Accel, StubArch, StubArchArg};
+use crate::runner::{on_path, value_names};
+
+/// Where the suite's sources are.
+const SOURCES: &str = "kernel-stub/programs";
+
+/// Options for `cargo xtask programs`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Which arches (comma-separated). Only x86_64 has toolchains and a Linux side so far.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "x86_64")]
+    pub arch: Vec<StubArchArg>,
+    /// Seconds before QEMU (or a native run) is killed.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// Print the stub's console live.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// A C toolchain: a driver and the flags for a static, non-PIE executable.
+struct Toolchain {
+    /// The libc, as it appears in program names.
+    libc: &'static str,
+    /// The compiler driver.
+    cc: &'static str,
+    /// Flags before the source.
+    flags: &'static [&'static str],
+}
+
+/// The toolchains for `arch` (installed or not).
+fn toolchains(arch: StubArch) -> Vec<Toolchain> {
+    match arch {
+        StubArch::X86_64 => vec![
+            Toolchain {
+                libc: "musl",
+                cc: "musl-gcc",
+                flags: &["-static", "-O2", "-pthread"],
+            },
+            Toolchain {
+                libc: "glibc",
+                cc: "gcc",
+                flags: &["-static", "-no-pie", "-O2", "-pthread"],
+            },
+        ],
+        StubArch::Aarch64 | StubArch::Riscv64 => Vec::new(),
+    }
+}
+
+/// One built program.
+struct Program {
+    /// `<source stem>-<libc>`.
+    name: String,
+    path: PathBuf,
+}
+
+/// The suite's sources, sorted.
+fn sources() -> Result<Vec<PathBuf>> {
+    let dir = project_root().join(SOURCES);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Builds every source with every installed toolchain of `arch`.
+fn build_programs(arch: StubArch) -> Result<Vec<Program>> {
+    let out = cross_dir().join("programs").join(arch.name());
+    std::fs::create_dir_all(&out)?;
+    let mut programs = Vec::new();
+    for tc in toolchains(arch) {
+        if !on_path(tc.cc) {
+            println!(
+                "   {}: {} not installed (ci/install.sh installs it); its programs are skipped",
+                tc.libc, tc.cc
+            );
+            continue;
+        }
+        for src in sources()? {
+            let stem = src
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .context("source name")?;
+            let name = format!("{stem}-{}", tc.libc);
+            let path = out.join(&name);
+            let mut cmd = Command::new(tc.cc);
+            cmd.args(tc.flags).arg("-o").arg(&path).arg(&src);
+            eprintln!("$ {cmd:?}");
+            let st = cmd.status().with_context(|| format!("running {}", tc.cc))?;
+            if !st.success() {
+                bail!("{} failed to build {}", tc.cc, src.display());
+            }
+            programs.push(Program { name, path });
+        }
+    }
+    Ok(programs)
+}
+
+/// What one run of a program printed and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Run {
+    lines: Vec<String>,
+    /// Exit status, or a description of how it did not exit.
+    status: String,
+}
+
+/// Runs `p` natively as `/bin/<name>` with an empty environment.
+fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
+    use std::os::unix::process::CommandExt as _;
+    use std::os::unix::process::ExitStatusExt as _;
+    let out = std::env::temp_dir().join(format!(
+        "clone-core-program-{}-{}",
+        p.name,
+        std::process::id()
+    ));
+    let mut cmd = Command::new(&p.path);
+    cmd.arg0(format!("/bin/{}", p.name))
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out)?)
+        .stderr(Stdio::inherit());
+    eprintln!(
+        "$ {} (argv[0] /bin/{}, empty environment)",
+        p.path.display(),
+        p.name
+    );
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", p.path.display()))?;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{} timed out on Linux", p.name);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    let status = match (status.code(), status.signal()) {
+        (Some(c), _) => c.to_string(),
+        (None, Some(s)) => format!("signal {s}"),
+        _ => "?".into(),
+    };
+    Ok(Run {
+        lines: text.lines().map(str::to_string).collect(),
+        status,
+    })
+}
+
+/// The stub's runs, by program name, from its console log; plus the kernel's own lines that
+/// fell inside each run.
+fn parse_stub_log(log: &str, programs: &[Program]) -> Vec<(Option<Run>, Vec<String>)> {
+    let lines: Vec<String> = log
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect();
+    programs
+        .iter()
+        .map(|p| {
+            let start = format!("kernel-stub: running the {} program", p.name);
+            let end = format!("kernel-stub: {} program exited with status ", p.name);
+            let Some(from) = lines.iter().position(|l| l.starts_with(&start)) else {
+                return (None, Vec::new());
+            };
+            let mut out = Vec::new();
+            let mut notes = Vec::new();
+            for l in &lines[from + 1..] {
+                // A last line without its newline shares its line with the kernel's.
+                let (text, kernel) = match l.find("kernel-stub: ") {
+                    Some(0) => (None, Some(l.as_str())),
+                    Some(i) => (Some(&l[..i]), Some(&l[i..])),
+                    None => (Some(l.as_str()), None),
+                };
+                if let Some(t) = text {
+                    out.push(t.to_string());
+                }
+                if let Some(k) = kernel {
+                    if let Some(rest) = k.strip_prefix(&end) {
+                        let status = rest.split_whitespace().next().unwrap_or("?").to_string();
+                        let status = if status == "-1" {
+                            "killed".to_string()
+                        } else {
+                            status
+                        };
+                        return (Some(Run { lines: out, status }), notes);
+                    }
+                    notes.push(k.to_string());
+                }
+            }
+            (None, notes)
+        })
+        .collect()
+}
+
+/// Builds, runs and compares the suite on `arch`; `Ok(false)` if a program differs.
+fn run_arch(arch: StubArch, timeout: Duration, live: bool) -> Result<bool> {
+    println!("\n== programs on {}", arch.name());
+    if arch != StubArch::X86_64 {
+        println!(
+            "   no toolchain or Linux side for {} yet: skipped",
+            arch.name()
+        );
+        return Ok(true);
+    }
+    let programs = build_programs(arch)?;
+    if programs.is_empty() {
+        println!("   no toolchain installed: nothing to run");
+        return Ok(true);
+    }
+    let native = programs
+        .iter()
+        .map(|p| run_native(p, timeout))
+        .collect::<Result<Vec<_>>>()?;
+
+    let sh = sh()?;
+    let list = programs
+        .iter()
+        .map(|p| format!("{}={}", p.name, p.path.display()))
+        .collect::<Vec<_>>()
+        .join(",");
+    sh.set_var("KERNEL_STUB_PROGRAMS", &list);
+    let kernel = build_std_with(
+        &sh,
+        "kernel-stub",
+        "kernel-stub",
+        &format!("{}-kernel-stub", arch.name()),
+        &[],
+        &[],
+        Some("kernel-programs"),
+    )?;
+    let report = crate::qemu::boot(arch, &kernel, Accel::Tcg, timeout, live)?;
+    let log_path = report
+        .log
+        .with_file_name(format!("programs-{}.log", arch.name()));
+    std::fs::rename(&report.log, &log_path)?;
+    let log = std::fs::read_to_string(&log_path)?;
+    let stub = parse_stub_log(&log, &programs);
+
+    println!(
+        "   {:24} {:>16} {:>16}  result",
+        "program", "Linux", "stub (TCG)"
+    );
+    let mut ok = true;
+    let mut details = Vec::new();
+    for ((p, linux), (stub_run, notes)) in programs.iter().zip(&native).zip(&stub) {
+        let shown = |r: &Run| format!("{} lines, {}", r.lines.len(), r.status);
+        let (stub_shown, verdict) = match stub_run {
+            None => (
+                "no result".to_string(),
+                "DIFFERENT (did not finish)".to_string(),
+            ),
+            Some(s) if s == linux => (shown(s), "same".to_string()),
+            Some(s) => {
+                let first = linux
+                    .lines
+                    .iter()
+                    .zip(&s.lines)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(linux.lines.len().min(s.lines.len()));
+                details.push(format!(
+                    "{}: first difference at line {}: Linux {:?}, stub {:?}",
+                    p.name,
+                    first + 1,
+                    linux.lines.get(first),
+                    s.lines.get(first)
+                ));
+                (shown(s), "DIFFERENT".to_string())
+            }
+        };
+        ok &= verdict == "same";
+        println!(
+            "   {:24} {:>16} {:>16}  {verdict}",
+            p.name,
+            shown(linux),
+            stub_shown
+        );
+        for n in notes {
+            details.push(format!("{}: {n}", p.name));
+        }
+    }
+    for d in details {
+        println!("     - {d}");
+    }
+    println!("   console log: {}", log_path.display());
+    Ok(ok)
+}
+
+/// `cargo xtask programs`.
+pub fn run(args: Args) -> Result<()> {
+    let arches = StubArch::parse_list(&value_names(&args.arch))?;
+    let mut failed = Vec::new();
+    for arch in arches {
+        if !run_arch(arch, Duration::from_secs(args.timeout), args.verbose)? {
+            failed.push(arch.name());
+        }
+    }
+    if !failed.is_empty() {
+        bail!("programs differ from Linux on: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prog(name: &str) -> Program {
+        Program {
+            name: name.into(),
+            path: PathBuf::from("/nonexistent"),
+        }
+    }
+
+    #[test]
+    fn stub_log_runs_are_split_by_program() {
+        let log = "kernel-stub: booted on x86_64\n\
+                   kernel-stub: running the a-musl program (1 bytes, entry 0x1) as pid 2\n\
+                   hello\r\n\
+                   kernel-stub: syscall foo (999) is not implemented: ENOSYS\n\
+                   last linekernel-stub: a-musl program exited with status 3 (1 clones)\n\
+                   kernel-stub: running the b-musl program (1 bytes, entry 0x1) as pid 2\n";
+        let runs = parse_stub_log(log, &[prog("a-musl"), prog("b-musl")]);
+        let (a, notes) = &runs[0];
+        let a = a.as_ref().expect("a finished");
+        assert_eq!(a.lines, ["hello", "last line"]);
+        assert_eq!(a.status, "3");
+        assert_eq!(notes.len(), 1);
+        assert!(runs[1].0.is_none(), "b never printed its exit line");
+    }
+}
