@@ -39,7 +39,8 @@ need_apt=()
 for bin in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-system-s390x \
            qemu-system-ppc64 qemu-system-mips64el \
            qemu-aarch64-static qemu-riscv64-static qemu-s390x-static qemu-ppc64le-static \
-           qemu-loongarch64-static qemu-arm-static qemu-hppa-static hppa-linux-gnu-gcc valgrind; do
+           qemu-loongarch64-static qemu-arm-static qemu-hppa-static hppa-linux-gnu-gcc valgrind \
+           musl-gcc; do
     command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -60,9 +61,11 @@ SRC
     apt-get install -y -qq -t bookworm-backports --no-install-recommends \
         qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc qemu-system-mips \
         qemu-user-static >/dev/null
-    # valgrind (3.19): callgrind instruction counts for `cargo xtask lean`.
+    # valgrind (3.19): callgrind instruction counts for `cargo xtask lean`. musl-tools
+    # (musl-gcc, musl 1.2.3): the x86_64 musl builds of `cargo xtask programs` (the glibc
+    # builds use the system gcc and libc6-dev's static libc).
     apt-get install -y -qq --no-install-recommends gcc-hppa-linux-gnu libc6-dev-hppa-cross \
-        valgrind >/dev/null
+        valgrind musl-tools >/dev/null
 fi
 
 # Real Linux kernels for `cargo xtask linux-vm` and the kernel differential test: Debian's

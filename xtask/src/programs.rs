@@ -42,6 +42,9 @@ pub struct Args {
     /// Print the stub's console live.
     #[arg(long)]
     pub verbose: bool,
+    /// Only these libcs (comma-separated: musl, glibc); all installed ones by default.
+    #[arg(long, value_delimiter = ',')]
+    pub libc: Vec<String>,
 }
 
 /// A C toolchain: a driver and the flags for a static, non-PIE executable.
@@ -93,11 +96,14 @@ fn sources() -> Result<Vec<PathBuf>> {
 }
 
 /// Builds every source with every installed toolchain of `arch`.
-fn build_programs(arch: StubArch) -> Result<Vec<Program>> {
+fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
     let out = cross_dir().join("programs").join(arch.name());
     std::fs::create_dir_all(&out)?;
     let mut programs = Vec::new();
     for tc in toolchains(arch) {
+        if !libcs.is_empty() && !libcs.iter().any(|l| l == tc.libc) {
+            continue;
+        }
         if !on_path(tc.cc) {
             println!(
                 "   {}: {} not installed (ci/install.sh installs it); its programs are skipped",
@@ -227,7 +233,7 @@ fn parse_stub_log(log: &str, programs: &[Program]) -> Vec<(Option<Run>, Vec<Stri
 }
 
 /// Builds, runs and compares the suite on `arch`; `Ok(false)` if a program differs.
-fn run_arch(arch: StubArch, timeout: Duration, live: bool) -> Result<bool> {
+fn run_arch(arch: StubArch, libcs: &[String], timeout: Duration, live: bool) -> Result<bool> {
     println!("\n== programs on {}", arch.name());
     if arch != StubArch::X86_64 {
         println!(
@@ -236,7 +242,7 @@ fn run_arch(arch: StubArch, timeout: Duration, live: bool) -> Result<bool> {
         );
         return Ok(true);
     }
-    let programs = build_programs(arch)?;
+    let programs = build_programs(arch, libcs)?;
     if programs.is_empty() {
         println!("   no toolchain installed: nothing to run");
         return Ok(true);
@@ -322,9 +328,12 @@ fn run_arch(arch: StubArch, timeout: Duration, live: bool) -> Result<bool> {
 /// `cargo xtask programs`.
 pub fn run(args: Args) -> Result<()> {
     let arches = StubArch::parse_list(&value_names(&args.arch))?;
+    if let Some(l) = args.libc.iter().find(|l| !["musl", "glibc"].contains(&l.as_str())) {
+        return Err(xtask::UsageError::error(format!("unknown libc `{l}` (musl, glibc)")));
+    }
     let mut failed = Vec::new();
     for arch in arches {
-        if !run_arch(arch, Duration::from_secs(args.timeout), args.verbose)? {
+        if !run_arch(arch, &args.libc, Duration::from_secs(args.timeout), args.verbose)? {
             failed.push(arch.name());
         }
     }
