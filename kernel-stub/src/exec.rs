@@ -31,7 +31,7 @@ const ENOMEM: i32 = 12;
 const ENAMETOOLONG: i32 = 36;
 
 /// Linux's `PATH_MAX`, counting the NUL.
-const PATH_MAX: usize = 4096;
+pub const PATH_MAX: usize = 4096;
 /// Limit on argv + envp strings (Linux allows a quarter of the stack rlimit; the stub keeps
 /// it to one page table's worth of its small stack).
 const ARG_MAX: usize = 64 * 1024;
@@ -114,7 +114,7 @@ pub fn lookup(path: &[u8]) -> Option<&'static [u8]> {
 }
 
 /// Copies a NUL-terminated user string of at most `max` bytes (NUL included).
-fn user_string(addr: u64, max: usize, too_long: i32) -> Result<Vec<u8>, i32> {
+pub fn user_string(addr: u64, max: usize, too_long: i32) -> Result<Vec<u8>, i32> {
     let mut out = Vec::new();
     loop {
         let mut b = [0u8; 1];
