@@ -328,12 +328,23 @@ fn run_arch(arch: StubArch, libcs: &[String], timeout: Duration, live: bool) -> 
 /// `cargo xtask programs`.
 pub fn run(args: Args) -> Result<()> {
     let arches = StubArch::parse_list(&value_names(&args.arch))?;
-    if let Some(l) = args.libc.iter().find(|l| !["musl", "glibc"].contains(&l.as_str())) {
-        return Err(xtask::UsageError::error(format!("unknown libc `{l}` (musl, glibc)")));
+    if let Some(l) = args
+        .libc
+        .iter()
+        .find(|l| !["musl", "glibc"].contains(&l.as_str()))
+    {
+        return Err(xtask::UsageError::error(format!(
+            "unknown libc `{l}` (musl, glibc)"
+        )));
     }
     let mut failed = Vec::new();
     for arch in arches {
-        if !run_arch(arch, &args.libc, Duration::from_secs(args.timeout), args.verbose)? {
+        if !run_arch(
+            arch,
+            &args.libc,
+            Duration::from_secs(args.timeout),
+            args.verbose,
+        )? {
             failed.push(arch.name());
         }
     }
