@@ -227,7 +227,10 @@ const SIGSEGV: i32 = 11;
 const SIGCHLD: u8 = 17;
 
 /// Runs `entry` in a `CLONE_VM` process child and returns its wait status.
-fn child_status(entry: extern "C" fn(usize) -> i32, arg: usize) -> Result<i32, crate::Fail> {
+pub(crate) fn child_status(
+    entry: extern "C" fn(usize) -> i32,
+    arg: usize,
+) -> Result<i32, crate::Fail> {
     let req = CloneRequest {
         stack: Some(STACK.region()),
         ..CloneRequest::new(CloneFlags::VM, SIGCHLD)

@@ -21,7 +21,8 @@
 //! * clocks and absolute futex timeouts (`time.rs`), and the futex classes of issue 13: wake
 //!   counts, private/shared keys, addresses, check order, requeue and wake-op (`futex.rs`);
 //! * argument widths, `write`/`close` details and a long preemptible write (`args.rs`);
-//! * x86_64 OSXSAVE/XCR0, FSGSBASE and `arch_prctl` GS/CPUID (`cpu.rs`);
+//! * x86_64 OSXSAVE/XCR0, FSGSBASE and `arch_prctl` GS/CPUID (`cpu.rs`), UMIP's dummy
+//!   results for `sgdt`/`sidt`/`smsw`/`sldt`/`str` (`umip.rs`);
 //! * `wait4`/`waitid` argument and result handling (`wait.rs`).
 //!
 //! The program is linked 64 KiB above the bottom of the stub's user region (the xtask passes
@@ -120,6 +121,7 @@ mod cpu;
 mod entry;
 mod futex;
 mod time;
+mod umip;
 mod wait;
 
 // ---------------------------------------------------------------------------------------------
@@ -793,6 +795,7 @@ static CASES: &[Case] = &[
     ),
     ("stub-cpu-features", cpu::cpu_features, true),
     ("stub-arch-prctl-gs", cpu::arch_prctl_gs, true),
+    ("stub-umip-dummies", umip::umip_dummies, true),
     ("stub-wait-arguments", wait::wait_arguments, true),
     ("stub-wait-results", wait::wait_results, true),
 ];

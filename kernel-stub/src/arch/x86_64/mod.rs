@@ -22,6 +22,7 @@ mod boot;
 mod clock;
 pub mod mmu;
 mod trap;
+mod umip;
 
 pub use clock::{monotonic_ns, rtc_unix_ns};
 
@@ -399,6 +400,9 @@ const IA32_GS_BASE: u32 = 0xC000_0101;
 /// `fxsave64`/`fxrstor64` (read by the asm in trap.rs).
 static XSAVE_ON: AtomicU8 = AtomicU8::new(0);
 
+/// Set by [`init`] when CR4.UMIP is on: a user #GP first goes to [`umip::fixup`].
+static UMIP_ON: AtomicU8 = AtomicU8::new(0);
+
 /// The XCR0 components the stub enables where the CPU has them: x87, SSE and AVX (bits
 /// 0..=2), whose standard-format area (832 bytes) fits [`XSAVE_AREA`]. Linux enables every
 /// user component the CPU has; AVX-512 and AMX, which need more room, stay off here.
@@ -498,10 +502,11 @@ pub fn init() {
 }
 
 /// The CR4 features Linux turns on where the CPU has them (`cr4_init`, `fpu__init_cpu_xstate`,
-/// `identify_cpu`): OSXSAVE with XCR0 = x87|SSE|AVX (so CPUID's OSXSAVE bit and XGETBV tell
-/// user code, e.g. glibc's memcpy selection, that AVX state is saved), and FSGSBASE (user
-/// `rdfsbase`/`wrgsbase`; the trap paths read both bases back). UMIP stays off: Linux
-/// spoofs `sgdt`/`sidt`/`smsw` for user code under UMIP, which the stub does not emulate.
+/// `identify_cpu`, `setup_umip`): OSXSAVE with XCR0 = x87|SSE|AVX (so CPUID's OSXSAVE bit
+/// and XGETBV tell user code, e.g. glibc's memcpy selection, that AVX state is saved),
+/// FSGSBASE (user `rdfsbase`/`wrgsbase`; the trap paths read both bases back), and UMIP
+/// (user `sgdt`/`sidt`/`smsw`/`sldt`/`str` raise #GP and get Linux's dummy results from
+/// `umip.rs`, so no kernel address leaks to user code).
 fn enable_cpu_features() {
     let (leaf1, leaf7) = (__cpuid(1), __cpuid_count(7, 0));
     let mut cr4_set: u64 = 0;
@@ -510,6 +515,10 @@ fn enable_cpu_features() {
     }
     if leaf7.ebx & 1 != 0 {
         cr4_set |= 1 << 16; // FSGSBASE
+    }
+    if leaf7.ecx & (1 << 2) != 0 {
+        cr4_set |= 1 << 11; // UMIP
+        UMIP_ON.store(1, Ordering::Relaxed);
     }
     // SAFETY: sets only CR4 bits whose CPUID feature bit is present.
     unsafe {
@@ -607,6 +616,30 @@ fn is_syscall_left_in_user_mode(frame: &TrapFrame, cr2: u64, error: u64) -> bool
 
 /// Enters ring 3 with `frame`, returns at the next trap with `frame` updated.
 pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
+    loop {
+        let cause = enter_user(frame);
+        // A user #GP under UMIP: Linux's `exc_general_protection` tries the emulation first.
+        if cause as u32 == 13 && UMIP_ON.load(Ordering::Relaxed) != 0 {
+            match umip::fixup(frame) {
+                umip::Umip::Emulated => continue,
+                umip::Umip::StoreFault(addr) => {
+                    return TrapCause::Fault {
+                        signal: super::signal::SIGSEGV,
+                        pc: frame.rip,
+                        addr,
+                        access: None,
+                        what: "UMIP emulation: store failed (SEGV_MAPERR)",
+                    };
+                }
+                umip::Umip::NotEmulated => {}
+            }
+        }
+        return trap_cause(frame, cause);
+    }
+}
+
+/// Enters ring 3 once; returns the raw cause code (`vector | error << 32`).
+fn enter_user(frame: &mut TrapFrame) -> u64 {
     frame.rflags = (frame.rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
     // SAFETY: `fs_base`/`gs_base` only hold values that passed `check_tls`, 0, or what the
     // MSRs held after the last trap, so they are canonical and `wrmsr` cannot fault; the frame is valid, aligned (`align(16)`) and its
@@ -623,6 +656,11 @@ pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
         frame.fs_base = Msr::new(IA32_FS_BASE).read();
         frame.gs_base = Msr::new(IA32_GS_BASE).read();
     }
+    cause
+}
+
+/// The arch-neutral [`TrapCause`] for a raw cause code of [`enter_user`].
+fn trap_cause(frame: &mut TrapFrame, cause: u64) -> TrapCause {
     let vector = cause as u32;
     let error = cause >> 32;
     match vector {
