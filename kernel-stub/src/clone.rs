@@ -90,6 +90,7 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
 
     let parent = k.task(i);
     let (parent_tid, parent_tgid, parent_ppid) = (parent.tid, parent.tgid, parent.ppid);
+    let grandparent_thread = parent.parent_thread;
     let mut frame = parent.frame;
     frame.set_return(0);
     if let Some(sp) = accepted.child_sp {
@@ -125,6 +126,11 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
             parent_ppid
         } else {
             parent_tgid
+        },
+        parent_thread: if thread || flags.contains(CloneFlags::PARENT) {
+            grandparent_thread
+        } else {
+            parent_tid
         },
         frame,
         state: State::Runnable,

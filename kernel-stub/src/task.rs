@@ -113,6 +113,11 @@ pub struct Task {
     pub tgid: u32,
     /// Parent's thread group id (`getppid`).
     pub ppid: u32,
+    /// The parent thread (Linux's `real_parent`): the thread that created this task (its own
+    /// parent thread for `CLONE_THREAD`/`CLONE_PARENT`), 1 for init. `__WNOTHREAD` waits
+    /// see only the calling thread's children; when that thread exits, its children go to a
+    /// live thread of its group.
+    pub parent_thread: u32,
     /// Saved user registers.
     pub frame: TrapFrame,
     /// Runnable or why not.
@@ -186,6 +191,7 @@ impl Kernel {
             tid,
             tgid: tid,
             ppid: 1,
+            parent_thread: 1,
             frame: TrapFrame::new_user(image.entry, image.sp),
             state: State::Runnable,
             clear_child_tid: 0,
@@ -439,6 +445,25 @@ impl Kernel {
                         *slot = None;
                     } else {
                         t.ppid = 1;
+                        t.parent_thread = 1;
+                    }
+                }
+            }
+        } else {
+            // `forget_original_parent`: the thread's children (zombies too) go to a live
+            // thread of its group (`find_alive_thread`: the oldest; here the lowest tid), with
+            // no notification for a reparent within the group.
+            let heir = self
+                .tasks
+                .iter()
+                .flatten()
+                .filter(|t| t.tgid == tgid && !t.is_zombie())
+                .map(|t| t.tid)
+                .min();
+            if let Some(heir) = heir {
+                for t in self.tasks.iter_mut().flatten() {
+                    if t.ppid == tgid && t.parent_thread == tid && t.tgid != tgid {
+                        t.parent_thread = heir;
                     }
                 }
             }

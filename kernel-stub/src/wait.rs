@@ -3,7 +3,8 @@
 //!
 //! Which children a wait sees follows Linux's `eligible_child()` (`kernel/exit.c`): without
 //! `__WALL`, a child whose exit signal is not SIGCHLD is seen only with `__WCLONE`, and a
-//! SIGCHLD child only without it. The stub has no process groups, so every `pid <= 0` (and
+//! SIGCHLD child only without it; with `__WNOTHREAD` only the calling thread's own children
+//! (`Task::parent_thread`), else those of every thread in its group. The stub has no process groups, so every `pid <= 0` (and
 //! `P_ALL`/`P_PGID`) means "any child". A waiting parent sleeps until a matching child exits;
 //! the exit path ([`child_exited`]) completes the wait.
 
@@ -147,10 +148,13 @@ fn put_siginfo(infop: u64, signo: i32, code: i32, pid: u32, status: i32) -> Resu
 /// Tries to complete `req` for the task in slot `i`: `Some(result)` (a child reaped, `WNOHANG`
 /// with nothing to reap, or `ECHILD`), or `None` when the caller must sleep.
 pub fn wait(k: &mut Kernel, i: usize, req: WaitRequest) -> Option<SysResult> {
-    let me = k.task(i).tgid;
+    let (me, my_tid) = (k.task(i).tgid, k.task(i).tid);
     let eligible = |t: &crate::task::Task| {
         t.tid == t.tgid
             && t.ppid == me
+            // `__WNOTHREAD`: only this thread's children (`do_wait` stops after the caller's
+            // own `children` list), not those of the other threads of its group.
+            && (req.options & WNOTHREAD == 0 || t.parent_thread == my_tid)
             && req.pid.is_none_or(|p| p == t.tid)
             && (req.options & WALL != 0
                 || ((t.exit_signal != SIGCHLD) == (req.options & WCLONE != 0)))

@@ -798,6 +798,7 @@ static CASES: &[Case] = &[
     ("stub-umip-dummies", umip::umip_dummies, true),
     ("stub-wait-arguments", wait::wait_arguments, true),
     ("stub-wait-results", wait::wait_results, true),
+    ("stub-wait-nothread", wait::wait_nothread, true),
 ];
 
 /// Entry from `_start` with the initial stack pointer (`argc` first).

@@ -1,9 +1,9 @@
 //! `wait4`/`waitid` argument handling as Linux has it (`kernel_wait4`, `kernel_waitid`,
 //! `SYSCALL_DEFINE5(waitid)`): option bits, pid `INT_MIN`, process groups, `P_PIDFD`, which
 //! siginfo bytes `waitid` writes (and that it writes them even when it fails), `WNOWAIT`,
-//! and EFAULT for the status word or rusage after the child is reaped.
+//! EFAULT for the status word or rusage after the child is reaped, and `__WNOTHREAD`.
 
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use clone_core::CloneFlags;
 use clone_core::user::{self, ARCH, CloneRequest};
@@ -186,6 +186,138 @@ pub fn wait_results() -> CaseResult {
     let got = u32::from_ne_bytes([info[16], info[17], info[18], info[19]]);
     if r != 0 || got != pid {
         fail!("waitid(P_PIDFD, {fd}): {r}, si_pid {got}, expected {pid}");
+    }
+    Ok(())
+}
+
+const WNOTHREAD: usize = 0x2000_0000;
+
+static NT_STACK: crate::Stack<16384> = crate::Stack::new();
+static NT_CTID: AtomicU32 = AtomicU32::new(0);
+/// The thread's first child (0 = not yet, `u32::MAX` = the clone failed), its second child.
+static NT_CHILD: AtomicU32 = AtomicU32::new(0);
+static NT_CHILD2: AtomicU32 = AtomicU32::new(0);
+/// Set by the main thread when the thread may reap its child.
+static NT_GO: AtomicU32 = AtomicU32::new(0);
+/// What the thread's `wait4(child, __WNOTHREAD)` returned, and the status.
+static NT_RET: AtomicUsize = AtomicUsize::new(0);
+static NT_STATUS: AtomicU32 = AtomicU32::new(0);
+
+fn sched_yield() {
+    let nr = if cfg!(target_arch = "x86_64") {
+        24
+    } else {
+        124
+    };
+    // SAFETY: sched_yield has no arguments and touches no memory.
+    let _ = unsafe { user::syscall1(nr, 0) };
+}
+
+/// The thread of [`wait_nothread`]: a child that exits 7, reaped with `__WNOTHREAD` once the
+/// main thread has looked at it; then a child it leaves behind (exit 8) by exiting.
+extern "C" fn nothread_thread(_: usize) -> i32 {
+    let Ok(pid) = child(7, None) else {
+        NT_CHILD.store(u32::MAX, Ordering::Release);
+        return 0;
+    };
+    NT_CHILD.store(pid, Ordering::Release);
+    while NT_GO.load(Ordering::Acquire) == 0 {
+        sched_yield();
+    }
+    let status = AtomicU32::new(0);
+    let r = wait4(pid as usize, status.as_ptr() as usize, WNOTHREAD, 0);
+    NT_STATUS.store(status.into_inner(), Ordering::Relaxed);
+    NT_RET.store(r as usize, Ordering::Release);
+    let pid2 = child(8, None).unwrap_or(u32::MAX);
+    NT_CHILD2.store(pid2, Ordering::Release);
+    0
+}
+
+/// `__WNOTHREAD` (`do_wait` scans only the caller's own children): another thread's child is
+/// ECHILD for it (`wait4` and `waitid`, any pid or that pid) but visible without the flag
+/// (`waitid` `WNOWAIT` reports it and leaves it); the thread that made the child reaps it with
+/// `__WNOTHREAD`; and when a thread exits, its children pass to a live thread of the group
+/// (`forget_original_parent`), whose `__WNOTHREAD` wait then reaps them.
+pub fn wait_nothread() -> CaseResult {
+    for s in [&NT_CHILD, &NT_CHILD2, &NT_GO, &NT_STATUS] {
+        s.store(0, Ordering::Relaxed);
+    }
+    NT_RET.store(0, Ordering::Relaxed);
+    if let Err(e) = crate::spawn(NT_STACK.region(), &NT_CTID, nothread_thread, 0) {
+        fail!("clone(CLONE_THREAD) failed: {e}");
+    }
+    let pid = loop {
+        match NT_CHILD.load(Ordering::Acquire) {
+            0 => sched_yield(),
+            u32::MAX => {
+                crate::join(&NT_CTID);
+                fail!("the thread's clone(CLONE_VM, SIGCHLD) failed");
+            }
+            p => break p,
+        }
+    };
+    let status = AtomicU32::new(0);
+    let st = status.as_ptr() as usize;
+    let mut info = [0u8; 128];
+    let ip = info.as_mut_ptr() as usize;
+    let checks = [
+        (
+            "wait4(-1, WNOHANG|__WNOTHREAD), another thread's child",
+            wait4(usize::MAX, st, WNOHANG | WNOTHREAD, 0),
+        ),
+        (
+            "wait4(pid, WNOHANG|__WNOTHREAD), another thread's child",
+            wait4(pid as usize, st, WNOHANG | WNOTHREAD, 0),
+        ),
+        (
+            "waitid(P_PID, WNOHANG|WNOWAIT|__WNOTHREAD), another thread's child",
+            waitid(
+                P_PID,
+                pid as usize,
+                ip,
+                WEXITED | WNOHANG | WNOWAIT | WNOTHREAD,
+            ),
+        ),
+    ];
+    let r = waitid(P_PID, pid as usize, ip, WEXITED | WNOWAIT);
+    NT_GO.store(1, Ordering::Release);
+    crate::join(&NT_CTID);
+    for (what, got) in checks {
+        expect(what, got, ECHILD)?;
+    }
+    let got = u32::from_ne_bytes([info[16], info[17], info[18], info[19]]);
+    if r != 0 || got != pid {
+        fail!("waitid(P_PID {pid}, WNOWAIT) without __WNOTHREAD: {r}, si_pid {got}");
+    }
+    let (r, s) = (
+        NT_RET.load(Ordering::Acquire),
+        NT_STATUS.load(Ordering::Relaxed),
+    );
+    if r != pid as usize || s != 7 << 8 {
+        fail!(
+            "the thread's wait4({pid}, __WNOTHREAD): {}, status {s:#x}",
+            r as isize
+        );
+    }
+    let pid2 = NT_CHILD2.load(Ordering::Acquire);
+    if pid2 == u32::MAX || pid2 == 0 {
+        fail!("the thread's second clone failed");
+    }
+    // On Linux the thread's tid slot is cleared (`mm_release`) before its children are
+    // passed on (`exit_notify`): until then this thread has no such child (ECHILD).
+    let mut r = -ECHILD;
+    for _ in 0..10_000 {
+        r = wait4(pid2 as usize, st, WNOTHREAD, 0);
+        if r != -ECHILD {
+            break;
+        }
+        sched_yield();
+    }
+    if r != pid2 as isize || status.load(Ordering::Relaxed) != 8 << 8 {
+        fail!(
+            "wait4({pid2}, __WNOTHREAD) after the thread that made it exited: {r}, status {:#x}",
+            status.into_inner()
+        );
     }
     Ok(())
 }
