@@ -471,8 +471,7 @@ impl Validator {
     ) -> Result<KernelCloneArgs, Refusal> {
         match accept::legacy_accepts(args, &self.masks, mem) {
             Some(k) => Ok(k),
-            None => slow_legacy::<false>(args, mem, &self.policy)
-                .map_err(|e| refusal(e, CloneCall::Clone(*args))),
+            None => refuse_legacy(args, mem, &self.policy),
         }
     }
 
@@ -489,7 +488,7 @@ impl Validator {
             size,
             mem,
             |f| f.refusal(call),
-            |raw| slow_clone3::<false>(raw, size, mem, &self.policy).map_err(|e| refusal(e, call)),
+            |raw| refuse_clone3(raw, uargs, size, mem, &self.policy),
         )
     }
 
@@ -501,7 +500,7 @@ impl Validator {
     ) -> Result<KernelCloneArgs, CloneError> {
         match accept::legacy_accepts(args, &self.masks, mem) {
             Some(k) => Ok(k),
-            None => slow_legacy::<true>(args, mem, &self.policy),
+            None => explain_legacy(args, mem, &self.policy),
         }
     }
 
@@ -522,7 +521,7 @@ impl Validator {
             ))
         };
         self.clone3(uargs, size, mem, early, |raw| {
-            slow_clone3::<true>(raw, size, mem, &self.policy)
+            explain_clone3(raw, size, mem, &self.policy)
         })
     }
 
@@ -565,52 +564,60 @@ impl Validator {
     }
 }
 
-/// The walk for a legacy call the fast path did not accept and, with `EXPLAIN`, the fix
-/// search (without it the fix is [`Fix::NONE`](crate::error::Fix::NONE), and the search is
-/// not linked). Out of line: the fast path builds nothing for it.
+// The walk for the calls the fast path did not accept, out of line so that the fast path
+// builds nothing for it: `refuse_*` answer without a fix (the search is not linked where only
+// they are used), `explain_*` with the fix search's fix.
+
+/// The walk for a legacy call, its refusal without a fix.
 #[cold]
 #[inline(never)]
-fn slow_legacy<const EXPLAIN: bool>(
+fn refuse_legacy(
+    args: &LegacyCloneArgs,
+    mem: &dyn UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, Refusal> {
+    walk_legacy(args, mem, policy).map_err(|f| f.refusal(CloneCall::Clone(*args)))
+}
+
+/// The walk for a legacy call, its refusal with the fix.
+#[cold]
+#[inline(never)]
+fn explain_legacy(
     args: &LegacyCloneArgs,
     mem: &dyn UserMemory,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, CloneError> {
-    walk_legacy(args, mem, policy).map_err(|f| {
-        let mut fix = crate::error::Fix::NONE;
-        if EXPLAIN {
-            fix = crate::fix::best_fix(&f, &legacy_request(args), mem, policy);
-        }
-        f.with_fix(fix)
-    })
+    walk_legacy(args, mem, policy)
+        .map_err(|f| f.with_fix(crate::fix::best_fix(&f, &legacy_request(args), mem, policy)))
 }
 
-/// [`slow_legacy`] for `clone3`, after the struct copy into `raw`.
+/// The walk for `clone3` after the struct copy into `raw`, its refusal without a fix.
 #[cold]
 #[inline(never)]
-fn slow_clone3<const EXPLAIN: bool>(
+fn refuse_clone3(
+    raw: &[u8; 88],
+    uargs: u64,
+    size: u64,
+    mem: &dyn UserMemory,
+    policy: &Policy,
+) -> Result<KernelCloneArgs, Refusal> {
+    walk_clone3(raw, size, mem, policy)
+        .map_err(|f| f.refusal(CloneCall::Clone3 { args: uargs, size }))
+}
+
+/// The walk for `clone3` after the struct copy into `raw`, its refusal with the fix.
+#[cold]
+#[inline(never)]
+fn explain_clone3(
     raw: &[u8; 88],
     size: u64,
     mem: &dyn UserMemory,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, CloneError> {
     walk_clone3(raw, size, mem, policy).map_err(|f| {
-        let mut fix = crate::error::Fix::NONE;
-        if EXPLAIN {
-            let req = clone3_request(raw, size, policy.arch.big_endian());
-            fix = crate::fix::best_fix(&f, &req, mem, policy);
-        }
-        f.with_fix(fix)
+        let req = clone3_request(raw, size, policy.arch.big_endian());
+        f.with_fix(crate::fix::best_fix(&f, &req, mem, policy))
     })
-}
-
-/// The refusal of `call` in a [`slow_legacy`]/[`slow_clone3`] answer (its fix left out).
-fn refusal(e: CloneError, call: CloneCall) -> Refusal {
-    Refusal {
-        errno: e.errno,
-        rule: e.rule,
-        flags: e.flags,
-        call,
-    }
 }
 
 /// [`Validator::check`] for one call under `policy` (the masks computed for this call).
@@ -829,8 +836,8 @@ fn check_zeroed_tail(
     Ok(())
 }
 
-/// [`check_request`] for a legacy call (called out of line, from [`slow_legacy`], so that the
-/// fast path builds nothing for it).
+/// [`check_request`] for a legacy call (called out of line, from [`refuse_legacy`] and
+/// [`explain_legacy`], so that the fast path builds nothing for it).
 pub(crate) fn walk_legacy(
     args: &LegacyCloneArgs,
     mem: &dyn UserMemory,
@@ -839,7 +846,7 @@ pub(crate) fn walk_legacy(
     check_request(&legacy_request(args), mem, policy)
 }
 
-/// [`check_request`] for a `clone3` call (out of line, from [`slow_clone3`]).
+/// [`check_request`] for a `clone3` call (out of line, from [`refuse_clone3`] and [`explain_clone3`]).
 pub(crate) fn walk_clone3(
     raw: &[u8; 88],
     size: u64,
