@@ -1,8 +1,9 @@
 //! Address spaces: one page table per process, 4 KiB user pages over [`arch::USER_REGION`],
 //! frames from [`crate::frames`].
 //!
-//! An [`AddressSpace`] owns its upper tables, one leaf table per 2 MiB of the user region, and
-//! one frame reference per present page. The kernel part of every page table is the boot
+//! An [`AddressSpace`] owns its upper tables, a leaf table for each 2 MiB of the user region
+//! where a page was ever mapped (allocated on first use, so a big, sparse region costs only the
+//! tables it uses), and one frame reference per present page. The kernel part of every page table is the boot
 //! identity map, supervisor-only (`arch::mmu::build_upper`). Tasks hold an `Rc` to their
 //! space: `CLONE_VM` shares it, a fork gets [`AddressSpace::fork`] (every writable page
 //! becomes read-only copy-on-write in both, each frame gains a reference), and the space is
@@ -19,7 +20,7 @@
 //! map.
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use clone_core::Errno;
 
@@ -52,7 +53,8 @@ pub enum MapError {
 pub struct AddressSpace {
     root: u64,
     upper: [u64; mmu::UPPER_TABLES],
-    leaves: [u64; LEAVES],
+    /// The leaf table of each 2 MiB slot of the user region, 0 until a page in it is mapped.
+    leaves: [Cell<u64>; LEAVES],
     /// The mappings: which pages may exist, and with what permissions.
     pub mm: RefCell<Mm>,
 }
@@ -70,32 +72,29 @@ fn set_current(p: *const AddressSpace) {
     unsafe { *core::ptr::addr_of_mut!(CURRENT) = p };
 }
 
-/// Page tables an empty address space takes (for the frame accounting the docs quote).
-pub const TABLE_FRAMES: usize = mmu::UPPER_TABLES + LEAVES;
+/// Page tables an empty address space takes (for the frame accounting the docs quote); each
+/// 2 MiB slot of the user region where a page is mapped adds one.
+pub const TABLE_FRAMES: usize = mmu::UPPER_TABLES;
 
 impl AddressSpace {
     /// An empty user region over the kernel map; `None` when frames run out.
     pub fn new() -> Option<Rc<Self>> {
-        let mut got: [u64; TABLE_FRAMES] = [0; TABLE_FRAMES];
+        let mut upper = [0; mmu::UPPER_TABLES];
         for k in 0..TABLE_FRAMES {
             match frames::alloc() {
-                Some(pa) => got[k] = pa,
+                Some(pa) => upper[k] = pa,
                 None => {
-                    got[..k].iter().for_each(|&pa| frames::release(pa));
+                    upper[..k].iter().for_each(|&pa| frames::release(pa));
                     return None;
                 }
             }
         }
-        let mut upper = [0; mmu::UPPER_TABLES];
-        upper.copy_from_slice(&got[..mmu::UPPER_TABLES]);
-        let mut leaves = [0; LEAVES];
-        leaves.copy_from_slice(&got[mmu::UPPER_TABLES..]);
         // SAFETY: all frames are freshly allocated, zeroed and owned by this space.
-        let root = unsafe { mmu::build_upper(&upper, &leaves) };
+        let root = unsafe { mmu::build_upper(&upper) };
         Some(Rc::new(Self {
             root,
             upper,
-            leaves,
+            leaves: core::array::from_fn(|_| Cell::new(0)),
             mm: RefCell::new(Mm::default()),
         }))
     }
@@ -125,29 +124,54 @@ impl AddressSpace {
         r
     }
 
-    /// Where the leaf entry for `va` (inside the user region) lives.
-    fn slot(&self, va: u64) -> *mut u64 {
+    /// Where the leaf entry for `va` (inside the user region) lives, if its slot has a table.
+    fn slot(&self, va: u64) -> Option<*mut u64> {
         let off = va - arch::USER_REGION.start;
-        let leaf = self.leaves[(off / LEAF_SPAN) as usize];
-        // The frame is one of this space's leaf tables, identity-mapped for the kernel.
-        (frames::ptr(leaf) as *mut u64).wrapping_add(((off % LEAF_SPAN) / FRAME_SIZE) as usize)
+        let leaf = self.leaves[(off / LEAF_SPAN) as usize].get();
+        // The frame is one of this space's leaf tables, mapped for the kernel at `ptr`.
+        (leaf != 0).then(|| {
+            (frames::ptr(leaf) as *mut u64).wrapping_add(((off % LEAF_SPAN) / FRAME_SIZE) as usize)
+        })
     }
 
-    /// The leaf entry for `va` (inside the user region).
+    /// The leaf entry for `va` (inside the user region); 0 where no table is.
     fn entry(&self, va: u64) -> u64 {
         // SAFETY: `slot` points into one of this space's leaf tables, a live, aligned frame;
         // single core and no re-entry, so nothing writes it concurrently.
-        unsafe { self.slot(va).read() }
+        self.slot(va).map_or(0, |p| unsafe { p.read() })
     }
 
-    /// Sets the leaf entry for `va` (inside the user region).
+    /// Sets the leaf entry for `va` (inside the user region), whose table exists (the page is
+    /// or was present; clearing an entry without a table is nothing to do).
     fn set_entry(&self, va: u64, e: u64) {
-        // SAFETY: as in `entry`; the table belongs to this space, which the caller changes.
-        unsafe { self.slot(va).write(e) }
+        match self.slot(va) {
+            // SAFETY: as in `entry`; the table belongs to this space, which the caller changes.
+            Some(p) => unsafe { p.write(e) },
+            None => debug_assert!(e == 0, "entry for {va:#x} without a leaf table"),
+        }
+    }
+
+    /// The leaf table of `va`'s slot, allocated and installed if it has none yet (`ENOMEM`
+    /// without frames).
+    fn leaf_for(&self, va: u64) -> Result<(), Errno> {
+        let index = ((va - arch::USER_REGION.start) / LEAF_SPAN) as usize;
+        if self.leaves[index].get() != 0 {
+            return Ok(());
+        }
+        let leaf = frames::alloc().ok_or(Errno::ENOMEM)?;
+        // SAFETY: the upper tables are this space's (from `build_upper`); `leaf` is a fresh,
+        // zeroed frame that now belongs to it.
+        unsafe { mmu::install_leaf(&self.upper, index, leaf) };
+        self.leaves[index].set(leaf);
+        if self.is_active() {
+            mmu::flush_all();
+        }
+        Ok(())
     }
 
     /// Maps a zeroed frame at page `va` with `perm`; `ENOMEM` without frames.
     fn map_new(&self, va: u64, perm: Perm) -> Result<u64, Errno> {
+        self.leaf_for(va)?;
         let pa = frames::alloc().ok_or(Errno::ENOMEM)?;
         self.set_entry(va, mmu::leaf_entry(pa, perm));
         Ok(pa)
@@ -163,7 +187,14 @@ impl AddressSpace {
     pub fn fork(&self) -> Result<Rc<Self>, Errno> {
         let child = Self::new().ok_or(Errno::ENOMEM)?;
         let mut mm = self.mm.borrow_mut();
-        for (li, (&mine, &theirs)) in self.leaves.iter().zip(&child.leaves).enumerate() {
+        for (li, leaf) in self.leaves.iter().enumerate() {
+            let mine = leaf.get();
+            if mine == 0 {
+                continue;
+            }
+            // On failure the child is dropped, releasing what it took so far.
+            child.leaf_for(arch::USER_REGION.start + li as u64 * LEAF_SPAN)?;
+            let theirs = child.leaves[li].get();
             // SAFETY: two distinct leaf-table frames, one of each space, used only here.
             let (mine, theirs) = unsafe { (frames::table_at(mine), frames::table_at(theirs)) };
             for (ei, (e, c)) in mine.iter_mut().zip(theirs.iter_mut()).enumerate() {
@@ -393,7 +424,7 @@ impl Drop for AddressSpace {
             unsafe { mmu::activate(mmu::boot_root()) };
             set_current(core::ptr::null());
         }
-        for &leaf in &self.leaves {
+        for leaf in self.leaves.iter().map(Cell::get).filter(|&l| l != 0) {
             // SAFETY: this space's leaf table, about to be freed; nothing else uses it.
             let table = unsafe { frames::table_at(leaf) };
             for e in table.iter() {

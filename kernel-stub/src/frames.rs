@@ -56,9 +56,9 @@ pub fn alloc() -> Option<u64> {
     t.cursor = (i + 1) % n;
     t.used += 1;
     let pa = arch::FRAME_POOL.start + i as u64 * FRAME_SIZE;
-    // SAFETY: `pa` is a whole frame of the pool, identity-mapped for the kernel, and it was
-    // free, so nothing else refers to it.
-    unsafe { core::ptr::write_bytes(pa as usize as *mut u8, 0, FRAME_SIZE as usize) };
+    // SAFETY: `pa` is a whole frame of the pool, mapped for the kernel at `ptr(pa)`, and it
+    // was free, so nothing else refers to it.
+    unsafe { core::ptr::write_bytes(ptr(pa), 0, FRAME_SIZE as usize) };
     Some(pa)
 }
 
@@ -96,9 +96,10 @@ pub fn total() -> usize {
     FRAMES
 }
 
-/// The kernel's pointer to frame `pa` (identity map).
+/// The kernel's pointer to frame `pa`: its address in the kernel's map of physical memory
+/// ([`arch::DIRECT_MAP_OFFSET`] above the physical address).
 pub fn ptr(pa: u64) -> *mut u8 {
-    pa as usize as *mut u8
+    (pa + arch::DIRECT_MAP_OFFSET) as usize as *mut u8
 }
 
 /// `[u64; 512]` view of a page-table frame.
@@ -110,5 +111,5 @@ pub fn ptr(pa: u64) -> *mut u8 {
 pub unsafe fn table_at(pa: u64) -> &'static mut [u64; 512] {
     // SAFETY: the caller guarantees `pa` is an allocated, 4 KiB aligned frame, identity-mapped
     // and exclusively used through this reference.
-    unsafe { &mut *(pa as usize as *mut [u64; 512]) }
+    unsafe { &mut *(ptr(pa) as *mut [u64; 512]) }
 }

@@ -14,7 +14,9 @@
 //! * clocks: `monotonic_ns()` (a free-running counter, never the tick count, so time stays
 //!   right while the kernel runs with interrupts off) and `rtc_unix_ns()` (the board's RTC);
 //! * `TASK_SIZE_MAX`: the end of the user half as Linux's `access_ok` sees it, which decides
-//!   EFAULT where no memory is touched (a private futex key).
+//!   EFAULT where no memory is touched (a private futex key);
+//! * `DIRECT_MAP_OFFSET`: where the kernel reaches physical memory (`frames::ptr`): 0 where
+//!   the boot identity map does it, else the offset of a supervisor-only alias.
 //!
 //! The boot code of each arch (`_start`) sets up a stack, zeroes `.bss` and calls
 //! [`crate::kmain`]. If the arch directory holds a `linker.ld`, `build.rs` passes it to the
@@ -29,9 +31,9 @@
 mod imp;
 
 pub use imp::{
-    ARCH, FRAME_POOL, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION, check_tls,
-    console_write, exit_qemu, hwcap, idle, init, mmu, monotonic_ns, rtc_unix_ns, run_user,
-    take_pending_tick,
+    ARCH, DIRECT_MAP_OFFSET, FRAME_POOL, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION,
+    check_tls, console_write, exit_qemu, hwcap, idle, init, mmu, monotonic_ns, rtc_unix_ns,
+    run_user, take_pending_tick,
 };
 
 /// The permissions of one user page, as `crate::addrspace` asks the arch's `mmu` to encode them.

@@ -151,12 +151,12 @@ pub fn init() {}
 
 /// Fills an address space's upper tables: `upper[0]` level 1 (MMIO GiB as at boot, RAM GiB →
 /// `upper[1]`), `upper[1]` the RAM GiB's 2 MiB blocks as at boot except the user region's
-/// slots, which point at `leaves`. Returns the TTBR0_EL1 value for [`activate`].
+/// slots, which stay empty until [`install_leaf`] gives one a leaf table. Returns the TTBR0_EL1 value for [`activate`].
 ///
 /// # Safety
 ///
 /// Every frame must be an allocated, zeroed page-table frame used by nothing else.
-pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
+pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES]) -> u64 {
     // SAFETY: the caller hands over the frames; the boot tables are only read.
     unsafe {
         let l1 = crate::frames::table_at(upper[0]);
@@ -164,17 +164,29 @@ pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
         l1[1] = DESC_TABLE | upper[1];
         let l2 = crate::frames::table_at(upper[1]);
         let boot = &*((&raw const L2_RAM) as *const [u64; 512]);
-        let first = ((USER_REGION.start - RAM_GIB_BASE) / BLOCK_2M) as usize;
         for (i, e) in l2.iter_mut().enumerate() {
             let pa = RAM_GIB_BASE + i as u64 * BLOCK_2M;
             *e = if USER_REGION.contains(&pa) {
-                DESC_TABLE | leaves[i - first]
+                0
             } else {
                 boot[i]
             };
         }
     }
     upper[0]
+}
+
+/// Points the `index`-th 2 MiB slot of the user region at leaf table `leaf` (the caller
+/// flushes before the next user access).
+///
+/// # Safety
+///
+/// `upper` must come from [`build_upper`] and `leaf` be an allocated, zeroed page-table frame
+/// of the same address space.
+pub unsafe fn install_leaf(upper: &[u64; UPPER_TABLES], index: usize, leaf: u64) {
+    // SAFETY: the L2 table is this space's; the caller hands over the leaf.
+    let l2 = unsafe { crate::frames::table_at(upper[1]) };
+    l2[((USER_REGION.start - RAM_GIB_BASE) / BLOCK_2M) as usize + index] = DESC_TABLE | leaf;
 }
 
 /// A user page descriptor for frame `pa`: EL0 read (and write), never EL1-executable.

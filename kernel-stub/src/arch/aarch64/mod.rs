@@ -67,6 +67,9 @@ pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
 /// the identity map, so they must not sit under the user window).
 pub const FRAME_POOL: Range<u64> = 0x5000_0000..0x6000_0000;
 
+/// The kernel reaches frames through the boot identity map.
+pub const DIRECT_MAP_OFFSET: u64 = 0;
+
 /// `AT_HWCAP` as Linux reports it for what the stub enables (`arch/arm64/include/uapi/asm/
 /// hwcap.h`): HWCAP_FP and HWCAP_ASIMD (CPACR_EL1.FPEN lets EL0 use both).
 pub fn hwcap() -> u64 {

@@ -98,12 +98,12 @@ pub fn init() {}
 
 /// Fills an address space's upper tables: `upper[0]` the root (MMIO gigapage as at boot, RAM
 /// GiB → `upper[1]`), `upper[1]` the RAM GiB's megapages as at boot except the user region's
-/// slots, which point at `leaves`. Returns the root's address for [`activate`].
+/// slots, which stay empty until [`install_leaf`] gives one a leaf table. Returns the root's address for [`activate`].
 ///
 /// # Safety
 ///
 /// Every frame must be an allocated, zeroed page-table frame used by nothing else.
-pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
+pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES]) -> u64 {
     // SAFETY: the caller hands over the frames; the boot tables are only read.
     unsafe {
         let root = crate::frames::table_at(upper[0]);
@@ -111,17 +111,29 @@ pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
         root[(RAM_GIB_BASE / GIB) as usize] = ppn(upper[1]) | V;
         let l1 = crate::frames::table_at(upper[1]);
         let boot = &*((&raw const L1_RAM) as *const [u64; 512]);
-        let first = ((USER_REGION.start - RAM_GIB_BASE) / MEGAPAGE) as usize;
         for (i, e) in l1.iter_mut().enumerate() {
             let pa = RAM_GIB_BASE + i as u64 * MEGAPAGE;
             *e = if USER_REGION.contains(&pa) {
-                ppn(leaves[i - first]) | V
+                0
             } else {
                 boot[i] & !U
             };
         }
     }
     upper[0]
+}
+
+/// Points the `index`-th 2 MiB slot of the user region at leaf table `leaf` (the caller
+/// flushes before the next user access).
+///
+/// # Safety
+///
+/// `upper` must come from [`build_upper`] and `leaf` be an allocated, zeroed page-table frame
+/// of the same address space.
+pub unsafe fn install_leaf(upper: &[u64; UPPER_TABLES], index: usize, leaf: u64) {
+    // SAFETY: the L1 table is this space's; the caller hands over the leaf.
+    let l1 = unsafe { crate::frames::table_at(upper[1]) };
+    l1[((USER_REGION.start - RAM_GIB_BASE) / MEGAPAGE) as usize + index] = ppn(leaf) | V;
 }
 
 /// A user leaf PTE for frame `pa` (A and D preset: no hardware A/D updates needed).

@@ -68,6 +68,9 @@ pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
 /// the identity map, so they must not sit under the user window).
 pub const FRAME_POOL: Range<u64> = 0x9000_0000..0xa000_0000;
 
+/// The kernel reaches frames through the boot identity map.
+pub const DIRECT_MAP_OFFSET: u64 = 0;
+
 /// `AT_HWCAP` as Linux reports it: one bit per single-letter ISA extension (`'a' - 'a'` …),
 /// here the rv64gc base QEMU's `virt` CPU has: I, M, A, F, D, C.
 pub fn hwcap() -> u64 {

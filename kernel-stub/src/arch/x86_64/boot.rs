@@ -77,6 +77,8 @@ _start:
     mov eax, offset X86_BOOT_PD
     or eax, 0x7
     mov dword ptr [X86_BOOT_PDPT], eax
+    /* PDPT[1] -> the same PD: physical memory again at 1 GiB (DIRECT_MAP_OFFSET). */
+    mov dword ptr [X86_BOOT_PDPT + 8], eax
     /* PD[i] = i * 2 MiB | present | writable | page size (2 MiB). */
     xor ecx, ecx
 2:

@@ -4,9 +4,10 @@
 //!
 //! `crate::addrspace` owns the frames; this file only knows the formats. Each address space
 //! has its own PML4 → PDPT → PD (the [`UPPER_TABLES`]); the PD's 2 MiB entries are the boot
-//! identity map (`boot.rs`, supervisor-only: the kernel and [`super::FRAME_POOL`]) except the
-//! [`super::USER_REGION`] slots, which point at the address space's leaf tables of 4 KiB
-//! pages. Entry bits are from the Intel SDM vol. 3A, 4.5 ("4-level paging"): P, R/W, U/S,
+//! identity map (`boot.rs`, supervisor-only: the kernel's first 4 MiB) except the
+//! [`super::USER_REGION`] slots, empty until [`install_leaf`] points one at a leaf table of
+//! 4 KiB pages. `PDPT[1]` is the boot PD itself, supervisor-only: physical memory again at
+//! 1 GiB ([`super::DIRECT_MAP_OFFSET`]), where the kernel reaches [`super::FRAME_POOL`]. Entry bits are from the Intel SDM vol. 3A, 4.5 ("4-level paging"): P, R/W, U/S,
 //! XD (bit 63, needs `EFER.NXE`), and bit 9, free for software, marks a copy-on-write page.
 
 use core::arch::asm;
@@ -42,30 +43,45 @@ pub fn init() {
 }
 
 /// Fills an address space's upper tables: `upper[0]` PML4, `[1]` PDPT, `[2]` PD, all zeroed
-/// frames; `leaves[i]` maps the i-th 2 MiB slot of the user region. Returns the root for
-/// [`activate`].
+/// frames. The user region's slots stay empty until [`install_leaf`]; `PDPT[1]` is the boot
+/// PD, supervisor-only: the kernel's alias of physical memory at `DIRECT_MAP_OFFSET`.
+/// Returns the root for [`activate`].
 ///
 /// # Safety
 ///
 /// Every frame must be an allocated, zeroed page-table frame used by nothing else.
-pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES], leaves: &[u64]) -> u64 {
+pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES]) -> u64 {
     // SAFETY: the caller hands over the frames; the boot tables are only read.
     unsafe {
         let pml4 = crate::frames::table_at(upper[0]);
         pml4[0] = upper[1] | P | RW | US;
         let pdpt = crate::frames::table_at(upper[1]);
         pdpt[0] = upper[2] | P | RW | US;
+        pdpt[1] = core::ptr::addr_of!(X86_BOOT_PD) as u64 | P | RW;
         let pd = crate::frames::table_at(upper[2]);
         let boot = &*core::ptr::addr_of!(X86_BOOT_PD);
         for (i, e) in pd.iter_mut().enumerate() {
-            *e = boot[i] & !US;
-        }
-        let first = (USER_REGION.start >> 21) as usize;
-        for (k, &leaf) in leaves.iter().enumerate() {
-            pd[first + k] = leaf | P | RW | US;
+            let va = i as u64 * (1 << 21);
+            *e = if USER_REGION.contains(&va) {
+                0
+            } else {
+                boot[i] & !US
+            };
         }
     }
     upper[0]
+}
+
+/// Points the `index`-th 2 MiB slot of the user region at leaf table `leaf`.
+///
+/// # Safety
+///
+/// `upper` must come from [`build_upper`] and `leaf` be an allocated, zeroed page-table frame
+/// of the same address space.
+pub unsafe fn install_leaf(upper: &[u64; UPPER_TABLES], index: usize, leaf: u64) {
+    // SAFETY: the PD is this space's; the caller hands over the leaf.
+    let pd = unsafe { crate::frames::table_at(upper[2]) };
+    pd[(USER_REGION.start >> 21) as usize + index] = leaf | P | RW | US;
 }
 
 /// A user leaf entry for frame `pa`.

@@ -10,7 +10,7 @@
 //!   plus the one-time hardware setup in [`init`].
 //!
 //! Memory: the kernel is linked at 1 MiB; each address space (`mmu.rs`, `crate::addrspace`)
-//! maps only [`USER_REGION`] (4 MiB..96 MiB) with the U bit, in 4 KiB pages backed by frames
+//! maps only [`USER_REGION`] (4 MiB..1 GiB) with the U bit, in 4 KiB pages backed by frames
 //! of [`FRAME_POOL`], so a user access anywhere else faults and only kills the task. The kernel
 //! never dereferences a user address: `uaccess.rs` translates it through the task's page
 //! table and copies through the identity map of the frame.
@@ -48,10 +48,16 @@ use x86_64::{PrivilegeLevel, VirtAddr};
 /// This arch, for clone-core's decoder and errno values.
 pub const ARCH: Arch = Arch::X86_64;
 
-/// User memory: 4 MiB..96 MiB (2 MiB aligned: one page-directory entry per 2 MiB). It starts
-/// at 4 MiB so a static executable at the usual link address (0x400000) loads as it is; the
-/// kernel image must end below it (`linker.ld` checks).
-pub const USER_REGION: Range<u64> = 0x0040_0000..0x0600_0000;
+/// User memory: 4 MiB..1 GiB (2 MiB aligned: one page-directory entry per 2 MiB, the whole
+/// first page directory but the kernel's first 4 MiB). It starts at 4 MiB so a static
+/// executable at the usual link address (0x400000) loads as it is (the kernel image must end
+/// below it: `linker.ld` checks), and is big enough for glibc's 8 MiB thread stacks.
+pub const USER_REGION: Range<u64> = 0x0040_0000..0x4000_0000;
+
+/// The kernel reaches physical memory (frames) through a supervisor-only alias of the boot
+/// identity map at 1 GiB (`PDPT[1]` → the boot page directory), since the user region covers
+/// the identity addresses of [`FRAME_POOL`].
+pub const DIRECT_MAP_OFFSET: u64 = 1 << 30;
 
 /// Link address of the stub's own user programs (conformance, hostile): 32 MiB, so the
 /// region below them (from 0x400000, where a standard static executable is linked) is not
