@@ -151,7 +151,8 @@ pub fn init() {}
 
 /// Fills an address space's upper tables: `upper[0]` level 1 (MMIO GiB as at boot, RAM GiB →
 /// `upper[1]`), `upper[1]` the RAM GiB's 2 MiB blocks as at boot except the user region's
-/// slots, which stay empty until [`install_leaf`] gives one a leaf table. Returns the TTBR0_EL1 value for [`activate`].
+/// slots, which stay empty until [`install_leaf`] gives one a leaf table.
+/// Returns the TTBR0_EL1 value for [`activate`].
 ///
 /// # Safety
 ///

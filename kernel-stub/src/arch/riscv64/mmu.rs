@@ -98,7 +98,8 @@ pub fn init() {}
 
 /// Fills an address space's upper tables: `upper[0]` the root (MMIO gigapage as at boot, RAM
 /// GiB → `upper[1]`), `upper[1]` the RAM GiB's megapages as at boot except the user region's
-/// slots, which stay empty until [`install_leaf`] gives one a leaf table. Returns the root's address for [`activate`].
+/// slots, which stay empty until [`install_leaf`] gives one a leaf table.
+/// Returns the root's address for [`activate`].
 ///
 /// # Safety
 ///
