@@ -1,13 +1,13 @@
 //! Address spaces: one page table per process, 4 KiB user pages over [`arch::USER_REGION`],
 //! frames from [`crate::frames`].
 //!
-//! An [`AddressSpace`] owns its upper tables, a leaf table for each 2 MiB of the user region
-//! where a page was ever mapped (allocated on first use, so a big, sparse region costs only the
-//! tables it uses), and one frame reference per present page. The kernel part of every page table is the boot
-//! identity map, supervisor-only (`arch::mmu::build_upper`). Tasks hold an `Rc` to their
-//! space: `CLONE_VM` shares it, a fork gets [`AddressSpace::fork`] (every writable page
-//! becomes read-only copy-on-write in both, each frame gains a reference), and the space is
-//! freed, every frame released, when its last task exits or execs.
+//! An [`AddressSpace`] owns its upper tables, a leaf table for each 2 MiB of the user region where
+//! a page was ever mapped (allocated on first use, so a big, sparse region costs only the tables it
+//! uses), and one frame reference per present page. The kernel part of every page table is the boot
+//! identity map, supervisor-only (`arch::mmu::build_upper`). Tasks hold an `Rc` to their space:
+//! `CLONE_VM` shares it, a fork gets [`AddressSpace::fork`] (every writable page becomes read-only
+//! copy-on-write in both, each frame gains a reference), and the space is freed, every frame
+//! released, when its last task exits or execs.
 //!
 //! Which addresses are memory is the space's [`Mm`] (`crate::mman`: the ELF segments, stack,
 //! break and `mmap` mappings): a page that is not present yet becomes a zeroed frame on first

@@ -2,13 +2,14 @@
 //!
 //! # Orientation
 //!
-//! `crate::addrspace` owns the frames; this file only knows the formats. Each address space
-//! has its own PML4 → PDPT → PD (the [`UPPER_TABLES`]); the PD's 2 MiB entries are the boot
-//! identity map (`boot.rs`, supervisor-only: the kernel's first 4 MiB) except the
-//! [`super::USER_REGION`] slots, empty until [`install_leaf`] points one at a leaf table of
-//! 4 KiB pages. `PDPT[1]` is the boot PD itself, supervisor-only: physical memory again at
-//! 1 GiB ([`super::DIRECT_MAP_OFFSET`]), where the kernel reaches [`super::FRAME_POOL`]. Entry bits are from the Intel SDM vol. 3A, 4.5 ("4-level paging"): P, R/W, U/S,
-//! XD (bit 63, needs `EFER.NXE`), and bit 9, free for software, marks a copy-on-write page.
+//! `crate::addrspace` owns the frames; this file only knows the formats. Each address space has its
+//! own PML4 → PDPT → PD (the [`UPPER_TABLES`]); the PD's 2 MiB entries are the boot identity map
+//! (`boot.rs`, supervisor-only: the kernel's first 4 MiB) except the [`super::USER_REGION`] slots,
+//! empty until [`install_leaf`] points one at a leaf table of 4 KiB pages. `PDPT[1]` is the boot PD
+//! itself, supervisor-only: physical memory again at 1 GiB ([`super::DIRECT_MAP_OFFSET`]), where
+//! the kernel reaches [`super::FRAME_POOL`]. Entry bits are from the Intel SDM vol. 3A, 4.5
+//! ("4-level paging"): P, R/W, U/S, XD (bit 63, needs `EFER.NXE`), and bit 9, free for software,
+//! marks a copy-on-write page.
 
 use core::arch::asm;
 
