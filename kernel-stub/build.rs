@@ -93,11 +93,17 @@ fn loadable(data: &[u8]) -> Option<Vec<u8>> {
 
 /// `KERNEL_STUB_PROGRAMS` (`name=path,name=path`, set by `cargo xtask programs`): the suite
 /// programs, embedded as `crate::programs::PROGRAMS` and runnable as `/bin/<name>`.
+///
+/// On x86_64 each file goes in section `.programs`, which `linker.ld` loads at 4 MiB physical
+/// and links at the kernel's 1 GiB alias of physical memory, so the programs do not count
+/// against the 4 MiB the kernel image must fit in.
 fn programs() {
     println!("cargo:rerun-if-env-changed=KERNEL_STUB_PROGRAMS");
     let list = std::env::var("KERNEL_STUB_PROGRAMS").unwrap_or_default();
+    let x86 = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|a| a == "x86_64");
+    let mut statics = String::new();
     let mut code = String::from("pub static PROGRAMS: &[(&str, &[u8])] = &[\n");
-    for entry in list.split(',').filter(|e| !e.is_empty()) {
+    for (k, entry) in list.split(',').filter(|e| !e.is_empty()).enumerate() {
         let (name, path) = entry
             .split_once('=')
             .unwrap_or_else(|| panic!("KERNEL_STUB_PROGRAMS entry `{entry}` is not name=path"));
@@ -109,15 +115,20 @@ fn programs() {
         println!("cargo:rerun-if-changed={path}");
         let copy = out_dir().join(format!("program-{name}.elf"));
         write_loadable(Path::new(path), &copy);
+        let len = std::fs::metadata(&copy).expect("the copy just written").len();
+        if x86 {
+            statics.push_str("#[unsafe(link_section = \".programs\")]\n");
+        }
         writeln!(
-            code,
-            "    ({name:?}, include_bytes!({:?})),",
+            statics,
+            "static PROGRAM_{k}: [u8; {len}] = *include_bytes!({:?});",
             copy.display().to_string()
         )
         .expect("write to a String");
+        writeln!(code, "    ({name:?}, &PROGRAM_{k}),").expect("write to a String");
     }
     code.push_str("];\n");
-    std::fs::write(out_dir().join("programs.rs"), code).expect("write programs.rs");
+    std::fs::write(out_dir().join("programs.rs"), statics + &code).expect("write programs.rs");
 }
 
 /// `syscall_names.rs`: `NAMES`, (number, name) for every syscall of the target arch, read

@@ -7,11 +7,11 @@
 //! system `gcc` with glibc), giving one binary per (program, libc), named
 //! `<program>-<libc>`. The same binary then runs:
 //!
-//! * on Linux: natively on an x86_64 host, as `/bin/<name>` (argv[0]) with an empty
-//!   environment and stdin from /dev/null;
+//! * on Linux: natively on an x86_64 host, by its path (argv[0], so a program can run itself
+//!   again), with an empty environment and stdin from /dev/null;
 //! * in the stub: every binary of the arch embedded in one kernel image
-//!   (`KERNEL_STUB_PROGRAMS`), which runs them one after another with the same argv and
-//!   environment; QEMU under TCG.
+//!   (`KERNEL_STUB_PROGRAMS`), which runs them one after another as `/bin/<name>` (argv[0],
+//!   the path `execve` finds it at) with an empty environment; QEMU under TCG.
 //!
 //! A program passes when its stdout lines and its exit status are the same in both. The
 //! kernel's own lines inside a program's run (`kernel-stub: syscall ... is not implemented`)
@@ -139,9 +139,8 @@ struct Run {
     status: String,
 }
 
-/// Runs `p` natively as `/bin/<name>` with an empty environment.
+/// Runs `p` natively by its path with an empty environment.
 fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
-    use std::os::unix::process::CommandExt as _;
     use std::os::unix::process::ExitStatusExt as _;
     let out = std::env::temp_dir().join(format!(
         "clone-core-program-{}-{}",
@@ -149,16 +148,11 @@ fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
         std::process::id()
     ));
     let mut cmd = Command::new(&p.path);
-    cmd.arg0(format!("/bin/{}", p.name))
-        .env_clear()
+    cmd.env_clear()
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out)?)
         .stderr(Stdio::inherit());
-    eprintln!(
-        "$ {} (argv[0] /bin/{}, empty environment)",
-        p.path.display(),
-        p.name
-    );
+    eprintln!("$ {} (empty environment)", p.path.display());
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", p.path.display()))?;
