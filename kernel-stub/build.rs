@@ -115,7 +115,9 @@ fn programs() {
         println!("cargo:rerun-if-changed={path}");
         let copy = out_dir().join(format!("program-{name}.elf"));
         write_loadable(Path::new(path), &copy);
-        let len = std::fs::metadata(&copy).expect("the copy just written").len();
+        let len = std::fs::metadata(&copy)
+            .expect("the copy just written")
+            .len();
         if x86 {
             statics.push_str("#[unsafe(link_section = \".programs\")]\n");
         }
