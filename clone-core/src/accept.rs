@@ -55,19 +55,13 @@ const _: () = assert!(THREAD >> 5 == SIGHAND && SIGHAND >> 3 == VM);
 /// What the fast path needs from a [`Policy`], computed once per policy.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Masks {
-    /// Flags that send a legacy `clone` to the walk.
-    legacy_slow: u64,
+    /// What the legacy fast path needs (and the flag rules of both).
+    pub(crate) legacy: LegacyMasks,
     /// Flags that send a `clone3` to the walk.
     clone3_slow: u64,
-    /// Flags that, with `CLONE_PIDFD`, send a call to the walk: `CLONE_DETACHED`, and
-    /// `CLONE_THREAD` before `PIDFD_THREAD` (6.9).
-    pidfd_slow: u64,
     /// All ones where the stack grows down (a `clone3` stack's SP is `stack + stack_size`),
     /// zero where it grows up (hppa keeps `stack`).
     stack_top: u64,
-    /// `CLONE_SETTLS` values at or above this take the walk (x86_64's `copy_thread` check;
-    /// `u64::MAX` elsewhere, which sends only that one value to the walk).
-    tls_limit: u64,
     /// `_NSIG` for `clone3`'s `exit_signal`.
     nsig: u64,
     /// `clone3` exists ([`Policy::has_clone3`]).
@@ -81,36 +75,81 @@ pub(crate) struct Masks {
     pub(crate) whole_struct: bool,
 }
 
+/// The part of [`Masks`] a legacy `clone` needs, which the free functions compute alone.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct LegacyMasks {
+    /// Flags that send a legacy `clone` to the walk.
+    legacy_slow: u64,
+    /// Flags that, with `CLONE_PIDFD`, send a call to the walk: `CLONE_DETACHED`, and
+    /// `CLONE_THREAD` before `PIDFD_THREAD` (6.9).
+    pidfd_slow: u64,
+    /// `CLONE_SETTLS` values at or above this take the walk (x86_64's `copy_thread` check;
+    /// `u64::MAX` elsewhere, which sends only that one value to the walk).
+    tls_limit: u64,
+}
+
+impl LegacyMasks {
+    /// The legacy masks for `policy`.
+    pub(crate) const fn new(policy: &Policy) -> Self {
+        Self::with_allowed(allowed(policy), policy)
+    }
+
+    /// [`LegacyMasks::new`] from [`allowed`]`(policy)`, computed by the caller.
+    const fn with_allowed(allowed: u64, policy: &Policy) -> Self {
+        Self {
+            legacy_slow: !(allowed & !CSIGNAL),
+            pidfd_slow: if policy.linux.pidfd_thread() {
+                DETACHED
+            } else {
+                DETACHED | THREAD
+            },
+            tls_limit: if matches!(policy.arch, Arch::X86_64) {
+                policy.task_size_max
+            } else {
+                u64::MAX
+            },
+        }
+    }
+}
+
+/// The flags below the legacy 32 bits that can break no rule one by one under `policy`
+/// (their combinations are tested per call). Of `CSIGNAL` only `CLONE_NEWTIME` can be in it,
+/// which only `clone3` takes as a flag.
+const fn allowed(policy: &Policy) -> u64 {
+    let v = policy.linux;
+    let configured = bits(policy.namespaces_configured);
+    // Namespaces the caller may make one by one; their pairs are tested per call.
+    let mut ns = 0;
+    if policy.cap_sys_admin {
+        ns = bits(NAMESPACE_FLAGS) & configured;
+    }
+    if policy.pid_ns_for_children_differs || policy.pid_ns_level as u64 + 1 > MAX_PID_NS_LEVEL {
+        ns &= !NEWPID;
+    }
+    if policy.user_ns_allowed {
+        ns |= configured & NEWUSER;
+    }
+    let mut legacy = (LEGACY_FLAGS & !CSIGNAL & !ALL_NAMESPACES) | ns;
+    if policy.pid_ns_init || (v.has_autoreap() && policy.autoreap_parent) {
+        legacy &= !PARENT;
+    }
+    if policy.pid_ns_for_children_differs {
+        legacy &= !THREAD;
+    }
+    // i386's copy_thread reads the struct user_desc at tls: the walk's business.
+    if matches!(policy.arch, Arch::I386) {
+        legacy &= !SETTLS;
+    }
+    legacy
+}
+
 impl Masks {
     /// The masks for `policy`.
     pub(crate) const fn new(policy: &Policy) -> Self {
         let v = policy.linux;
-        let configured = bits(policy.namespaces_configured);
-        // Namespaces the caller may make one by one; their pairs are tested per call.
-        let mut ns = 0;
-        if policy.cap_sys_admin {
-            ns = bits(NAMESPACE_FLAGS) & configured;
-        }
-        if policy.pid_ns_for_children_differs || policy.pid_ns_level as u64 + 1 > MAX_PID_NS_LEVEL {
-            ns &= !NEWPID;
-        }
-        if policy.user_ns_allowed {
-            ns |= configured & NEWUSER;
-        }
-        let mut legacy = (LEGACY_FLAGS & !CSIGNAL & !ALL_NAMESPACES) | ns;
-        if policy.pid_ns_init || (v.has_autoreap() && policy.autoreap_parent) {
-            legacy &= !PARENT;
-        }
-        if policy.pid_ns_for_children_differs {
-            legacy &= !THREAD;
-        }
-        // i386's copy_thread reads the struct user_desc at tls: the walk's business.
-        if matches!(policy.arch, Arch::I386) {
-            legacy &= !SETTLS;
-        }
         // CLONE_NEWTIME sits in CSIGNAL: clone3 only, and only since the 2023 fix.
-        let mut clone3 = legacy & !DETACHED;
-        legacy &= !CSIGNAL;
+        let allowed = allowed(policy);
+        let mut clone3 = allowed & !DETACHED;
         if !v.clone3_accepts_newtime() {
             clone3 &= !NEWTIME;
         }
@@ -120,21 +159,11 @@ impl Masks {
         let has_clone3 = policy.has_clone3();
         let args_size = v.clone_args_size();
         Self {
-            legacy_slow: !legacy,
+            legacy: LegacyMasks::with_allowed(allowed, policy),
             clone3_slow: !clone3,
-            pidfd_slow: if v.pidfd_thread() {
-                DETACHED
-            } else {
-                DETACHED | THREAD
-            },
             stack_top: match policy.arch.stack_growth() {
                 StackGrowth::Down => u64::MAX,
                 StackGrowth::Up => 0,
-            },
-            tls_limit: if matches!(policy.arch, Arch::X86_64) {
-                policy.task_size_max
-            } else {
-                u64::MAX
             },
             nsig: policy.arch.nsig(),
             has_clone3,
@@ -150,7 +179,7 @@ impl Masks {
 /// The flag rules shared by `clone` and `clone3` (`kernel_clone`, `copy_process`,
 /// `copy_namespaces`, `copy_thread`, the pidfd `put_user`): true if none can fail.
 #[inline(always)]
-fn flags_pass(f: u64, slots: Slots, slow: u64, m: &Masks, mem: &impl UserMemory) -> bool {
+fn flags_pass(f: u64, slots: Slots, slow: u64, m: &LegacyMasks, mem: &impl UserMemory) -> bool {
     let needed = ((f >> 5) & SIGHAND) | ((f >> 3) & VM);
     if (f & slow) | (needed & !f) != 0 {
         return false;
@@ -163,7 +192,7 @@ fn flags_pass(f: u64, slots: Slots, slow: u64, m: &Masks, mem: &impl UserMemory)
 
 /// [`flags_pass`] for namespace flags and `CLONE_PIDFD`.
 #[inline(always)]
-fn rare_flags_pass(f: u64, slots: Slots, m: &Masks, mem: &impl UserMemory) -> bool {
+fn rare_flags_pass(f: u64, slots: Slots, m: &LegacyMasks, mem: &impl UserMemory) -> bool {
     if f & ALL_NAMESPACES != 0 {
         let fs_pair = f & FS != 0 && f & (NEWNS | NEWUSER) != 0;
         let thread_pair = f & THREAD != 0 && f & (NEWUSER | NEWPID) != 0;
@@ -193,7 +222,7 @@ struct Slots {
 #[inline(always)]
 pub(crate) fn legacy_accepts(
     args: &LegacyCloneArgs,
-    m: &Masks,
+    m: &LegacyMasks,
     mem: &impl UserMemory,
 ) -> Option<KernelCloneArgs> {
     let low = args.word & LEGACY_FLAGS;
@@ -259,7 +288,7 @@ pub(crate) fn clone3_accepts(
         parent_tid: a.parent_tid,
         tls: a.tls,
     };
-    if !flags_pass(f, slots, m.clone3_slow, m, mem) {
+    if !flags_pass(f, slots, m.clone3_slow, &m.legacy, mem) {
         return None;
     }
     Some(KernelCloneArgs {
@@ -432,7 +461,7 @@ mod tests {
             let mem = Mem(&[]);
             let v = Validator::new(p);
             let walked = walk_legacy(&args, &mem, &p);
-            if let Some(k) = super::legacy_accepts(&args, &v.masks, &mem) {
+            if let Some(k) = super::legacy_accepts(&args, &v.masks.legacy, &mem) {
                 prop_assert_eq!(walked, Ok(k));
             }
             let call = CloneCall::Clone(args);
@@ -440,6 +469,12 @@ mod tests {
             let explained =
                 walked.map_err(|f| f.with_fix(best_fix(&f, &legacy_request(&args), &mem, &p)));
             prop_assert_eq!(v.validate_clone(&args, &mem), explained);
+            // The free functions, which compute only the legacy masks, answer the same.
+            prop_assert_eq!(crate::validate::validate_clone_in(&args, &mem, &p), explained);
+            prop_assert_eq!(
+                crate::validate::check(&call, &mem, &p),
+                walked.map_err(|f| f.refusal(call))
+            );
         }
 
         /// The same for `clone3`, after the struct copy.
@@ -496,12 +531,12 @@ mod tests {
             tls: 0x2000,
             ..LegacyCloneArgs::default()
         };
-        assert!(super::legacy_accepts(&thread, &v.masks, &Mem(&[])).is_some());
+        assert!(super::legacy_accepts(&thread, &v.masks.legacy, &Mem(&[])).is_some());
         let fork = LegacyCloneArgs {
             word: 17,
             ..LegacyCloneArgs::default()
         };
-        assert!(super::legacy_accepts(&fork, &v.masks, &Mem(&[])).is_some());
+        assert!(super::legacy_accepts(&fork, &v.masks.legacy, &Mem(&[])).is_some());
         let a = CloneArgs {
             flags: (CloneFlags::VM | CloneFlags::PIDFD | CloneFlags::NEWPID).bits(),
             pidfd: 0x1000,

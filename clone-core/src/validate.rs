@@ -402,7 +402,11 @@ pub fn validate_clone_in(
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, CloneError> {
-    Validator::new(*policy).validate_clone(args, mem)
+    // Only the legacy masks: the clone3 ones would be computed for nothing.
+    match accept::legacy_accepts(args, &accept::LegacyMasks::new(policy), mem) {
+        Some(k) => Ok(k),
+        None => explain_legacy(args, mem, policy),
+    }
 }
 
 /// Validates `clone3(uargs, size)` reading `struct clone_args` (and `set_tid`) from `mem`.
@@ -469,7 +473,7 @@ impl Validator {
         args: &LegacyCloneArgs,
         mem: &impl UserMemory,
     ) -> Result<KernelCloneArgs, Refusal> {
-        match accept::legacy_accepts(args, &self.masks, mem) {
+        match accept::legacy_accepts(args, &self.masks.legacy, mem) {
             Some(k) => Ok(k),
             None => refuse_legacy(args, mem, &self.policy),
         }
@@ -498,7 +502,7 @@ impl Validator {
         args: &LegacyCloneArgs,
         mem: &impl UserMemory,
     ) -> Result<KernelCloneArgs, CloneError> {
-        match accept::legacy_accepts(args, &self.masks, mem) {
+        match accept::legacy_accepts(args, &self.masks.legacy, mem) {
             Some(k) => Ok(k),
             None => explain_legacy(args, mem, &self.policy),
         }
@@ -620,13 +624,22 @@ fn explain_clone3(
     })
 }
 
-/// [`Validator::check`] for one call under `policy` (the masks computed for this call).
+/// [`Validator::check`] for one call under `policy` (the masks computed for this call, the
+/// legacy ones alone for a legacy call).
 pub fn check(
     call: &CloneCall,
     mem: &impl UserMemory,
     policy: &Policy,
 ) -> Result<KernelCloneArgs, Refusal> {
-    Validator::new(*policy).check(call, mem)
+    match call {
+        CloneCall::Clone(args) => {
+            match accept::legacy_accepts(args, &accept::LegacyMasks::new(policy), mem) {
+                Some(k) => Ok(k),
+                None => refuse_legacy(args, mem, policy),
+            }
+        }
+        _ => Validator::new(*policy).check(call, mem),
+    }
 }
 
 /// The notional user address [`validate_clone3_bytes`] places the struct at.
