@@ -9,7 +9,8 @@
 //!   (the stub-only hostile-input cases in `kernel-stub/hostile/`). Each is embedded cut to
 //!   what the loader reads (no section headers or debug information).
 //! * `KERNEL_STUB_PROGRAMS` (set by `cargo xtask programs`): `name=path,...`, the suite
-//!   programs of `kernel-stub/programs/`, run one after another with `argv = { "/bin/<name>" }`.
+//!   programs of `kernel-stub/programs/`, run one after another with `argv = { "/bin/<name>" }`,
+//!   the whole list `KERNEL_STUB_PROGRAM_ROUNDS` times (default 1).
 //! * `syscall_names.rs`: syscall names for the kernel's "not implemented" log, from the build
 //!   machine's kernel headers.
 
@@ -130,6 +131,16 @@ fn programs() {
         writeln!(code, "    ({name:?}, &PROGRAM_{k}),").expect("write to a String");
     }
     code.push_str("];\n");
+    println!("cargo:rerun-if-env-changed=KERNEL_STUB_PROGRAM_ROUNDS");
+    let rounds: usize = std::env::var("KERNEL_STUB_PROGRAM_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    writeln!(
+        code,
+        "/// How many times the suite runs in one boot.\npub const ROUNDS: usize = {rounds};"
+    )
+    .expect("write to a String");
     std::fs::write(out_dir().join("programs.rs"), statics + &code).expect("write programs.rs");
 }
 

@@ -78,8 +78,10 @@ pub extern "C" fn kmain() -> ! {
     let own = [("conformance", USER_ELF), ("hostile", HOSTILE_ELF)]
         .into_iter()
         .map(|(name, elf)| (name, elf, false));
-    let suite = programs::PROGRAMS
-        .iter()
+    // The suite, `programs::ROUNDS` times over (`cargo xtask programs --repeat`): the heap and
+    // frame balance below then covers every round.
+    let suite = (0..programs::ROUNDS)
+        .flat_map(|_| programs::PROGRAMS.iter())
         .map(|&(name, elf)| (name, elf, true));
     for (name, elf, with_args) in own.chain(suite) {
         if elf.is_empty() {

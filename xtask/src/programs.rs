@@ -45,6 +45,10 @@ pub struct Args {
     /// Only these libcs (comma-separated: musl, glibc); all installed ones by default.
     #[arg(long, value_delimiter = ',')]
     pub libc: Vec<String>,
+    /// Run the whole suite this many times in one boot; every round must match Linux, and the
+    /// kernel's heap and frame counts must be back at their start after the last.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
 }
 
 /// A C toolchain: a driver and the flags for a static, non-PIE executable.
@@ -181,9 +185,13 @@ fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
     })
 }
 
-/// The stub's runs, by program name, from its console log; plus the kernel's own lines that
-/// fell inside each run.
-fn parse_stub_log(log: &str, programs: &[Program]) -> Vec<(Option<Run>, Vec<String>)> {
+/// The stub's runs in round `round` (0-based: the `round`-th run of each program), by program
+/// name, from its console log; plus the kernel's own lines that fell inside each run.
+fn parse_stub_log(
+    log: &str,
+    programs: &[Program],
+    round: usize,
+) -> Vec<(Option<Run>, Vec<String>)> {
     let lines: Vec<String> = log
         .lines()
         .map(|l| l.trim_end_matches('\r').to_string())
@@ -193,7 +201,13 @@ fn parse_stub_log(log: &str, programs: &[Program]) -> Vec<(Option<Run>, Vec<Stri
         .map(|p| {
             let start = format!("kernel-stub: running the {} program", p.name);
             let end = format!("kernel-stub: {} program exited with status ", p.name);
-            let Some(from) = lines.iter().position(|l| l.starts_with(&start)) else {
+            let Some(from) = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.starts_with(&start))
+                .nth(round)
+                .map(|(i, _)| i)
+            else {
                 return (None, Vec::new());
             };
             let mut out = Vec::new();
@@ -227,7 +241,13 @@ fn parse_stub_log(log: &str, programs: &[Program]) -> Vec<(Option<Run>, Vec<Stri
 }
 
 /// Builds, runs and compares the suite on `arch`; `Ok(false)` if a program differs.
-fn run_arch(arch: StubArch, libcs: &[String], timeout: Duration, live: bool) -> Result<bool> {
+fn run_arch(
+    arch: StubArch,
+    libcs: &[String],
+    repeat: usize,
+    timeout: Duration,
+    live: bool,
+) -> Result<bool> {
     println!("\n== programs on {}", arch.name());
     if arch != StubArch::X86_64 {
         println!(
@@ -253,6 +273,7 @@ fn run_arch(arch: StubArch, libcs: &[String], timeout: Duration, live: bool) -> 
         .collect::<Vec<_>>()
         .join(",");
     sh.set_var("KERNEL_STUB_PROGRAMS", &list);
+    sh.set_var("KERNEL_STUB_PROGRAM_ROUNDS", repeat.to_string());
     let kernel = build_std_with(
         &sh,
         "kernel-stub",
@@ -262,13 +283,14 @@ fn run_arch(arch: StubArch, libcs: &[String], timeout: Duration, live: bool) -> 
         &[],
         Some("kernel-programs"),
     )?;
-    let report = crate::qemu::boot(arch, &kernel, Accel::Tcg, timeout, live)?;
+    let boot_timeout = timeout * u32::try_from(repeat).unwrap_or(u32::MAX);
+    let report = crate::qemu::boot(arch, &kernel, Accel::Tcg, boot_timeout, live)?;
     let log_path = report
         .log
         .with_file_name(format!("programs-{}.log", arch.name()));
     std::fs::rename(&report.log, &log_path)?;
     let log = std::fs::read_to_string(&log_path)?;
-    let stub = parse_stub_log(&log, &programs);
+    let stub = parse_stub_log(&log, &programs, 0);
 
     println!(
         "   {:24} {:>16} {:>16}  result",
@@ -315,6 +337,50 @@ fn run_arch(arch: StubArch, libcs: &[String], timeout: Duration, live: bool) -> 
     for d in details {
         println!("     - {d}");
     }
+    if repeat > 1 {
+        let mut same = 0;
+        for round in 0..repeat {
+            let runs = parse_stub_log(&log, &programs, round);
+            same += runs
+                .iter()
+                .zip(&native)
+                .filter(|((r, _), linux)| r.as_ref() == Some(*linux))
+                .count();
+        }
+        let total = repeat * programs.len();
+        println!("   {repeat} rounds in one boot: {same} of {total} runs print what Linux prints");
+        // Round 1 may already differ (shown above); later rounds must not differ more.
+        let first_round_same = stub
+            .iter()
+            .zip(&native)
+            .filter(|((r, _), linux)| r.as_ref() == Some(*linux))
+            .count();
+        ok &= same == first_round_same * repeat;
+    }
+    // The kernel's balance over the whole boot (every round).
+    for prefix in ["kernel-stub: heap used ", "kernel-stub: frames used "] {
+        match log.lines().find(|l| l.starts_with(prefix)) {
+            Some(line) => {
+                let line = line.trim_end_matches('\r');
+                let value = |key: &str| {
+                    line.split_whitespace()
+                        .find_map(|w| w.strip_prefix(key))
+                        .map(str::to_string)
+                };
+                let balanced = value("before=").is_some() && value("before=") == value("after=");
+                println!(
+                    "   {}{}",
+                    line.trim_start_matches("kernel-stub: "),
+                    if balanced { "" } else { "  NOT BALANCED" }
+                );
+                ok &= balanced;
+            }
+            None => {
+                println!("   no `{}` line: the kernel did not finish", prefix.trim());
+                ok = false;
+            }
+        }
+    }
     println!("   console log: {}", log_path.display());
     Ok(ok)
 }
@@ -336,6 +402,7 @@ pub fn run(args: Args) -> Result<()> {
         if !run_arch(
             arch,
             &args.libc,
+            args.repeat.max(1),
             Duration::from_secs(args.timeout),
             args.verbose,
         )? {
@@ -367,7 +434,7 @@ mod tests {
                    kernel-stub: syscall foo (999) is not implemented: ENOSYS\n\
                    last linekernel-stub: a-musl program exited with status 3 (1 clones)\n\
                    kernel-stub: running the b-musl program (1 bytes, entry 0x1) as pid 2\n";
-        let runs = parse_stub_log(log, &[prog("a-musl"), prog("b-musl")]);
+        let runs = parse_stub_log(log, &[prog("a-musl"), prog("b-musl")], 0);
         let (a, notes) = &runs[0];
         let a = a.as_ref().expect("a finished");
         assert_eq!(a.lines, ["hello", "last line"]);
