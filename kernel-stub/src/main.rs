@@ -15,7 +15,8 @@
 //! [`task`] (task table and scheduler), [`syscall`] (dispatch), [`futex`] (wait queues),
 //! [`wait`] (`wait4`/`waitid`), [`clone`] (clone/clone3 through clone-core), [`trace`] (demo
 //! output), [`mman`] (mappings: `mmap`, `brk`, ...), [`signal`] (masks, handlers, limits),
-//! [`surface`] (the rest of the syscalls a libc needs), [`programs`] (the embedded suite).
+//! [`surface`] (the rest of the syscalls a libc needs), [`stat`] (`fstat` and friends),
+//! [`programs`] (the embedded suite).
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -37,6 +38,7 @@ mod heap;
 mod mman;
 mod programs;
 mod signal;
+mod stat;
 mod surface;
 mod syscall;
 mod task;
