@@ -16,6 +16,7 @@
 //! [`wait`] (`wait4`/`waitid`), [`clone`] (clone/clone3 through clone-core), [`trace`] (demo
 //! output), [`mman`] (mappings: `mmap`, `brk`, ...), [`signal`] (masks, handlers, limits),
 //! [`surface`] (the rest of the syscalls a libc needs), [`stat`] (`fstat` and friends),
+//! [`sleep`] (`nanosleep`),
 //! [`programs`] (the embedded suite).
 #![no_std]
 #![no_main]
@@ -38,6 +39,7 @@ mod heap;
 mod mman;
 mod programs;
 mod signal;
+mod sleep;
 mod stat;
 mod surface;
 mod syscall;

@@ -67,6 +67,9 @@ pub enum State {
     /// In a long console `write`, `done` of `count` bytes at `buf` written: runnable, but it
     /// continues in the kernel (one time slice at a time) instead of returning to user mode.
     Writing { buf: u64, count: u64, done: u64 },
+    /// In `nanosleep`/`clock_nanosleep` until `CLOCK_MONOTONIC` reaches `deadline` (ns); the
+    /// return value (0) is already set.
+    Sleep { deadline: u64 },
 }
 
 /// How a task ended.
@@ -273,18 +276,24 @@ impl Kernel {
                 State::FutexWait {
                     deadline: Some(_),
                     ..
-                }
+                } | State::Sleep { .. }
             )
         })
     }
 
     /// On a timer tick (and between slices of a long write): the tick count is the number of
     /// 10 ms periods since boot, from the clock, so ticks the kernel spent with interrupts off
-    /// still count; futex waiters whose deadline passed wake with `ETIMEDOUT`.
+    /// still count; futex waiters whose deadline passed wake with `ETIMEDOUT`, sleepers
+    /// whose time is up with 0.
     fn tick(&mut self) {
         let now = crate::clock::monotonic_ns();
         self.ticks = now / crate::clock::TICK_NS;
         for t in self.tasks.iter_mut().flatten() {
+            if let State::Sleep { deadline } = t.state
+                && deadline <= now
+            {
+                t.state = State::Runnable;
+            }
             if let State::FutexWait {
                 deadline: Some(d), ..
             } = t.state
