@@ -9,7 +9,7 @@
 //! otherwise; the limits are shared by threads (`CLONE_THREAD`) and copied for a process.
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use crate::syscall::{EFAULT, EINVAL, SysResult};
 use crate::task::Kernel;
@@ -55,6 +55,10 @@ pub struct SigState {
     pub robust_list: u64,
     /// Resource limits (shared by the threads of a process).
     pub limits: Rc<RefCell<Limits>>,
+    /// Signals sent to this thread and not taken yet (blocked, or waiting for a handler).
+    pub pending: u64,
+    /// Signals sent to the process that every thread blocked (shared by its threads).
+    pub shared_pending: Rc<Cell<u64>>,
 }
 
 impl SigState {
@@ -66,6 +70,8 @@ impl SigState {
             altstack: (0, SS_DISABLE, 0),
             robust_list: 0,
             limits: Rc::new(RefCell::new(crate::surface::default_rlimits())),
+            pending: 0,
+            shared_pending: Rc::new(Cell::new(0)),
         }
     }
 
@@ -88,6 +94,14 @@ impl SigState {
                 self.limits.clone()
             } else {
                 Rc::new(RefCell::new(*self.limits.borrow()))
+            },
+            // A child starts with nothing pending (`copy_process` clears it); threads share the
+            // process's set.
+            pending: 0,
+            shared_pending: if thread {
+                self.shared_pending.clone()
+            } else {
+                Rc::new(Cell::new(0))
             },
         }
     }
@@ -187,7 +201,38 @@ pub fn rt_sigprocmask(
     if oset != 0 {
         uaccess::write_bytes(oset, &before.to_ne_bytes()).map_err(|_| EFAULT)?;
     }
+    take_pending(k, i);
     Ok(0)
+}
+
+/// Acts on the signals pending for task `i` that it no longer blocks (after a mask change):
+/// a fatal default ends its process; an ignored one is dropped; one with a handler stays
+/// pending (no handler runs yet).
+pub fn take_pending(k: &mut Kernel, i: usize) {
+    let t = k.task(i);
+    let ready = (t.sig.pending | t.sig.shared_pending.get()) & !t.sig.mask;
+    for sig in (1..=NSIG).filter(|s| ready & (1 << (s - 1)) != 0) {
+        if !k.has_task(i) {
+            return;
+        }
+        let t = k.task(i);
+        if handler_of(t, sig) > 1 {
+            continue;
+        }
+        t.sig.pending &= !(1 << (sig - 1));
+        t.sig
+            .shared_pending
+            .set(t.sig.shared_pending.get() & !(1 << (sig - 1)));
+        if handler_of(t, sig) == 0 && default_action(sig) == DefaultAction::Kill {
+            k.exit_group(i, crate::task::Death::Killed(sig as u8));
+        }
+    }
+}
+
+/// The `sa_handler` word of `sig`'s action (0 `SIG_DFL`, 1 `SIG_IGN`, else a handler).
+fn handler_of(t: &crate::task::Task, sig: u64) -> u64 {
+    let actions = t.sig.actions.borrow();
+    u64::from_ne_bytes(actions[sig as usize - 1][..8].try_into().unwrap_or([0; 8]))
 }
 
 /// `sigaltstack(ss, old_ss)` (`do_sigaltstack`): EFAULT for an unreadable `ss`, EINVAL for
@@ -223,6 +268,147 @@ pub fn sigaltstack(k: &mut Kernel, i: usize, ss: u64, old_ss: u64) -> SysResult 
         b[8..12].copy_from_slice(&flags.to_ne_bytes());
         b[16..24].copy_from_slice(&size.to_ne_bytes());
         uaccess::write_bytes(old_ss, &b).map_err(|_| EFAULT)?;
+    }
+    Ok(0)
+}
+
+/// What a signal does when its action is `SIG_DFL` (`signal(7)`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DefaultAction {
+    /// Ends the process (Term, and Core: `RLIMIT_CORE` is 0, so no core and no WCOREDUMP).
+    Kill,
+    /// Nothing (SIGCHLD, SIGURG, SIGWINCH).
+    Ignore,
+    /// Stop or continue the process: the stub has no stopped state yet.
+    StopOrContinue,
+}
+
+fn default_action(sig: u64) -> DefaultAction {
+    match sig {
+        17 | 23 | 28 => DefaultAction::Ignore,
+        18..=22 => DefaultAction::StopOrContinue,
+        _ => DefaultAction::Kill,
+    }
+}
+
+/// Task `j` (a thread of its process) receives `sig` (1..=64), for the process when `shared`
+/// (`kill`) or for that thread (`tgkill`). SIGKILL, and a signal whose action is `SIG_DFL`
+/// with a fatal default, end every thread of the process (`wait` sees `WIFSIGNALED`) unless
+/// blocked: then it stays pending until the mask lets it through ([`take_pending`]), as does
+/// a signal with a handler (the stub runs no handlers yet). `SIG_IGN` and an ignoring default
+/// drop it. For the process, the first thread that does not block it takes it.
+fn deliver(k: &mut Kernel, j: usize, sig: u64, shared: bool) {
+    let bit = 1 << (sig - 1);
+    let tgid = k.task(j).tgid;
+    let j = if shared {
+        k.slots()
+            .find(|(_, t)| t.tgid == tgid && !t.is_zombie() && t.sig.mask & bit == 0)
+            .map_or(j, |(x, _)| x)
+    } else {
+        j
+    };
+    let t = k.task(j);
+    let handler = handler_of(t, sig);
+    let blocked = sig != SIGKILL && t.sig.mask & bit != 0;
+    if handler == 1 && sig != SIGKILL {
+        return;
+    }
+    if handler == 0 && sig != SIGKILL {
+        match default_action(sig) {
+            DefaultAction::Ignore => return,
+            DefaultAction::StopOrContinue => {
+                crate::kprintln!(
+                    "kernel-stub: signal {sig} would stop or continue a process: not implemented, ignored"
+                );
+                return;
+            }
+            DefaultAction::Kill => {}
+        }
+    }
+    if blocked || handler > 1 {
+        if shared && blocked {
+            t.sig.shared_pending.set(t.sig.shared_pending.get() | bit);
+        } else {
+            t.sig.pending |= bit;
+        }
+        return;
+    }
+    k.exit_group(j, crate::task::Death::Killed(sig as u8));
+}
+
+/// A signal number as `kill`, `tkill` and `tgkill` take it (an `int`): EINVAL outside
+/// 0..=64; 0 checks only that the target exists.
+fn signal_number(sig: u64) -> Result<u64, i32> {
+    let sig = sig as u32 as i32;
+    if !(0..=NSIG as i32).contains(&sig) {
+        return Err(EINVAL);
+    }
+    Ok(sig as u64)
+}
+
+const ESRCH: i32 = 3;
+
+/// `kill(pid, sig)` (`kill_something_info`): EINVAL for a bad signal; pid > 0 is that
+/// process (ESRCH if none), 0 and -pgid of the program's one process group every process,
+/// -1 every process but the caller's, any other group ESRCH. The caller is privileged, so
+/// no EPERM. The caller's own process is signalled last (it may not come back).
+pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
+    let sig = signal_number(sig)?;
+    let pid = pid as u32 as i32;
+    let me = k.task(i).tgid;
+    let leaders: alloc::vec::Vec<(usize, u32)> = k
+        .slots()
+        .filter(|(_, t)| t.tid == t.tgid && !t.is_zombie())
+        .map(|(j, t)| (j, t.tgid))
+        .collect();
+    let targets: alloc::vec::Vec<(usize, u32)> = match pid {
+        p if p > 0 => leaders
+            .into_iter()
+            .filter(|&(_, g)| g == p as u32)
+            .collect(),
+        0 => leaders,
+        -1 => leaders.into_iter().filter(|&(_, g)| g != me).collect(),
+        p if p.unsigned_abs() == crate::task::FIRST_PID => leaders,
+        _ => alloc::vec::Vec::new(),
+    };
+    if targets.is_empty() {
+        return Err(ESRCH);
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let (own, others): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =
+        targets.into_iter().partition(|&(_, g)| g == me);
+    for (_, g) in others.into_iter().chain(own) {
+        let found = k
+            .slots()
+            .find(|(_, t)| t.tgid == g && !t.is_zombie())
+            .map(|(j, _)| j);
+        if let Some(j) = found {
+            deliver(k, j, sig, true);
+        }
+    }
+    Ok(0)
+}
+
+/// `tgkill(tgid, tid, sig)` and `tkill(tid, sig)` (`tgid` 0: any group): EINVAL for a
+/// nonpositive id or a bad signal, ESRCH when no such thread is alive.
+pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
+    let tid = tid as u32 as i32;
+    let tgid = tgid.map(|g| g as u32 as i32);
+    if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
+        return Err(EINVAL);
+    }
+    let sig = signal_number(sig)?;
+    let j = k
+        .slots()
+        .find(|(_, t)| {
+            t.tid == tid as u32 && !t.is_zombie() && tgid.is_none_or(|g| t.tgid == g as u32)
+        })
+        .map(|(j, _)| j)
+        .ok_or(ESRCH)?;
+    if sig != 0 {
+        deliver(k, j, sig, false);
     }
     Ok(0)
 }

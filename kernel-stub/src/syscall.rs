@@ -152,7 +152,10 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
         Ok(v) => v,
         Err(e) => neg(e),
     };
-    k.task(i).frame.set_return(value);
+    // A signal the task sent itself may have ended it (`kill`, `tgkill`).
+    if k.has_task(i) {
+        k.task(i).frame.set_return(value);
+    }
 }
 
 /// Linux's `MAX_RW_COUNT` (`INT_MAX & PAGE_MASK`): longer writes are cut to it.
