@@ -16,7 +16,7 @@
 //! [`wait`] (`wait4`/`waitid`), [`clone`] (clone/clone3 through clone-core), [`trace`] (demo
 //! output), [`mman`] (mappings: `mmap`, `brk`, ...), [`signal`] (masks, handlers, limits),
 //! [`surface`] (the rest of the syscalls a libc needs), [`stat`] (`fstat` and friends),
-//! [`sleep`] (`nanosleep`),
+//! [`sleep`] (`nanosleep`), [`robust`] (robust futexes at thread exit),
 //! [`programs`] (the embedded suite).
 #![no_std]
 #![no_main]
@@ -38,6 +38,7 @@ mod futex;
 mod heap;
 mod mman;
 mod programs;
+mod robust;
 mod signal;
 mod sleep;
 mod stat;

@@ -388,6 +388,8 @@ impl Kernel {
         let Some(mut task) = self.tasks[i].take() else {
             return;
         };
+        // Linux's `mm_release` order: the robust list, then the clear_child_tid slot.
+        crate::robust::exit_robust_list(self, &task);
         let mut woken = 0;
         if task.clear_child_tid != 0
             && AddressSpace::with_active(&task.space, || {
