@@ -105,6 +105,7 @@ struct Trial {
 
 type Candidates = [Option<Change>; 4];
 
+#[inline(never)]
 fn c<const N: usize>(xs: [Change; N]) -> Candidates {
     let mut out = [None; 4];
     for (o, x) in out.iter_mut().zip(xs) {

@@ -44,18 +44,6 @@ impl LinuxVersion {
         self
     }
 
-    /// Whether `self` is in the `major.minor` series at patch level `patch` or later.
-    const fn in_series_from(self, major: u16, minor: u16, patch: u16) -> bool {
-        let from = Self {
-            major,
-            minor,
-            patch,
-        }
-        .key();
-        // One range test: from `patch` up to the next series' first release.
-        self.key().wrapping_sub(from) < (((major as u64) << 32 | (minor as u64 + 1) << 16) - from)
-    }
-
     /// The version as one number ordered as the versions are: one compare per threshold.
     const fn key(self) -> u64 {
         (self.major as u64) << 32 | (self.minor as u64) << 16 | self.patch as u64
@@ -136,11 +124,36 @@ impl LinuxVersion {
     /// threshold was 6.3 for every series.
     #[must_use]
     pub const fn clone3_accepts_newtime(self) -> bool {
-        self.at_least(Self::V6_3)
-            || self.in_series_from(6, 2, 7)
-            || self.in_series_from(6, 1, 20)
-            || self.in_series_from(5, 15, 103)
-            || self.in_series_from(5, 10, 175)
+        // Key ranges [from, from + len): 6.3 and later, and each stable series from the
+        // release that took the fix up to the next series' first release.
+        const fn series(major: u16, minor: u16, patch: u16) -> (u64, u64) {
+            let from = LinuxVersion {
+                major,
+                minor,
+                patch,
+            }
+            .key();
+            (from, LinuxVersion::new(major, minor + 1).key() - from)
+        }
+        const RANGES: [(u64, u64); 5] = [
+            (
+                LinuxVersion::V6_3.key(),
+                u64::MAX - LinuxVersion::V6_3.key(),
+            ),
+            series(6, 2, 7),
+            series(6, 1, 20),
+            series(5, 15, 103),
+            series(5, 10, 175),
+        ];
+        let key = self.key();
+        let mut i = 0;
+        while i < RANGES.len() {
+            if key.wrapping_sub(RANGES[i].0) < RANGES[i].1 {
+                return true;
+            }
+            i += 1;
+        }
+        false
     }
 
     /// Whether `CLONE_PIDFD | CLONE_THREAD` is allowed (`PIDFD_THREAD`, 6.9).
