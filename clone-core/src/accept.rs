@@ -15,6 +15,7 @@
 //!   writable pidfd slot;
 //! * on x86_64, a `CLONE_SETTLS` value below `TASK_SIZE_MAX`; no `CLONE_SETTLS` on i386 (its
 //!   `struct user_desc` is read from memory);
+//! * for the legacy `clone` since 7.1: an exit-signal byte up to `_NSIG` (`kernel_clone`);
 //! * for `clone3`: no `set_tid`, a valid exit signal (none with `CLONE_THREAD`/`CLONE_PARENT`),
 //!   no `CLONE_SIGHAND | CLONE_CLEAR_SIGHAND`, and a stack and size given both or neither,
 //!   inside `access_ok`.
@@ -86,6 +87,9 @@ pub(crate) struct LegacyMasks {
     /// `CLONE_SETTLS` values at or above this take the walk (x86_64's `copy_thread` check;
     /// `u64::MAX` elsewhere, which sends only that one value to the walk).
     tls_limit: u64,
+    /// `_NSIG`: a legacy exit-signal byte above it takes the walk, which refuses it since 7.1
+    /// (`kernel_clone`) and accepts it before (no version test here; such bytes are rare).
+    legacy_nsig: u8,
 }
 
 impl LegacyMasks {
@@ -108,6 +112,7 @@ impl LegacyMasks {
             } else {
                 u64::MAX
             },
+            legacy_nsig: policy.arch.nsig() as u8,
         }
     }
 }
@@ -232,7 +237,7 @@ pub(crate) fn legacy_accepts(
         parent_tid: args.parent_tid,
         tls: args.tls,
     };
-    if !flags_pass(flags, slots, m.legacy_slow, m, mem) {
+    if args.word as u8 > m.legacy_nsig || !flags_pass(flags, slots, m.legacy_slow, m, mem) {
         return None;
     }
     Some(KernelCloneArgs {

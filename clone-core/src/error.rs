@@ -37,8 +37,11 @@ pub enum Rule {
     SetTidNullWithSize,
     /// `copy_clone_args_from_user`: `set_tid != 0` with `set_tid_size == 0`. **EINVAL**.
     SetTidSizeZeroWithPointer,
-    /// `copy_clone_args_from_user`: `exit_signal` has bits above `CSIGNAL` or is above
-    /// `_NSIG` (`valid_signal`; 64, but 128 on mips: [`crate::Arch::nsig`]). **EINVAL**.
+    /// `copy_clone_args_from_user`: `exit_signal` has bits above `CSIGNAL` or is above `_NSIG`
+    /// (`valid_signal`; 64, but 128 on mips: [`crate::Arch::nsig`]). **EINVAL** on every
+    /// version; since 7.1 the `_NSIG` half is `kernel_clone`'s (upstream 09e7827e7857), after
+    /// the `set_tid` copy, `clone3_args_valid` and the pidfd same-slot check, and keeps this
+    /// rule for `clone3` (the legacy byte gets [`Rule::InvalidExitSignal`] there).
     Clone3BadExitSignal,
     /// `copy_clone_args_from_user`: `CLONE_INTO_CGROUP` with `cgroup > INT_MAX`. **EINVAL**.
     IntoCgroupBadFd,
@@ -67,7 +70,12 @@ pub enum Rule {
     /// `kernel_clone`: `CLONE_PIDFD | CLONE_PARENT_SETTID` with `pidfd == parent_tid` (always
     /// true for legacy `clone`, which uses one pointer for both). **EINVAL**.
     PidfdWithParentSettidSameSlot,
-    /// `copy_process`: `CLONE_NEWNS | CLONE_FS`. **EINVAL**.
+    /// `kernel_clone` (7.1+): `!valid_signal(exit_signal)` for the legacy `clone` word, an
+    /// exit-signal byte above `_NSIG` (64, 128 on mips), which older kernels accept. The same
+    /// check refuses `clone3` as [`Rule::Clone3BadExitSignal`]. **EINVAL**.
+    InvalidExitSignal,
+    /// `copy_process`: `CLONE_NEWNS | CLONE_FS` (`CLONE_EMPTY_MNTNS` implies `CLONE_NEWNS`).
+    /// **EINVAL**.
     NewnsWithFs,
     /// `copy_process`: `CLONE_NEWUSER | CLONE_FS`. **EINVAL**.
     NewuserWithFs,
@@ -209,7 +217,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in Linux's check order (`clone3` entry first).
-    pub const ALL: [Rule; 74] = [
+    pub const ALL: [Rule; 75] = [
         Self::Clone3Unavailable,
         Self::Clone3SizeAbovePage,
         Self::Clone3SizeBelowVer0,
@@ -230,6 +238,7 @@ impl Rule {
         Self::Clone3SizeWithoutStack,
         Self::StackNotAccessible,
         Self::PidfdWithParentSettidSameSlot,
+        Self::InvalidExitSignal,
         Self::NewnsWithFs,
         Self::NewuserWithFs,
         Self::ThreadWithoutSighand,
@@ -337,7 +346,7 @@ impl Rule {
             Self::Clone3StackWithoutSize
             | Self::Clone3SizeWithoutStack
             | Self::StackNotAccessible => "clone3_stack_valid",
-            Self::PidfdWithParentSettidSameSlot => "kernel_clone",
+            Self::PidfdWithParentSettidSameSlot | Self::InvalidExitSignal => "kernel_clone",
             Self::NewuserNotPermitted => "create_user_ns",
             Self::NamespaceWithoutCapSysAdmin | Self::NewipcWithSysvsem => "copy_namespaces",
             Self::NamespaceNotConfigured => "create_new_namespaces",
@@ -394,6 +403,7 @@ impl Rule {
             Self::Clone3SizeWithoutStack => "Clone3SizeWithoutStack",
             Self::StackNotAccessible => "StackNotAccessible",
             Self::PidfdWithParentSettidSameSlot => "PidfdWithParentSettidSameSlot",
+            Self::InvalidExitSignal => "InvalidExitSignal",
             Self::NewnsWithFs => "NewnsWithFs",
             Self::NewuserWithFs => "NewuserWithFs",
             Self::ThreadWithoutSighand => "ThreadWithoutSighand",
@@ -488,6 +498,9 @@ impl Rule {
             Self::StackNotAccessible => "the clone3 stack must lie in user address space",
             Self::PidfdWithParentSettidSameSlot => {
                 "CLONE_PIDFD and CLONE_PARENT_SETTID cannot share one pointer"
+            }
+            Self::InvalidExitSignal => {
+                "the exit signal must be a valid signal (0..=64; 0..=128 on mips)"
             }
             Self::NewnsWithFs => "CLONE_NEWNS cannot be combined with CLONE_FS",
             Self::NewuserWithFs => "CLONE_NEWUSER cannot be combined with CLONE_FS",

@@ -134,7 +134,7 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
         }
         Rule::SetTidNullWithSize => c([set(Field::SetTidSize, 0)]),
         Rule::SetTidSizeZeroWithPointer => c([set(Field::SetTid, 0)]),
-        Rule::Clone3BadExitSignal => {
+        Rule::Clone3BadExitSignal | Rule::InvalidExitSignal => {
             c([SetExitSignal(u64::from(policy.sigchld())), SetExitSignal(0)])
         }
         Rule::IntoCgroupBadFd => c([ValidValue(Field::Cgroup), RemoveFlags(C::INTO_CGROUP)]),
@@ -205,7 +205,12 @@ fn candidates(fl_: &Failure, req: &Request, policy: &Policy) -> Candidates {
         Rule::NewipcWithSysvsem => c([RemoveFlags(C::SYSVSEM), RemoveFlags(C::NEWIPC)]),
         Rule::NamespaceNotConfigured => {
             let all = crate::flags::NAMESPACE_FLAGS | C::NEWUSER;
-            c([RemoveFlags(f & all & !policy.namespaces_configured)])
+            let mut drop = f & all & !policy.namespaces_configured;
+            // CLONE_EMPTY_MNTNS brings CLONE_NEWNS back (kernel_clone): it goes too.
+            if !policy.namespaces_configured.contains(C::NEWNS) {
+                drop |= f & C::EMPTY_MNTNS;
+            }
+            c([RemoveFlags(drop)])
         }
         Rule::NewpidAfterUnsharePid | Rule::PidNsTooDeep => c([RemoveFlags(fl_.flags)]),
         // With TASK_SIZE_MAX 0 no tls value is valid: then CLONE_SETTLS must go.

@@ -121,6 +121,9 @@ bitflags::bitflags! {
         /// mainline 2026).
         #[doc(alias = "CLONE_PIDFD_AUTOKILL")]
         const PIDFD_AUTOKILL = 1 << 36;
+        /// Give the child an empty mount namespace; implies [`Self::NEWNS`] (`clone3` only, bit
+        /// 37; Linux 7.1+, merged for 7.1-rc1; read in Debian's 7.2.13 source).
+        const EMPTY_MNTNS = 1 << 37;
     }
 }
 
@@ -557,7 +560,8 @@ mod tests {
         assert_eq!(CloneFlags::INTO_CGROUP.bits(), 0x2_0000_0000);
         assert_eq!(CLONE_PID, 0x1000);
         assert_eq!(CLONE_STOPPED, 0x0200_0000);
-        assert_eq!(CloneFlags::all().bits().count_ones(), 30);
+        assert_eq!(CloneFlags::EMPTY_MNTNS.bits(), 0x20_0000_0000);
+        assert_eq!(CloneFlags::all().bits().count_ones(), 31);
     }
 
     #[test]

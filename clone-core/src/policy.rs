@@ -77,6 +77,13 @@ impl LinuxVersion {
     /// `CLONE_PIDFD_AUTOKILL`). The release number 7.1 is **\[unverified\]**: only the tree was
     /// read, not a tag.
     pub const MAINLINE_2026: Self = Self::new(7, 1);
+    /// 7.1: `clone3(CLONE_EMPTY_MNTNS)` and `kernel_clone`'s `valid_signal(exit_signal)`
+    /// check, both seen in Debian's 7.2.13. Both reached mainline during 7.1's cycle, by
+    /// kernel.org's push notices for `torvalds/linux` master: "namespace: allow creating empty
+    /// mount namespaces" with the `vfs-7.1-rc1.mount.v2` pull on 15 April 2026 (the merge
+    /// window), and 09e7827e7857 with `mm-hotfixes-stable-2026-05-25-16-22`, merged after
+    /// 7.1-rc6's kunit fixes (26 May 2026). No 7.0 or 7.1 kernel was booted.
+    pub const V7_1: Self = Self::new(7, 1);
 
     /// Whether the `clone3` syscall exists at all (5.3).
     #[must_use]
@@ -113,7 +120,28 @@ impl LinuxVersion {
                 .union(CloneFlags::NNP)
                 .union(CloneFlags::PIDFD_AUTOKILL);
         }
+        if self.has_empty_mntns() {
+            f = f.union(CloneFlags::EMPTY_MNTNS);
+        }
         f
+    }
+
+    /// Whether `clone3` knows `CLONE_EMPTY_MNTNS`, which `kernel_clone` turns into
+    /// `CLONE_NEWNS` before every other check (threshold [`Self::V7_1`]: merged for 7.1-rc1).
+    #[must_use]
+    pub const fn has_empty_mntns(self) -> bool {
+        self.at_least(Self::V7_1)
+    }
+
+    /// Whether `kernel_clone` refuses an exit signal above `_NSIG` (`valid_signal`), for the
+    /// legacy `clone` too, instead of `copy_clone_args_from_user` for `clone3` only
+    /// ("kernel/fork: validate exit_signal in kernel_clone()", upstream 09e7827e7857; threshold
+    /// [`Self::V7_1`]: merged during 7.1-rc6's week). 7.0- and 6.12-stable review series of
+    /// 7 June 2026 carried it, and Oleg Nesterov asked to drop it from every stable queue;
+    /// Debian's 6.12.95 still ignores the byte, and no stable release is modelled.
+    #[must_use]
+    pub const fn kernel_clone_checks_exit_signal(self) -> bool {
+        self.at_least(Self::V7_1)
     }
 
     /// Whether `clone3` accepts `CLONE_NEWTIME` (0x80) in `flags`: `clone3_args_valid` masks it

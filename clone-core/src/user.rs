@@ -416,12 +416,19 @@ pub(crate) struct Clone3Plan {
 /// Left to the kernel, on purpose: `Clone3Unavailable` (sparc64 is refused as
 /// [`SpawnError::Clone3Unsupported`]; other arches just trap), `StackNotAccessible`
 /// (`TASK_SIZE`), `ParentFromInit`, `ThreadAcrossPidNs`, `ParentFromAutoreap` (process state),
+/// `InvalidExitSignal` (7.1+, the legacy byte only: older kernels accept a legacy exit
+/// signal above `_NSIG`),
 /// `AutokillNeedsPrivilege`, `NewuserNotPermitted`, `NamespaceWithoutCapSysAdmin` (privilege),
 /// `NewipcWithSysvsem` (an unprivileged caller gets EPERM first), `NamespaceNotConfigured`,
 /// `NewpidAfterUnsharePid`, `PidNsTooDeep`, `TlsOutOfRange` (5-level paging changes the
 /// limit), every `set_tid` rule after the copy (`pid_max`, namespace level, reaper, pids in
 /// use), faults, and `IntoCgroupRejected`. The size rules cannot trigger: [`clone3`] always
 /// passes the 88-byte struct.
+///
+/// `Clone3BadExitSignal` (a `clone3` exit signal above `_NSIG`) is EINVAL on every version,
+/// although 7.1 moved its `_NSIG` half from `copy_clone_args_from_user` to `kernel_clone`:
+/// what 7.1 checks first instead is the `set_tid` copy (a slice here, always readable) and
+/// EINVAL rules, so no kernel answers anything else.
 pub const PRECHECKED_RULES: [Rule; 25] = [
     Rule::SetTidSizeAboveMax,
     Rule::SetTidNullWithSize,
@@ -699,6 +706,22 @@ mod tests {
         for r in PRECHECKED_RULES {
             assert_eq!(r.errno(), Errno::EINVAL, "{r:?}");
         }
+    }
+
+    #[test]
+    fn clone3_exit_signal_above_nsig_is_refused_before_the_trap() {
+        // The pre-check runs the newest model (7.1+, where kernel_clone checks it), and the
+        // refusal is the same rule as on every older kernel.
+        let above = ARCH.nsig() + 1;
+        let e = match plan_clone3(&Clone3Request::new(CloneFlags::empty(), above)) {
+            Err(SpawnError::Rejected(e)) => e,
+            Err(SpawnError::Clone3Unsupported) => return,
+            other => panic!("{:?}", other.err()),
+        };
+        assert_eq!((e.rule, e.errno), (Rule::Clone3BadExitSignal, Errno::EINVAL));
+        // The legacy byte above _NSIG is the kernel's to judge: before 7.1 it is accepted.
+        let legacy = CloneRequest::new(CloneFlags::empty(), 0x80);
+        assert!(plan_clone(&legacy).is_ok());
     }
 
     #[test]

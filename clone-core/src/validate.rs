@@ -930,26 +930,36 @@ pub(crate) fn check_request(
 ) -> Result<KernelCloneArgs, Failure> {
     let mut set_tid = [0i32; 32];
     let mut stack = req.stack;
+    // valid_signal(exit_signal): kernel_clone's since 7.1, copy_clone_args_from_user's before.
+    let late_signal = policy.linux.kernel_clone_checks_exit_signal();
+    // The legacy byte's rule there; clone3's keeps its name wherever it is checked.
+    let mut late_rule = Rule::InvalidExitSignal;
     if let Via::Clone3 { size } = req.via {
-        copy_clone_args_from_user(req, size, mem, policy, &mut set_tid)?;
+        copy_clone_args_from_user(req, size, late_signal, mem, policy, &mut set_tid)?;
         stack = clone3_args_valid(req, mem, policy)?;
+        late_rule = Rule::Clone3BadExitSignal;
     }
-    kernel_clone(req)?;
-    copy_process(req, policy)?;
+    let flags = kernel_clone_flags(req.flags);
+    kernel_clone(req, flags, late_signal, late_rule, policy)?;
+    copy_process(req, flags, policy)?;
     copy_creds(req, policy)?;
-    copy_namespaces(req, policy)?;
+    copy_namespaces(flags, policy)?;
     copy_thread(req, mem, policy)?;
     alloc_pid(req, &set_tid, mem, policy)?;
     pidfd_put_user(req, mem)?;
     cgroup_can_fork(req, mem, policy)?;
-    Ok(accept::accepted(req, stack, set_tid))
+    let mut accepted = accept::accepted(req, stack, set_tid);
+    accepted.flags = flags;
+    Ok(accepted)
 }
 
-/// `copy_clone_args_from_user` after the struct copy: `set_tid` consistency, `exit_signal`,
-/// `CLONE_INTO_CGROUP`, then the `set_tid` array copy into `set_tid`.
+/// `copy_clone_args_from_user` after the struct copy: `set_tid` consistency, `exit_signal`
+/// (its high bits; also `valid_signal` unless `late_signal`, 7.1+, gives that to
+/// `kernel_clone`), `CLONE_INTO_CGROUP`, then the `set_tid` array copy into `set_tid`.
 fn copy_clone_args_from_user(
     req: &Request,
     size: u64,
+    late_signal: bool,
     mem: &dyn UserMemory,
     policy: &Policy,
     set_tid: &mut [i32; 32],
@@ -964,7 +974,14 @@ fn copy_clone_args_from_user(
     if req.set_tid != 0 && req.set_tid_size == 0 {
         return Err(fail(Rule::SetTidSizeZeroWithPointer, none));
     }
-    if req.exit_signal & !CSIGNAL != 0 || req.exit_signal > policy.arch.nsig() {
+    // `exit_signal & ~CSIGNAL || !valid_signal(exit_signal)` in one compare (`_NSIG` <
+    // `CSIGNAL`); since 7.1 the `valid_signal` half is kernel_clone's, after the set_tid copy.
+    let limit = if late_signal {
+        CSIGNAL
+    } else {
+        policy.arch.nsig()
+    };
+    if req.exit_signal > limit {
         return Err(fail(Rule::Clone3BadExitSignal, none));
     }
     if fl(req.flags).intersects(CloneFlags::INTO_CGROUP)
@@ -1064,20 +1081,47 @@ fn clone3_stack_valid(
     Ok(req.stack)
 }
 
-/// `kernel_clone`: `CLONE_PIDFD` and `CLONE_PARENT_SETTID` must not share one pointer.
-fn kernel_clone(req: &Request) -> Result<(), Failure> {
+/// `kernel_clone`, before `copy_process`, on the flags [`kernel_clone_flags`] gives (with
+/// `CLONE_EMPTY_MNTNS`'s `CLONE_NEWNS`, which every later check and the accepted request see):
+/// `CLONE_PIDFD` and `CLONE_PARENT_SETTID` must not share one pointer, then (`late_signal`,
+/// 7.1+) `valid_signal(exit_signal)`, refused as `rule`: [`Rule::InvalidExitSignal`] for the
+/// legacy byte, [`Rule::Clone3BadExitSignal`] for `clone3` (the rule older kernels give it from
+/// `copy_clone_args_from_user`; only its place in the order moved).
+fn kernel_clone(
+    req: &Request,
+    flags: CloneFlags,
+    late_signal: bool,
+    rule: Rule,
+    policy: &Policy,
+) -> Result<(), Failure> {
     let both = CloneFlags::PIDFD | CloneFlags::PARENT_SETTID;
-    if fl(req.flags).contains(both) && req.pidfd == req.parent_tid {
+    if flags.contains(both) && req.pidfd == req.parent_tid {
         return Err(fail(Rule::PidfdWithParentSettidSameSlot, both));
+    }
+    if late_signal && req.exit_signal > policy.arch.nsig() {
+        // Both are EINVAL: no errno lookup for a rule known only here.
+        return Err(Failure {
+            rule,
+            errno: Errno::EINVAL,
+            flags: CloneFlags::empty(),
+        });
     }
     Ok(())
 }
 
+/// `kernel_clone`'s flags from its start on: `CLONE_EMPTY_MNTNS` adds `CLONE_NEWNS`. The bit
+/// reaches here only where `clone3_args_valid` knows it (7.1+; the legacy `clone` cannot carry
+/// bit 37), so there is no version test: the bit is shifted onto `CLONE_NEWNS`'s.
+const fn kernel_clone_flags(bits: u64) -> CloneFlags {
+    const NEWNS: u64 = CloneFlags::NEWNS.bits();
+    const TO_NEWNS: u32 = CloneFlags::EMPTY_MNTNS.bits().trailing_zeros() - NEWNS.trailing_zeros();
+    fl(bits | (bits >> TO_NEWNS) & NEWNS)
+}
+
 /// `copy_process`'s flag rules, before it copies anything.
-fn copy_process(req: &Request, policy: &Policy) -> Result<(), Failure> {
+fn copy_process(req: &Request, f: CloneFlags, policy: &Policy) -> Result<(), Failure> {
     use CloneFlags as C;
     let v = policy.linux;
-    let f = fl(req.flags);
     let has = |x: CloneFlags| f.intersects(x);
     let pair = |a: CloneFlags, b: CloneFlags| f.contains(a | b);
     if pair(C::NEWNS, C::FS) {
@@ -1174,9 +1218,8 @@ fn copy_creds(req: &Request, policy: &Policy) -> Result<(), Failure> {
 
 /// `copy_namespaces`: `CAP_SYS_ADMIN`, `CLONE_NEWIPC` with `CLONE_SYSVSEM`, then
 /// `create_new_namespaces` in its order (mnt, uts, ipc, pid, cgroup, net, time).
-fn copy_namespaces(req: &Request, policy: &Policy) -> Result<(), Failure> {
+fn copy_namespaces(f: CloneFlags, policy: &Policy) -> Result<(), Failure> {
     use CloneFlags as C;
-    let f = fl(req.flags);
     let ns = f & crate::flags::NAMESPACE_FLAGS;
     if ns.is_empty() {
         return Ok(());

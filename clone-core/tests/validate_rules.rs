@@ -20,6 +20,9 @@ use fixcheck::{MemMap, Region, check_clone3, check_legacy};
 
 const P: Policy = Policy::linux(Arch::X86_64, LinuxVersion::V6_18);
 const MAINLINE: Policy = Policy::linux(Arch::X86_64, LinuxVersion::MAINLINE_2026);
+/// Debian sid's kernel, the one that showed `CLONE_EMPTY_MNTNS` and `kernel_clone`'s exit
+/// signal check.
+const LINUX_7_2: Policy = Policy::linux(Arch::X86_64, LinuxVersion::new(7, 2));
 const SIGCHLD: u64 = 17;
 const PTID: u64 = 0x1000;
 const PIDFD: u64 = 0x1008;
@@ -179,6 +182,7 @@ fn case_for(rule: Rule) -> Result<(), CloneError> {
             clone3(a, &P)
         }
         Rule::PidfdWithParentSettidSameSlot => word((C::PIDFD | C::PARENT_SETTID).bits(), &P),
+        Rule::InvalidExitSignal => word(0x41, &LINUX_7_2),
         Rule::NewnsWithFs => word((C::NEWNS | C::FS).bits(), &P),
         Rule::NewuserWithFs => word((C::NEWUSER | C::FS).bits(), &P),
         Rule::ThreadWithoutSighand => word((C::THREAD | C::VM).bits(), &P),
@@ -418,6 +422,7 @@ fn each_rule_errno_by_hand() {
         (Rule::ArgsFault, Errno::EFAULT),
         (Rule::SetTidFault, Errno::EFAULT),
         (Rule::StackNotAccessible, Errno::EINVAL),
+        (Rule::InvalidExitSignal, Errno::EINVAL),
         (Rule::AutokillNeedsPrivilege, Errno::EPERM),
         (Rule::NewuserNotPermitted, Errno::EPERM),
         (Rule::NamespaceWithoutCapSysAdmin, Errno::EPERM),
@@ -1272,5 +1277,167 @@ fn set_tid_fix_does_not_vouch_for_a_stack_at_its_address() {
             .changes()
             .any(|c| c == Change::ValidValue(Field::Stack)),
         "{e}"
+    );
+}
+
+// ---- 7.1+: kernel_clone's CLONE_EMPTY_MNTNS and valid_signal (seen in Debian's 7.2.13) ----
+
+#[test]
+fn legacy_exit_signal_checked_in_kernel_clone() {
+    // Every byte 0..=64 passes, 65..=255 is EINVAL, with or without other flags.
+    for byte in [0u64, 17, 64] {
+        assert_eq!(word(byte, &LINUX_7_2), Ok(()), "{byte:#x}");
+    }
+    for byte in [0x41u64, 0x80, 0xff] {
+        let e = expect(
+            word(byte, &LINUX_7_2),
+            Rule::InvalidExitSignal,
+            Errno::EINVAL,
+        );
+        assert_eq!(
+            e.fix.changes().next(),
+            Some(Change::SetExitSignal(SIGCHLD)),
+            "{e}"
+        );
+        let thread = (C::THREAD | C::SIGHAND | C::VM).bits();
+        expect(
+            word(thread | byte, &LINUX_7_2),
+            Rule::InvalidExitSignal,
+            Errno::EINVAL,
+        );
+    }
+    // mips's _NSIG is 128.
+    let mips = LINUX_7_2.with_arch(Arch::Mips64);
+    assert_eq!(word(0x80, &mips), Ok(()));
+    expect(word(0x81, &mips), Rule::InvalidExitSignal, Errno::EINVAL);
+}
+
+#[test]
+fn exit_signal_check_comes_after_same_slot_before_copy_process() {
+    // The PIDFD/PARENT_SETTID same-slot check is first...
+    expect(
+        word((C::PIDFD | C::PARENT_SETTID).bits() | 0x80, &LINUX_7_2),
+        Rule::PidfdWithParentSettidSameSlot,
+        Errno::EINVAL,
+    );
+    // ...then the exit signal beats every copy_process, copy_creds and copy_namespaces rule.
+    expect(
+        word((C::NEWNS | C::FS).bits() | 0x80, &LINUX_7_2),
+        Rule::InvalidExitSignal,
+        Errno::EINVAL,
+    );
+    let unprivileged = LINUX_7_2.unprivileged();
+    expect(
+        word((C::NEWNS | C::NEWUSER).bits() | 0x41, &unprivileged),
+        Rule::InvalidExitSignal,
+        Errno::EINVAL,
+    );
+    expect(
+        word(
+            (C::NEWUSER | C::NEWNS).bits() | 17,
+            &unprivileged.with_user_ns_allowed(false),
+        ),
+        Rule::NewuserNotPermitted,
+        Errno::EPERM,
+    );
+}
+
+#[test]
+fn clone3_exit_signal_moved_after_set_tid_and_clone3_args_valid() {
+    // Since 7.1 copy_clone_args_from_user keeps only the high-bits half; above _NSIG is
+    // kernel_clone's, so the set_tid copy and clone3_args_valid now come first.
+    let mut a = args3(C::empty(), 65);
+    a.set_tid = 0x2000;
+    a.set_tid_size = 1;
+    let b = a.to_bytes(Arch::X86_64);
+    expect(
+        validate_clone3_bytes(&b, None, &LINUX_7_2).map(|_| ()),
+        Rule::SetTidFault,
+        Errno::EFAULT,
+    );
+    expect(
+        validate_clone3_bytes(&b, None, &P).map(|_| ()),
+        Rule::Clone3BadExitSignal,
+        Errno::EINVAL,
+    );
+    expect(
+        clone3(args3(C::from_bits_retain(1 << 40), 65), &LINUX_7_2),
+        Rule::Clone3UnknownFlags,
+        Errno::EINVAL,
+    );
+    expect(
+        clone3(args3(C::from_bits_retain(1 << 40), 65), &P),
+        Rule::Clone3BadExitSignal,
+        Errno::EINVAL,
+    );
+    // ...and the pidfd same-slot check of kernel_clone too.
+    let mut same = args3(C::PIDFD | C::PARENT_SETTID, 65);
+    same.pidfd = PTID;
+    expect(
+        clone3(same, &LINUX_7_2),
+        Rule::PidfdWithParentSettidSameSlot,
+        Errno::EINVAL,
+    );
+    expect(clone3(same, &P), Rule::Clone3BadExitSignal, Errno::EINVAL);
+    // The rule for clone3 is the same on every version (the user face pre-checks it); only
+    // the legacy byte gets InvalidExitSignal.
+    let e = expect(
+        clone3(args3(C::empty(), 65), &LINUX_7_2),
+        Rule::Clone3BadExitSignal,
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        e.fix.changes().next(),
+        Some(Change::SetExitSignal(SIGCHLD)),
+        "{e}"
+    );
+    expect(
+        clone3(args3(C::empty(), 256), &LINUX_7_2),
+        Rule::Clone3BadExitSignal,
+        Errno::EINVAL,
+    );
+    assert_eq!(clone3(args3(C::empty(), 64), &LINUX_7_2), Ok(()));
+}
+
+#[test]
+fn empty_mntns_implies_newns() {
+    let empty = C::EMPTY_MNTNS;
+    assert_eq!(clone3(args3(empty, SIGCHLD), &LINUX_7_2), Ok(()));
+    let k = validate_clone3_bytes(
+        &args3(empty, SIGCHLD).to_bytes(Arch::X86_64),
+        None,
+        &LINUX_7_2,
+    )
+    .unwrap();
+    assert_eq!(k.flags, empty | C::NEWNS);
+    assert_eq!(clone3(args3(empty | C::NEWNS, SIGCHLD), &LINUX_7_2), Ok(()));
+    // The implied CLONE_NEWNS meets copy_process's CLONE_FS rule...
+    let e = expect(
+        clone3(args3(empty | C::FS, SIGCHLD), &LINUX_7_2),
+        Rule::NewnsWithFs,
+        Errno::EINVAL,
+    );
+    assert_eq!(e.flags, C::NEWNS | C::FS);
+    assert_eq!(
+        e.fix.changes().next(),
+        Some(Change::RemoveFlags(C::FS)),
+        "{e}"
+    );
+    // ...and copy_namespaces's CAP_SYS_ADMIN, unless with CLONE_NEWUSER.
+    let u = LINUX_7_2.unprivileged();
+    let e = expect(
+        clone3(args3(empty, SIGCHLD), &u),
+        Rule::NamespaceWithoutCapSysAdmin,
+        Errno::EPERM,
+    );
+    assert_eq!(e.flags, C::NEWNS);
+    assert_eq!(clone3(args3(empty | C::NEWUSER, SIGCHLD), &u), Ok(()));
+    // The same-slot check still comes after the implication and before copy_process.
+    let mut a = args3(empty | C::FS | C::PIDFD | C::PARENT_SETTID, SIGCHLD);
+    a.pidfd = PTID;
+    expect(
+        clone3(a, &LINUX_7_2),
+        Rule::PidfdWithParentSettidSameSlot,
+        Errno::EINVAL,
     );
 }

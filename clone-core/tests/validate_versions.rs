@@ -171,3 +171,50 @@ fn big_endian_struct() {
     let r = validate_clone3_bytes(&a.to_bytes(Arch::X86_64), None, &s390).unwrap_err();
     assert_eq!(r.rule, Rule::Clone3BadExitSignal);
 }
+
+#[test]
+fn empty_mntns_from_7_1() {
+    // 7.1 (merged for 7.1-rc1); Debian's 7.2.13 accepts it, 6.18 (the host) does not know it.
+    for v in [V::V6_1, V::V6_18, V::new(7, 0)] {
+        assert_eq!(
+            c3(C::EMPTY_MNTNS, 17, &p(v)),
+            Err((Rule::Clone3UnknownFlags, Errno::EINVAL)),
+            "{v}"
+        );
+    }
+    for v in [V::V7_1, V::new(7, 2)] {
+        assert_eq!(c3(C::EMPTY_MNTNS, 17, &p(v)), Ok(()), "{v}");
+        assert_eq!(
+            c3(C::EMPTY_MNTNS | C::FS, 17, &p(v)),
+            Err((Rule::NewnsWithFs, Errno::EINVAL)),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn legacy_exit_signal_from_7_1() {
+    // Before 7.1 the legacy exit-signal byte is never checked (6.1.176, 6.12.95 and the
+    // host's 6.18.44 accept 0x80); from 7.1 kernel_clone refuses it (Debian's 7.2.13).
+    for v in [V::V6_1, V::V6_12, V::V6_18, V::new(7, 0)] {
+        assert!(validate_clone_word(0x80, &p(v)).is_ok(), "{v}");
+    }
+    for v in [V::V7_1, V::new(7, 2)] {
+        let e = validate_clone_word(0x80, &p(v)).unwrap_err();
+        assert_eq!(
+            (e.rule, e.errno),
+            (Rule::InvalidExitSignal, Errno::EINVAL),
+            "{v}"
+        );
+        assert!(validate_clone_word(64, &p(v)).is_ok(), "{v}");
+    }
+    // clone3: the same rule and EINVAL on every version (from copy_clone_args_from_user
+    // before 7.1, from kernel_clone since).
+    for v in [V::V6_18, V::V7_1, V::new(7, 2)] {
+        assert_eq!(
+            c3(C::empty(), 65, &p(v)),
+            Err((Rule::Clone3BadExitSignal, Errno::EINVAL)),
+            "{v}"
+        );
+    }
+}
