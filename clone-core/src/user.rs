@@ -50,11 +50,12 @@ mod spawn;
 pub use crate::arch::{syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
 pub use spawn::{clone, clone3, exit_thread};
 
-/// The `unshare` rule [`unshare`] checks before trapping: flags outside the unshare mask are
-/// EINVAL whatever the caller's state (`check_unshare_flags` runs before anything that reads
-/// it; only Debian's `kernel.unprivileged_userns_clone=0` patch can answer EPERM first, for a
-/// word that also has `CLONE_NEWUSER`). The thread, sharing, privilege and namespace rules
-/// depend on the process and are left to the kernel.
+/// The `unshare` rule [`unshare`] checks before trapping: flags outside the newest unshare
+/// mask modelled (7.1's, with `UNSHARE_EMPTY_MNTNS`) are EINVAL whatever the caller's state
+/// (`check_unshare_flags` runs before anything that reads it; only Debian's
+/// `kernel.unprivileged_userns_clone=0` patch can answer EPERM first, for a word that also
+/// has `CLONE_NEWUSER`). The thread, sharing, privilege and namespace rules depend on the
+/// process and are left to the kernel.
 pub const PRECHECKED_UNSHARE_RULES: [Rule; 1] = [Rule::UnshareUnknownFlags];
 
 /// The `setns` rule [`setns`] checks before trapping: a negative fd is never open (EBADF, the
@@ -69,7 +70,9 @@ pub const PRECHECKED_SETNS_RULES: [Rule; 1] = [Rule::SetnsBadFd];
 /// [`SpawnError::Rejected`] without a trap; the kernel's refusals as [`SpawnError::Kernel`].
 /// On 32-bit arches only the low 32 bits of `flags` reach the kernel (and the check).
 pub fn unshare(flags: CloneFlags) -> Result<(), SpawnError> {
-    let policy = Policy::linux(ARCH, LinuxVersion::V6_18);
+    // The newest kernel modelled, so that no flag a newer kernel knows is refused here
+    // (`UNSHARE_EMPTY_MNTNS`, 7.1); an older one refuses it itself, with the same EINVAL.
+    let policy = precheck_policy();
     let caller = validate::CallerTask::SINGLE;
     if let Err(e) = validate::validate_unshare(flags.bits(), &caller, &policy)
         && PRECHECKED_UNSHARE_RULES.contains(&e.rule)

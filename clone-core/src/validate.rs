@@ -107,7 +107,10 @@ mod user_desc;
 pub use caller::CallerTask;
 pub use fork::{validate_fork, validate_vfork};
 pub use setns::{KernelSetns, SETNS_FLAGS, SetnsFd, validate_setns};
-pub use unshare::{KernelUnshare, UNSHARE_FLAGS, implied_flags, validate_unshare};
+pub use unshare::{
+    KernelUnshare, UNSHARE_EMPTY_MNTNS, UNSHARE_FLAGS, implied_flags, unshare_flags,
+    validate_unshare,
+};
 pub use user_desc::{USER_DESC_SIZE, tls_entries};
 
 /// A user-memory access that faulted (EFAULT).

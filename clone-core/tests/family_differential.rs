@@ -47,7 +47,7 @@ mod imp {
     use clone_core::policy::LinuxVersion;
     use clone_core::syscall::{CloneCall, encode};
     use clone_core::validate::{
-        CallerTask, KernelCloneArgs, SETNS_FLAGS, SetnsFd, UNSHARE_FLAGS, validate_fork,
+        CallerTask, KernelCloneArgs, SETNS_FLAGS, SetnsFd, unshare_flags, validate_fork,
         validate_setns, validate_unshare, validate_vfork,
     };
     use clone_core::{Arch, CloneError, Errno, Policy};
@@ -395,7 +395,9 @@ mod imp {
                 .collect();
             for _ in 0..48 {
                 words.push(rng.next());
-                let valid = (UNSHARE_FLAGS | C::PARENT | C::from_bits_retain(17)).bits();
+                // The mask of this kernel's version (7.1 adds UNSHARE_EMPTY_MNTNS).
+                let mask = unshare_flags(base.linux);
+                let valid = (mask | C::PARENT | C::from_bits_retain(17)).bits();
                 words.push(rng.next() & valid);
             }
             for word in words {

@@ -2,10 +2,12 @@
 //! flags it implies and the namespaces only later children enter.
 //!
 //! 1. the implied flags: `CLONE_NEWUSER` adds `CLONE_THREAD | CLONE_FS`, then `CLONE_VM` adds
-//!    `CLONE_SIGHAND`, `CLONE_SIGHAND` adds `CLONE_THREAD`, `CLONE_NEWNS` adds `CLONE_FS`;
-//! 2. `check_unshare_flags`: bits outside the unshare mask (**EINVAL**); `CLONE_THREAD`,
-//!    `CLONE_SIGHAND` or `CLONE_VM` with other threads in the group, `CLONE_SIGHAND` or
-//!    `CLONE_VM` with shared signal handlers, `CLONE_VM` with a shared `mm` (**EINVAL**);
+//!    `CLONE_SIGHAND`, `CLONE_SIGHAND` adds `CLONE_THREAD`, (7.1+) [`UNSHARE_EMPTY_MNTNS`]
+//!    adds `CLONE_NEWNS`, `CLONE_NEWNS` adds `CLONE_FS`;
+//! 2. `check_unshare_flags`: bits outside the unshare mask ([`unshare_flags`]; **EINVAL**);
+//!    `CLONE_THREAD`, `CLONE_SIGHAND` or `CLONE_VM` with other threads in the group,
+//!    `CLONE_SIGHAND` or `CLONE_VM` with shared signal handlers, `CLONE_VM` with a shared
+//!    `mm` (**EINVAL**);
 //! 3. `unshare_fs`, `unshare_fd`: only ENOMEM/EMFILE (runtime, not modelled);
 //! 4. `unshare_userns` → `create_user_ns`: not configured (**EINVAL**), a parent deeper than
 //!    32 (**ENOSPC**), chroot / unmapped ids / LSM (**EPERM**, [`Policy::user_ns_allowed`]);
@@ -22,9 +24,15 @@ use super::CallerTask;
 use super::caller::search_fix;
 use crate::error::{Change, CloneError, Fix, Privilege, Rule};
 use crate::flags::{CloneFlags as C, NAMESPACE_FLAGS};
-use crate::policy::Policy;
+use crate::policy::{LinuxVersion, Policy};
 
-/// The flags `check_unshare_flags` accepts.
+/// `UNSHARE_EMPTY_MNTNS` (7.1+): enter a new, empty mount namespace. It reuses
+/// `CLONE_PARENT_SETTID`'s bit (0x0010_0000), which means nothing to `unshare`, and implies
+/// `CLONE_NEWNS` (`ksys_unshare`); `clone3` has its own bit, [`C::EMPTY_MNTNS`].
+pub const UNSHARE_EMPTY_MNTNS: C = C::PARENT_SETTID;
+
+/// The flags `check_unshare_flags` accepts on every version (7.1 adds
+/// [`UNSHARE_EMPTY_MNTNS`]: [`unshare_flags`]).
 pub const UNSHARE_FLAGS: C = C::THREAD
     .union(C::FS)
     .union(C::NEWNS)
@@ -34,6 +42,17 @@ pub const UNSHARE_FLAGS: C = C::THREAD
     .union(C::SYSVSEM)
     .union(NAMESPACE_FLAGS)
     .union(C::NEWUSER);
+
+/// The flags `check_unshare_flags` accepts on `linux`: [`UNSHARE_FLAGS`], and
+/// [`UNSHARE_EMPTY_MNTNS`] since 7.1 ([`LinuxVersion::has_empty_mntns`]).
+#[must_use]
+pub const fn unshare_flags(linux: LinuxVersion) -> C {
+    if linux.has_empty_mntns() {
+        UNSHARE_FLAGS.union(UNSHARE_EMPTY_MNTNS)
+    } else {
+        UNSHARE_FLAGS
+    }
+}
 
 /// `create_user_ns` refuses a parent user namespace deeper than this (**ENOSPC**).
 pub const MAX_USER_NS_PARENT_LEVEL: u32 = 32;
@@ -84,6 +103,9 @@ pub fn validate_unshare(
 }
 
 /// The flags `ksys_unshare` adds before it checks anything.
+///
+/// [`UNSHARE_EMPTY_MNTNS`]'s `CLONE_NEWNS` (and so `CLONE_FS`) is added on every version:
+/// before 7.1 the bit is unknown and refused before anything acts on the implied flags.
 #[must_use]
 pub const fn implied_flags(requested: C) -> C {
     let mut f = requested;
@@ -95,6 +117,9 @@ pub const fn implied_flags(requested: C) -> C {
     }
     if f.contains(C::SIGHAND) {
         f = f.union(C::THREAD);
+    }
+    if f.contains(UNSHARE_EMPTY_MNTNS) {
+        f = f.union(C::NEWNS);
     }
     if f.contains(C::NEWNS) {
         f = f.union(C::FS);
@@ -109,7 +134,7 @@ fn check(requested: u64, caller: &CallerTask, policy: &Policy) -> Result<KernelU
     let f = implied_flags(asked);
 
     // check_unshare_flags.
-    let unknown = f.difference(UNSHARE_FLAGS);
+    let unknown = f.difference(unshare_flags(policy.linux));
     if !unknown.is_empty() {
         return Err((Rule::UnshareUnknownFlags, unknown));
     }
@@ -246,6 +271,49 @@ mod tests {
         // The exit-signal byte is not special for unshare.
         assert_eq!(
             rule(C::from_bits_retain(17), &ONE, &P).1,
+            Rule::UnshareUnknownFlags
+        );
+    }
+
+    #[test]
+    fn empty_mntns_from_7_1() {
+        // Before 7.1 the bit is CLONE_PARENT_SETTID, no unshare flag.
+        for v in [
+            LinuxVersion::V6_1,
+            LinuxVersion::V6_18,
+            LinuxVersion::new(7, 0),
+        ] {
+            let p = Policy::linux(Arch::X86_64, v);
+            let (e, r, f, _) = rule(UNSHARE_EMPTY_MNTNS, &ONE, &p);
+            assert_eq!(
+                (e, r, f),
+                (
+                    Errno::EINVAL,
+                    Rule::UnshareUnknownFlags,
+                    UNSHARE_EMPTY_MNTNS
+                ),
+                "{v}"
+            );
+        }
+        // Since 7.1 it implies CLONE_NEWNS and so CLONE_FS, with CLONE_NEWNS's rules.
+        let p = Policy::linux(Arch::X86_64, LinuxVersion::new(7, 2));
+        let k = validate_unshare(UNSHARE_EMPTY_MNTNS.bits(), &MANY, &p).unwrap();
+        assert_eq!(k.flags, UNSHARE_EMPTY_MNTNS | C::NEWNS | C::FS);
+        let (e, r, f, fix) = rule(UNSHARE_EMPTY_MNTNS, &ONE, &p.unprivileged());
+        assert_eq!(
+            (e, r, f),
+            (Errno::EPERM, Rule::UnshareWithoutCapSysAdmin, C::NEWNS)
+        );
+        assert_eq!(fix, fx(Change::AddFlags(C::NEWUSER)));
+        let k = validate_unshare(
+            (UNSHARE_EMPTY_MNTNS | C::NEWUSER).bits(),
+            &ONE,
+            &p.unprivileged(),
+        );
+        assert!(k.is_ok());
+        // Still no clone flag: CLONE_PARENT and the exit-signal byte stay unknown.
+        assert_eq!(
+            rule(UNSHARE_EMPTY_MNTNS | C::PARENT, &ONE, &p).1,
             Rule::UnshareUnknownFlags
         );
     }
