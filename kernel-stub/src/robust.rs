@@ -32,6 +32,20 @@ pub fn exit_robust_list(k: &mut Kernel, t: &Task) {
     }
 }
 
+/// The same for task `i`, still in the table, at `execve` (`exec_mm_release`): the walk runs
+/// in its old address space, before the new one replaces it.
+pub fn exec_robust_list(k: &mut Kernel, i: usize) {
+    let t = k.task(i);
+    let (head, tid, space, mm) = (t.sig.robust_list, t.tid, t.space.clone(), futex::mm_of(t));
+    if head == 0 {
+        return;
+    }
+    let wakes = AddressSpace::with_active(&space, || walk(head, tid));
+    for uaddr in wakes {
+        futex::wake(k, mm, uaddr, 1, futex::MATCH_ANY);
+    }
+}
+
 /// A list pointer: the address, and the PI flag in bit 0 (`fetch_robust_entry`).
 fn fetch(at: u64) -> Option<(u64, bool)> {
     let p = uaccess::read_u64(at).ok()?;
