@@ -106,8 +106,22 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
     } else {
         k.task(i).space.fork().map_err(errno)?
     };
+    // `copy_files`: share the table or copy it (before the pidfd is installed, so a copy
+    // does not hold it, as in `copy_process`).
+    let files = if flags.contains(CloneFlags::FILES) {
+        k.task(i).files.clone()
+    } else {
+        let parent_files = k.task(i).files.clone();
+        k.copy_files(&parent_files)
+    };
     let pidfd = if flags.contains(CloneFlags::PIDFD) {
-        Some(k.alloc_fd().ok_or(EMFILE)?)
+        match k.alloc_fd() {
+            Some(fd) => Some(fd),
+            None => {
+                k.drop_files(files);
+                return Err(EMFILE);
+            }
+        }
     } else {
         None
     };
@@ -142,6 +156,7 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
         exit_signal: if thread { 0 } else { a.exit_signal },
         space: space.clone(),
         sig,
+        files,
     });
     let Some(tid) = spawned else {
         if let Some(fd) = pidfd {

@@ -185,6 +185,8 @@ pub fn sys_execve(k: &mut Kernel, i: usize, path: u64, argv: u64, envp: u64) -> 
         k.exit_task(j, Death::Killed(9));
     }
     crate::robust::exec_robust_list(k, i);
+    // `unshare_files` and `do_close_on_exec`.
+    k.exec_files(i);
     let task = k.task(i);
     let old_slot = core::mem::take(&mut task.clear_child_tid);
     let mm = futex::mm_of(task);

@@ -33,9 +33,10 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::arch::{self, Perm};
+use crate::files::FdKind;
 use crate::frames::FRAME_SIZE;
 use crate::syscall::{EBADF, EINVAL, SysResult};
-use crate::task::{FdKind, Kernel};
+use crate::task::Kernel;
 
 pub const PROT_READ: u64 = 1;
 pub const PROT_WRITE: u64 = 2;
@@ -277,7 +278,7 @@ impl Mm {
 fn file_for_mmap(k: &Kernel, fd: u64) -> Result<(), i32> {
     match k.fd_kind(fd as u32) {
         FdKind::Free => Err(EBADF),
-        FdKind::Console | FdKind::Pidfd(_) => Err(ENODEV),
+        FdKind::Console | FdKind::Pidfd(_) | FdKind::Pipe { .. } => Err(ENODEV),
     }
 }
 

@@ -336,6 +336,12 @@ fn deliver(k: &mut Kernel, j: usize, sig: u64, shared: bool) {
     k.exit_group(j, crate::task::Death::Killed(sig as u8));
 }
 
+/// `send_sig(sig, current, 0)`: the kernel signals task `i` itself (a pipe write without
+/// readers sends SIGPIPE this way), with the same default actions as `tgkill`.
+pub fn send_sig(k: &mut Kernel, i: usize, sig: u64) {
+    deliver(k, i, sig, false);
+}
+
 /// A signal number as `kill`, `tkill` and `tgkill` take it (an `int`): EINVAL outside
 /// 0..=64; 0 checks only that the target exists.
 fn signal_number(sig: u64) -> Result<u64, i32> {

@@ -1,6 +1,7 @@
 //! `fstat`, `newfstatat`, `stat` and `lstat` over what the stub has: the console (a character
 //! device, as `/dev/console` is for Linux's init: 5:1, `crw-------`, root), the directories
-//! `/` and `/bin` and the embedded files of `/bin` (regular, read-only, executable). A pidfd
+//! `/` and `/bin` and the embedded files of `/bin` (regular, read-only, executable), a pipe
+//! end (a FIFO, `prw-------`, on the stub's pipefs device 13, as `pipefs` is). A pidfd
 //! is not described yet (ENOSYS, logged on the console).
 //!
 //! Checks in `vfs_fstatat`/`vfs_statx` order: unknown flags EINVAL, the path's EFAULT/
@@ -8,9 +9,10 @@
 //! copy to user memory (EFAULT). `st_dev`/`st_ino` are the stub's own numbers; the times are
 //! the boot time (the stub has no file system that records any).
 
+use crate::files::FdKind;
 use crate::surface::{self, Node};
 use crate::syscall::{EBADF, EFAULT, EINVAL, ENOSYS, SysResult};
-use crate::task::{FdKind, Kernel};
+use crate::task::Kernel;
 use crate::{clock, uaccess};
 
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
@@ -18,6 +20,7 @@ const AT_NO_AUTOMOUNT: u64 = 0x800;
 const AT_EMPTY_PATH: u64 = 0x1000;
 const AT_STATX_SYNC_TYPE: u64 = 0x6000;
 
+const S_IFIFO: u32 = 0o010000;
 const S_IFCHR: u32 = 0o020000;
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
@@ -119,6 +122,15 @@ fn of_fd(k: &Kernel, fd: u64) -> Result<Stat, i32> {
     match k.fd_kind(fd as u32) {
         FdKind::Free => Err(EBADF),
         FdKind::Console => Ok(console()),
+        FdKind::Pipe { id, .. } => Ok(Stat {
+            dev: 13,
+            ino: 1000 + u64::from(id),
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            rdev: 0,
+            size: 0,
+            blksize: 4096,
+        }),
         FdKind::Pidfd(_) => {
             crate::kprintln!("kernel-stub: stat of a pidfd is not implemented: ENOSYS");
             Err(ENOSYS)

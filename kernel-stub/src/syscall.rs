@@ -8,7 +8,7 @@ use clone_core::Errno;
 
 use crate::arch::{self, ARCH};
 use crate::futex::{self, Outcome};
-use crate::task::{Death, FdKind, Kernel, State};
+use crate::task::{Death, Kernel, State};
 use crate::{clock, clone, exec, uaccess, wait};
 
 /// A syscall's result: the return value, or a positive errno.
@@ -145,7 +145,10 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
         ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
         CLOCK_GETTIME => clock::clock_gettime(a[0], a[1]),
         CLOCK_GETRES => clock::clock_getres(a[0], a[1]),
-        _ => crate::surface::dispatch(k, i, number, a),
+        _ => match crate::surface::dispatch(k, i, number, a) {
+            Some(r) => r,
+            None => return,
+        },
     };
     // The task may be gone (a vfork parent is still there; exits returned above).
     let value = match result {
@@ -164,19 +167,23 @@ const MAX_RW_COUNT: u64 = 0x7fff_f000;
 const TTY_CHUNK: usize = 2048;
 
 /// `write(unsigned int fd, buf, count)` in Linux's order (`ksys_write`, `vfs_write`): EBADF
-/// for a closed fd, EINVAL for a pidfd (no write method), EFAULT if `access_ok` refuses the
-/// range (also for `count` 0), then the console write. `None`: the write goes on in the
+/// for a closed fd or a pipe's read end, EINVAL for a pidfd (no write method), EFAULT if
+/// `access_ok` refuses the range (also for `count` 0), then the pipe write
+/// (`crate::pipe::write`, which may sleep) or the console write. `None`: the write goes on in the
 /// kernel ([`continue_write`]), and its result is set when it ends.
 fn write(k: &mut Kernel, i: usize, fd: u64, buf: u64, count: u64) -> Option<SysResult> {
-    match k.fd_kind(fd as u32) {
-        FdKind::Free => return Some(Err(EBADF)),
-        FdKind::Pidfd(_) => return Some(Err(EINVAL)),
-        FdKind::Console => {}
-    }
+    let target = match crate::pipe::write_target(k, fd) {
+        Ok(t) => t,
+        Err(e) => return Some(Err(e)),
+    };
     if !uaccess::range_ok(buf, count) {
         return Some(Err(EFAULT));
     }
     let count = count.min(MAX_RW_COUNT);
+    if let crate::pipe::Target::Pipe(id) = target {
+        let already = k.retry_done;
+        return crate::pipe::write(k, i, id, &[(buf, count)], already);
+    }
     k.task(i).state = State::Writing {
         buf,
         count,

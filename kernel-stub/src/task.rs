@@ -30,21 +30,6 @@ const RESERVED_PIDS: u32 = 300;
 /// The program's pid. Pid 1 is a notional init that is never scheduled (see `clone.rs`).
 pub const FIRST_PID: u32 = 2;
 
-/// Size of the descriptor table: Linux's default `RLIMIT_NOFILE` soft limit (1024), so
-/// descriptors are 0..=1023 and the 1022nd pidfd (with the console on 0..=2) is EMFILE.
-const MAX_FDS: usize = 1024;
-
-/// What a descriptor refers to.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum FdKind {
-    /// Not open.
-    Free,
-    /// The console (0, 1 and 2 at the start of a run).
-    Console,
-    /// A pidfd from `CLONE_PIDFD`, for the task with this tid.
-    Pidfd(u32),
-}
-
 /// Why a task is not running.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum State {
@@ -70,6 +55,12 @@ pub enum State {
     /// In `nanosleep`/`clock_nanosleep` until `CLOCK_MONOTONIC` reaches `deadline` (ns); the
     /// return value (0) is already set.
     Sleep { deadline: u64 },
+    /// In a pipe `read` or `write` (`crate::pipe`) until pipe `pipe` changes; a writer has
+    /// written `done` bytes already.
+    PipeWait { pipe: u32, done: u64 },
+    /// Woken from `PipeWait`: runnable, and when scheduled it runs its syscall again (its
+    /// registers still hold the call), with `done` bytes already written.
+    Retry { done: u64 },
 }
 
 /// How a task ended.
@@ -134,6 +125,8 @@ pub struct Task {
     pub space: Rc<AddressSpace>,
     /// Signal mask and handlers, robust list, resource limits (`crate::signal`).
     pub sig: crate::signal::SigState,
+    /// The descriptor table (shared by `CLONE_FILES`, `crate::files`).
+    pub files: crate::files::Files,
 }
 
 impl Task {
@@ -159,8 +152,10 @@ pub struct Kernel {
     pub exits: u64,
     /// Clones that created a task.
     pub clones: u64,
-    /// Open pidfds (`fd = 3 + index`); the stub's only file descriptors besides the console.
-    fds: [FdKind; MAX_FDS],
+    /// Every pipe (`crate::pipe`); descriptors live in the tasks' tables.
+    pub pipes: crate::pipe::Pipes,
+    /// For a call run again after `State::Retry`: the bytes it had already written.
+    pub retry_done: u64,
 }
 
 impl Kernel {
@@ -175,7 +170,8 @@ impl Kernel {
             yield_now: false,
             ticks: 0,
             init_status: None,
-            fds: [FdKind::Free; MAX_FDS],
+            pipes: crate::pipe::Pipes::default(),
+            retry_done: 0,
             exits: 0,
             clones: 0,
         }
@@ -187,8 +183,6 @@ impl Kernel {
     pub fn run(&mut self, image: Image, space: Rc<AddressSpace>) -> i32 {
         self.init_status = None;
         self.next_tid = FIRST_PID;
-        self.fds = [FdKind::Free; MAX_FDS];
-        self.fds[..3].fill(FdKind::Console);
         let tid = self.alloc_tid();
         self.tasks[0] = Some(Box::new(Task {
             tid,
@@ -201,6 +195,7 @@ impl Kernel {
             exit_signal: crate::wait::SIGCHLD,
             space,
             sig: crate::signal::SigState::new(),
+            files: crate::files::FdTable::console(),
         }));
         self.current = 0;
         loop {
@@ -235,6 +230,13 @@ impl Kernel {
                 self.tick();
                 continue;
             }
+            if let State::Retry { done } = task.state {
+                task.state = State::Runnable;
+                self.retry_done = done;
+                syscall::dispatch(self, i);
+                self.retry_done = 0;
+                continue;
+            }
             match arch::run_user(&mut task.frame) {
                 TrapCause::Syscall => syscall::dispatch(self, i),
                 TrapCause::Timer => {
@@ -257,9 +259,12 @@ impl Kernel {
     fn pick(&self) -> Option<usize> {
         let n = self.tasks.len();
         let runnable = |i: usize| {
-            self.tasks[i]
-                .as_ref()
-                .is_some_and(|t| matches!(t.state, State::Runnable | State::Writing { .. }))
+            self.tasks[i].as_ref().is_some_and(|t| {
+                matches!(
+                    t.state,
+                    State::Runnable | State::Writing { .. } | State::Retry { .. }
+                )
+            })
         };
         if !self.yield_now && runnable(self.current) {
             return Some(self.current);
@@ -343,34 +348,11 @@ impl Kernel {
         tid == 1 || self.tasks.iter().flatten().any(|t| t.tid == tid)
     }
 
-    /// The lowest free descriptor, now a pidfd (Linux's `get_unused_fd_flags`).
-    pub fn alloc_fd(&mut self) -> Option<u32> {
-        let i = self.fds.iter().position(|&k| k == FdKind::Free)?;
-        self.fds[i] = FdKind::Pidfd(0);
-        Some(i as u32)
-    }
-
-    /// Records which task pidfd `fd` refers to (once its tid is known).
-    pub fn set_pidfd_pid(&mut self, fd: u32, tid: u32) {
-        if let Some(k) = self.fds.get_mut(fd as usize) {
-            *k = FdKind::Pidfd(tid);
-        }
-    }
-
-    /// What descriptor `fd` refers to.
-    pub fn fd_kind(&self, fd: u32) -> FdKind {
-        self.fds.get(fd as usize).copied().unwrap_or(FdKind::Free)
-    }
-
-    /// Closes `fd` (console or pidfd); `false` if it is not open.
-    pub fn close_fd(&mut self, fd: u32) -> bool {
-        match self.fds.get_mut(fd as usize) {
-            Some(k) if *k != FdKind::Free => {
-                *k = FdKind::Free;
-                true
-            }
-            _ => false,
-        }
+    /// The task the scheduler runs now: the caller of the syscall being handled.
+    pub fn current_task(&self) -> &Task {
+        self.tasks[self.current]
+            .as_deref()
+            .expect("the current slot holds the calling task")
     }
 
     /// Is every slot taken?
@@ -400,6 +382,10 @@ impl Kernel {
             let mm = futex::mm_of(&task);
             woken = futex::wake(self, mm, task.clear_child_tid, 1, u32::MAX);
         }
+        // `exit_files` (after `exit_mm`, as in `do_exit`): the table is closed if this was its last task (pipe ends wake their
+        // other side). A zombie keeps an empty table.
+        let files = core::mem::replace(&mut task.files, crate::files::FdTable::empty());
+        self.drop_files(files);
         self.exits += 1;
         if crate::trace::event() {
             let how = match death {
@@ -519,6 +505,8 @@ impl Kernel {
         for j in 0..self.tasks.len() {
             self.tasks[j] = None;
         }
+        // Their tables are gone with them, and so is every pipe.
+        self.pipes.clear();
     }
 
     fn dump_tasks(&self) {

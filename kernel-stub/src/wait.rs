@@ -9,8 +9,9 @@
 //! the exit path ([`child_exited`]) completes the wait.
 
 use crate::addrspace::AddressSpace;
+use crate::files::FdKind;
 use crate::syscall::{EFAULT, EINVAL, SysResult, neg};
-use crate::task::{Death, FIRST_PID, FdKind, Kernel, State, WaitRequest};
+use crate::task::{Death, FIRST_PID, Kernel, State, WaitRequest};
 use crate::uaccess;
 
 /// SIGCHLD on x86_64, aarch64 and riscv64.
@@ -103,7 +104,7 @@ pub fn waitid_request(
         P_PIDFD if id >= 0 => match k.fd_kind(id as u32) {
             FdKind::Pidfd(tid) => Some(tid),
             FdKind::Free => return Err(EBADF),
-            FdKind::Console => return Err(EBADF),
+            FdKind::Console | FdKind::Pipe { .. } => return Err(EBADF),
         },
         _ => return Err(EINVAL),
     };
