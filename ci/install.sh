@@ -67,6 +67,15 @@ SRC
     apt-get install -y -qq --no-install-recommends gcc-hppa-linux-gnu libc6-dev-hppa-cross \
         valgrind musl-tools >/dev/null
 fi
+# gcc with glibc's static libraries (libc6-dev's libc.a): the glibc builds of `cargo xtask
+# programs`. Debian's build images have them; a bare image may not.
+libc_a=$(gcc -print-file-name=libc.a 2>/dev/null || true)
+if [ ! -f "$libc_a" ]; then
+    echo "ci/install.sh: installing gcc and libc6-dev (static glibc)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || echo "ci/install.sh: apt-get update reported errors; continuing"
+    apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null
+fi
 
 # Real Linux kernels for `cargo xtask linux-vm` and the kernel differential test: Debian's
 # current kernel image per arch and suite, found through the meta package (linux-image-arm64 ->

@@ -153,6 +153,13 @@ fn suites(full: bool) -> Result<Vec<Suite>> {
             &xtask,
             &["qemu", "--arch", "all", "--accel", "both"],
         ),
+        // Static musl and glibc programs on native Linux and in the stub, output compared
+        // (x86_64: the only arch with toolchains and a Linux side yet).
+        suite(
+            "libc programs in the kernel stub (x86_64, vs native Linux)",
+            &xtask,
+            &["programs", "--arch", "x86_64"],
+        ),
     ]);
     Ok(all)
 }
