@@ -1099,18 +1099,29 @@ pub struct CloneError {
     pub fix: Fix,
 }
 
+/// `EINVAL: <rule> (<kernel function>) — flags <flags>`: what a [`CloneError`] and a
+/// [`Refusal`] both say first.
+fn write_refusal(
+    f: &mut fmt::Formatter<'_>,
+    errno: Errno,
+    rule: Rule,
+    flags: CloneFlags,
+) -> fmt::Result {
+    write!(
+        f,
+        "{errno}: {} ({})",
+        rule.description(),
+        rule.kernel_function()
+    )?;
+    if !flags.is_empty() {
+        write!(f, " — flags {flags}")?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for CloneError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} ({})",
-            self.errno,
-            self.rule.description(),
-            self.rule.kernel_function()
-        )?;
-        if !self.flags.is_empty() {
-            write!(f, " — flags {}", self.flags)?;
-        }
+        write_refusal(f, self.errno, self.rule, self.flags)?;
         write!(f, "; fix: {}", self.fix)
     }
 }
@@ -1159,17 +1170,7 @@ impl Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} ({})",
-            self.errno,
-            self.rule.description(),
-            self.rule.kernel_function()
-        )?;
-        if !self.flags.is_empty() {
-            write!(f, " — flags {}", self.flags)?;
-        }
-        Ok(())
+        write_refusal(f, self.errno, self.rule, self.flags)
     }
 }
 
