@@ -21,6 +21,7 @@
 //! * clocks and absolute futex timeouts (`time.rs`), and the futex classes of issue 13: wake
 //!   counts, private/shared keys, addresses, check order, requeue and wake-op (`futex.rs`);
 //! * argument widths, `write`/`close` details and a long preemptible write (`args.rs`);
+//! * pipe errors: `pipe2`, the ends, `dup3`, `fcntl` (`pipe.rs`);
 //! * x86_64 OSXSAVE/XCR0, FSGSBASE and `arch_prctl` GS/CPUID (`cpu.rs`), UMIP's dummy
 //!   results for `sgdt`/`sidt`/`smsw`/`sldt`/`str` (`umip.rs`);
 //! * `wait4`/`waitid` argument and result handling (`wait.rs`).
@@ -120,6 +121,7 @@ mod args;
 mod cpu;
 mod entry;
 mod futex;
+mod pipe;
 mod time;
 mod umip;
 mod wait;
@@ -788,6 +790,7 @@ static CASES: &[Case] = &[
     ),
     ("stub-write-args", args::write_args, true),
     ("stub-close-stdin", args::close_stdin, true),
+    ("stub-pipe-errors", pipe::pipe_errors, true),
     (
         "stub-long-write-preemptible",
         args::long_write_preemptible,
