@@ -532,6 +532,11 @@ pub fn orphan_reparented() -> Outcome {
 
 static EXEC_MARK: AtomicU32 = AtomicU32::new(0);
 
+unsafe extern "C" {
+    /// Start of this program's image (lld defines it).
+    static __ehdr_start: u8;
+}
+
 /// Where this program can find itself to exec: Linux's /proc, the real kernel's initramfs
 /// (/init), the stub's file table.
 const SELF_PATHS: [&[u8]; 3] = [b"/proc/self/exe\0", b"/init\0", b"/bin/conformance\0"];
@@ -567,13 +572,31 @@ fn execve(path: &[u8], argv: &[usize], envp: usize) -> i32 {
 
 /// [`execve`] with the path given as an address (which may be bad on purpose).
 fn execve_at(path: usize, argv: &[usize], envp: usize) -> i32 {
+    execve_raw(path, argv.as_ptr() as usize, envp)
+}
+
+/// `execve` with every argument an address (any of which may be bad on purpose).
+fn execve_raw(path: usize, argv: usize, envp: usize) -> i32 {
     let Some(nr) = EXECVE else {
         return ENOENT;
     };
     // SAFETY: the kernel only reads the path (or fails with EFAULT) and the NULL-terminated
-    // argv of NUL-terminated strings; on success this process is replaced.
-    let ret = unsafe { user::syscall3(nr, path, argv.as_ptr() as usize, envp) };
+    // argv/envp arrays of NUL-terminated strings; on success this process is replaced.
+    let ret = unsafe { user::syscall3(nr, path, argv, envp) };
     result(ret).err().unwrap_or(0)
+}
+
+/// `execve` of this program (the first of [`SELF_PATHS`] that exists) with raw `argv` and
+/// `envp` addresses: the errno (Linux looks the file up before it reads either array, so a
+/// missing path is ENOENT whatever they are, and the next path is tried).
+fn exec_self_raw(argv: usize, envp: usize) -> i32 {
+    for path in SELF_PATHS {
+        let e = execve_raw(path.as_ptr() as usize, argv, envp);
+        if e != ENOENT {
+            return e;
+        }
+    }
+    ENOENT
 }
 
 extern "C" fn exec_child(_: usize) -> i32 {
@@ -797,8 +820,9 @@ pub fn cow_three_generations() -> Outcome {
     Outcome::Pass
 }
 
-/// `execve` refusals in Linux's order: a bad path pointer is EFAULT, a missing file ENOENT;
-/// on the kernel stub also a file that is not an ELF and an ELF for another machine, ENOEXEC
+/// `execve` refusals in Linux's order: a bad path pointer (NULL or unmapped) is EFAULT, a
+/// missing file ENOENT, a bad `argv`/`envp` array or element pointer of an existing file
+/// EFAULT; on the kernel stub also a file that is not an ELF and an ELF for another machine, ENOEXEC
 /// (its file table has both). None replaces the caller.
 pub fn execve_refusals() -> Outcome {
     if let Some(o) = skip_exec() {
@@ -818,6 +842,36 @@ pub fn execve_refusals() -> Outcome {
         e == ENOENT,
         "execve(missing path) gave errno {e}, expected ENOENT"
     );
+    // NULL path: `getname` faults before anything else.
+    let e = execve_at(0, &argv, null.as_ptr() as usize);
+    ensure!(e == EFAULT, "execve(NULL path) gave errno {e}, expected EFAULT");
+    // Bad argv/envp with a path that exists: the arrays and strings are read after the lookup
+    // (`count` for each array, then `copy_strings`), and any bad pointer is EFAULT. Kernel
+    // memory: the top page of the kernel half, and (on the stub) the page just below this
+    // image, which is the stub kernel's; on Linux that page is simply not mapped. None of
+    // these can run the program: argv and envp name the exit-at-once probe where they are
+    // good, so a kernel that wrongly ignored a bad pointer ends the run with EXEC_CODE.
+    let below_image = (&raw const __ehdr_start) as usize - 0x1000;
+    let kernel = [0xffff_ffff_ffff_f000usize, below_image];
+    let me = SELF_PATHS[0].as_ptr() as usize;
+    let good_argv = [me, EXEC_ARG.as_ptr() as usize, 0];
+    let good = good_argv.as_ptr() as usize;
+    for bad in kernel.into_iter().chain([8]) {
+        let bad_element = [me, EXEC_ARG.as_ptr() as usize, bad, 0];
+        let env_element = [bad, 0];
+        for (what, argv, envp) in [
+            ("the argv array", bad, null.as_ptr() as usize),
+            ("argv[2]", bad_element.as_ptr() as usize, null.as_ptr() as usize),
+            ("the envp array", good, bad),
+            ("envp[0]", good, env_element.as_ptr() as usize),
+        ] {
+            let e = exec_self_raw(argv, envp);
+            ensure!(
+                e == EFAULT,
+                "execve(self) with {what} at {bad:#x} gave errno {e}, expected EFAULT"
+            );
+        }
+    }
     // The stub: neither native Linux, nor qemu-user, nor a real kernel's init.
     if !sys::native() && user::getpid() != 1 {
         for path in [&b"/bin/not-elf\0"[..], b"/bin/wrong-machine\0"] {

@@ -15,6 +15,9 @@
 //!   cleared, so the parent's join returns);
 //! * a busy-waiting thread is preempted by the timer (the child it waits for gets to run);
 //! * a full task table is EAGAIN, and everything started before it is joined;
+//! * a fork bomb is bounded (EAGAIN) and leaves nothing behind; running out of frames makes
+//!   fork and execve ENOMEM and kills a faulting process, and every frame comes back
+//!   (`procs.rs`);
 //! * 10,000 clone/exit cycles (the kernel prints its heap balance at the end);
 //! * every user-settable flag bit survives a syscall, and each fault kills its process with
 //!   Linux's signal (`entry.rs`);
@@ -102,7 +105,7 @@ fn print(args: fmt::Arguments) {
     let _ = user::write(1, &l.buf[..l.len]);
 }
 
-macro_rules! outln { ($($a:tt)*) => { print(format_args!($($a)*)) }; }
+macro_rules! outln { ($($a:tt)*) => { $crate::print(format_args!($($a)*)) }; }
 
 /// A failed check: the detail printed after `FAIL`.
 struct Fail(Line);
@@ -122,6 +125,7 @@ mod cpu;
 mod entry;
 mod futex;
 mod pipe;
+mod procs;
 mod time;
 mod umip;
 mod wait;
@@ -646,6 +650,14 @@ extern "C" fn wait_gate(_: usize) -> i32 {
 }
 
 fn task_table_full() -> CaseResult {
+    let started = fill_task_table()?;
+    outln!("stub: task table full after {started} threads: EAGAIN");
+    Ok(())
+}
+
+/// Starts threads until the task table is full (EAGAIN), joins them all, and returns how many
+/// started.
+fn fill_task_table() -> Result<usize, Fail> {
     GATE.store(0, Ordering::Relaxed);
     let mut started = 0;
     let mut refused = None;
@@ -664,10 +676,7 @@ fn task_table_full() -> CaseResult {
         join(c);
     }
     match refused {
-        Some(SpawnError::Kernel { raw: EAGAIN, .. }) if started > 0 => {
-            outln!("stub: task table full after {started} threads: EAGAIN");
-            Ok(())
-        }
+        Some(SpawnError::Kernel { raw: EAGAIN, .. }) if started > 0 => Ok(started),
         Some(e) => fail!("after {started} threads: {e}, expected EAGAIN"),
         None => fail!("{started} threads started, never EAGAIN"),
     }
@@ -729,6 +738,9 @@ type Case = (&'static str, fn() -> CaseResult, bool);
 /// Set when the program runs on Linux (it got arguments: the stub passes `argc = 0`).
 static ON_LINUX: AtomicBool = AtomicBool::new(false);
 
+/// The initial stack pointer `_start` was given (where the stub's stack area ends).
+static INITIAL_SP: AtomicUsize = AtomicUsize::new(0);
+
 static CASES: &[Case] = &[
     ("stub-clone3-args-unreadable", clone3_args_unreadable, true),
     ("stub-clone3-size-limits", clone3_size_limits, true),
@@ -752,6 +764,8 @@ static CASES: &[Case] = &[
         false,
     ),
     ("stub-task-table-full-eagain", task_table_full, false),
+    ("stub-fork-bomb-eagain", procs::fork_bomb, true),
+    ("stub-out-of-frames-enomem", procs::out_of_frames, false),
     ("stub-10000-clone-exit-cycles", ten_thousand_cycles, true),
     (
         "stub-entry-flags-survive-syscall",
@@ -810,6 +824,7 @@ extern "C" fn hostile_main(sp: usize) -> ! {
     // SAFETY: `sp` is the initial stack pointer; its first word is `argc` (0 on the stub).
     let argc = unsafe { (sp as *const usize).read() };
     ON_LINUX.store(argc > 0, Ordering::Relaxed);
+    INITIAL_SP.store(sp, Ordering::Relaxed);
     if argc > 0 {
         // PR_SET_DUMPABLE 0: the fault-signal cases kill children on purpose; no core files.
         let prctl = if cfg!(target_arch = "x86_64") {
