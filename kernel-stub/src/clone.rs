@@ -102,9 +102,9 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
     }
     // `copy_mm`: share the space, or a copy-on-write copy of it.
     let space = if flags.contains(CloneFlags::VM) {
-        k.task(i).space.clone()
+        k.task(i).space().clone()
     } else {
-        k.task(i).space.fork().map_err(errno)?
+        k.task(i).space().fork().map_err(errno)?
     };
     // `copy_files`: share the table or copy it (before the pidfd is installed, so a copy
     // does not hold it, as in `copy_process`).
@@ -154,7 +154,7 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
             0
         },
         exit_signal: if thread { 0 } else { a.exit_signal },
-        space: space.clone(),
+        space: Some(space.clone()),
         sig,
         files,
     });

@@ -194,10 +194,10 @@ pub fn sys_execve(k: &mut Kernel, i: usize, path: u64, argv: u64, envp: u64) -> 
         futex::wake(k, mm, old_slot, 1, u32::MAX);
     }
     let task = k.task(i);
-    task.space = space;
+    task.space = Some(space);
     task.sig.exec();
     task.frame = TrapFrame::new_user(image.entry, sp);
-    task.space.activate();
+    task.space().activate();
     for t in k.tasks_mut() {
         if t.state == (State::VforkWait { child: tid }) {
             t.state = State::Runnable;

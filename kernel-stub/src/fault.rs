@@ -26,7 +26,7 @@ pub fn user_fault(
     what: &str,
 ) {
     let task = k.task(i);
-    let resolved = access.map(|access| task.space.fault(addr, access == Access::Write));
+    let resolved = access.map(|access| task.space().fault(addr, access == Access::Write));
     if let Some(Ok(())) = resolved {
         return;
     }

@@ -69,9 +69,12 @@ pub struct Key {
     pub addr: u64,
 }
 
-/// The identity of task `t`'s address space, the `mm` of its futex keys.
+/// The identity of task `t`'s address space, the `mm` of its futex keys (0 for a zombie,
+/// which has none and waits on nothing).
 pub fn mm_of(t: &Task) -> usize {
-    alloc::rc::Rc::as_ptr(&t.space) as usize
+    t.space
+        .as_ref()
+        .map_or(0, |s| alloc::rc::Rc::as_ptr(s) as usize)
 }
 
 /// `get_futex_key` in address space `mm` (the caller's, which is the active one): EINVAL for

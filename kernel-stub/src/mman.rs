@@ -304,7 +304,7 @@ pub fn sys_mmap(k: &mut Kernel, i: usize, a: [u64; 6]) -> SysResult {
         return Err(75); // EOVERFLOW
     }
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
-    let space = k.task(i).space.clone();
+    let space = k.task(i).space().clone();
     let mm = space.mm.borrow_mut();
     // `get_unmapped_area`.
     if len > arch::TASK_SIZE_MAX {
@@ -377,7 +377,7 @@ pub fn sys_munmap(k: &mut Kernel, i: usize, addr: u64, len: u64) -> SysResult {
     if end == addr {
         return Err(EINVAL);
     }
-    let space = k.task(i).space.clone();
+    let space = k.task(i).space().clone();
     space.unmap_range(addr, end);
     Ok(0)
 }
@@ -401,7 +401,7 @@ pub fn sys_mprotect(k: &mut Kernel, i: usize, addr: u64, len: u64, prot: u64) ->
     if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM) != 0 {
         return Err(EINVAL);
     }
-    let space = k.task(i).space.clone();
+    let space = k.task(i).space().clone();
     let pieces = space.mm.borrow().pieces(addr, end);
     if pieces.first().is_none_or(|v| v.start > addr) {
         return Err(ENOMEM);
@@ -432,7 +432,7 @@ pub fn sys_mprotect(k: &mut Kernel, i: usize, addr: u64, len: u64, prot: u64) ->
 /// `brk(addr)` (`mm/mmap.c`): below the start, or into another mapping, leaves the break
 /// where it was; the return value is the break.
 pub fn sys_brk(k: &mut Kernel, i: usize, addr: u64) -> SysResult {
-    let space = k.task(i).space.clone();
+    let space = k.task(i).space().clone();
     let (start_brk, old) = {
         let mm = space.mm.borrow();
         (mm.start_brk, mm.brk)
@@ -494,7 +494,7 @@ pub fn sys_madvise(k: &mut Kernel, i: usize, addr: u64, len: u64, advice: u64) -
     if len == 0 {
         return Ok(0);
     }
-    let space = k.task(i).space.clone();
+    let space = k.task(i).space().clone();
     let pieces = space.mm.borrow().pieces(addr, end);
     let drop_pages = matches!(advice, MADV_DONTNEED | MADV_FREE | MADV_DONTNEED_LOCKED);
     let mut covered = 0;

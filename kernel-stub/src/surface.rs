@@ -581,7 +581,7 @@ fn membarrier(k: &mut Kernel, i: usize, cmd: u64, flags: u64) -> SysResult {
     if flags != 0 {
         return Err(EINVAL);
     }
-    let space = k.task(i).space.clone();
+    let space = k.task(i).space().clone();
     let mut mm = space.mm.borrow_mut();
     match cmd {
         QUERY => Ok(SUPPORTED),

@@ -4,7 +4,8 @@
 //! may run. Task records live on the heap. A thread's record is freed the moment it exits (as
 //! on Linux, nobody waits for threads); a process child of a live parent stays as a zombie
 //! until `wait4`/`waitid` reaps it, and init (the kernel) reaps what is left when a program
-//! ends. That is what lets the kernel show a balanced heap after thousands of clone/exit
+//! ends. Every task drops its address space at exit (Linux's `exit_mm`): a zombie is only its
+//! record. That is what lets the kernel show a balanced heap after thousands of clone/exit
 //! cycles.
 
 use alloc::boxed::Box;
@@ -121,8 +122,10 @@ pub struct Task {
     /// Signal for the parent at exit (0..=64; only decides which `wait` flavour sees it: the
     /// stub delivers no signals).
     pub exit_signal: u8,
-    /// The address space (shared by `CLONE_VM`, freed with its last task).
-    pub space: Rc<AddressSpace>,
+    /// The address space (shared by `CLONE_VM`, freed with its last task). `None` once the
+    /// task has exited: like Linux's `exit_mm`, exit drops the memory at once, and a zombie
+    /// keeps only its task record for `wait`.
+    pub space: Option<Rc<AddressSpace>>,
     /// Signal mask and handlers, robust list, resource limits (`crate::signal`).
     pub sig: crate::signal::SigState,
     /// The descriptor table (shared by `CLONE_FILES`, `crate::files`).
@@ -130,6 +133,11 @@ pub struct Task {
 }
 
 impl Task {
+    /// The address space of a live task (every task the scheduler runs has one).
+    pub fn space(&self) -> &Rc<AddressSpace> {
+        self.space.as_ref().expect("a live task has an address space")
+    }
+
     /// Has this task exited and is waiting to be reaped?
     pub fn is_zombie(&self) -> bool {
         matches!(self.state, State::Zombie(_))
@@ -193,7 +201,7 @@ impl Kernel {
             state: State::Runnable,
             clear_child_tid: 0,
             exit_signal: crate::wait::SIGCHLD,
-            space,
+            space: Some(space),
             sig: crate::signal::SigState::new(),
             files: crate::files::FdTable::console(),
         }));
@@ -224,7 +232,7 @@ impl Kernel {
                 continue;
             };
             // The task's memory is what its syscalls (and a write in progress) refer to.
-            task.space.activate();
+            task.space().activate();
             if matches!(task.state, State::Writing { .. }) {
                 syscall::continue_write(self, i);
                 self.tick();
@@ -374,7 +382,7 @@ impl Kernel {
         crate::robust::exit_robust_list(self, &task);
         let mut woken = 0;
         if task.clear_child_tid != 0
-            && AddressSpace::with_active(&task.space, || {
+            && AddressSpace::with_active(task.space(), || {
                 uaccess::write_u32(task.clear_child_tid, 0)
             })
             .is_ok()
@@ -403,6 +411,9 @@ impl Kernel {
                 t.state = State::Runnable;
             }
         }
+        // `exit_mm`: the memory goes now (its frames, if this was its last user), before the
+        // parent hears of the exit; a zombie keeps only this record.
+        task.space = None;
         let (tid, tgid, ppid) = (task.tid, task.tgid, task.ppid);
         let group_gone = !self
             .tasks

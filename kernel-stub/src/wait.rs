@@ -221,7 +221,7 @@ pub fn child_exited(k: &mut Kernel, parent: u32) {
             continue;
         }
         // The status goes into the waiter's memory, not the exiting child's.
-        let space = k.task(j).space.clone();
+        let space = k.task(j).space().clone();
         if let Some(r) = AddressSpace::with_active(&space, || wait(k, j, req)) {
             let t = k.task(j);
             t.state = State::Runnable;

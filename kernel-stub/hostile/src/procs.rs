@@ -17,7 +17,8 @@
 //!   a fresh page is killed with SIGKILL (the stub's stand-in for Linux's OOM killer: it kills
 //!   the faulting process, where Linux would pick the largest). The chain runs twice: the
 //!   same number of pages must be dirtied the second time, so every frame of the first run
-//!   came back.
+//!   came back; and the second run has a zombie beside it that had dirtied pages of its
+//!   own, so a zombie keeps no memory (it is freed at exit, as Linux's `exit_mm` frees it).
 
 use core::sync::atomic::Ordering;
 
@@ -381,17 +382,46 @@ fn exhaust_once() -> Result<i32, crate::Fail> {
 pub fn out_of_frames() -> CaseResult {
     let start = monotonic_ms();
     let first = exhaust_once()?;
-    let second = exhaust_once()?;
+    // A zombie holds no memory (Linux's `exit_mm` runs at exit, not at reap): the second run,
+    // with an unreaped child that had dirtied pages of its own, must find as many frames.
+    let zombie = match fork(dirty_and_exit, ZOMBIE_PAGES) {
+        Ok(pid) => pid,
+        Err(e) => fail!("fork of the zombie-to-be: errno {e}"),
+    };
+    const WNOWAIT: usize = 0x0100_0000;
+    match wait(zombie, WNOWAIT) {
+        Ok(Some((_, End::Exited(0)))) => {}
+        other => fail!("waitid(WNOWAIT) for the zombie-to-be gave {other:?}"),
+    }
+    let second = exhaust_once();
+    let reaped = reap(zombie);
+    let second = second?;
+    if reaped.is_err() {
+        fail!("the zombie could not be reaped: {reaped:?}");
+    }
     outln!(
         "stub: out of frames twice (fork and execve ENOMEM, a faulting store SIGKILL) in {} ms",
         monotonic_ms() - start
     );
     if first != second {
         fail!(
-            "the last level dirtied {} pages (mod 100) the first time and {} the second: frames leaked",
+            "the last level dirtied {} pages (mod 100) the first time and {} the second, with a \
+             zombie of {ZOMBIE_PAGES} pages: the zombie kept its frames, or the first run leaked",
             first - 100,
             second - 100
         );
     }
     Ok(())
+}
+
+/// Pages the zombie dirties before it exits (with its page tables, not a multiple of 100).
+const ZOMBIE_PAGES: usize = 50;
+
+extern "C" fn dirty_and_exit(pages: usize) -> i32 {
+    let (lo, _) = fill_range();
+    for p in 0..pages {
+        // SAFETY: a store into free user memory of this (forked) process.
+        unsafe { core::ptr::write_volatile((lo + p * 4096) as *mut u8, 1) };
+    }
+    0
 }
