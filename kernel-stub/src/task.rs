@@ -135,7 +135,9 @@ pub struct Task {
 impl Task {
     /// The address space of a live task (every task the scheduler runs has one).
     pub fn space(&self) -> &Rc<AddressSpace> {
-        self.space.as_ref().expect("a live task has an address space")
+        self.space
+            .as_ref()
+            .expect("a live task has an address space")
     }
 
     /// Has this task exited and is waiting to be reaped?

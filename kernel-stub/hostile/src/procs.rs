@@ -252,7 +252,11 @@ fn own_stack() {
 /// (`clock_gettime(CLOCK_MONOTONIC, at)`.)
 fn kernel_touch(at: usize) -> isize {
     const CLOCK_MONOTONIC: usize = 1;
-    let nr = if cfg!(target_arch = "x86_64") { 228 } else { 113 };
+    let nr = if cfg!(target_arch = "x86_64") {
+        228
+    } else {
+        113
+    };
     // SAFETY: the kernel writes 16 bytes at `at`: free user memory of this process, or a
     // local.
     unsafe { user::syscall2(nr, CLOCK_MONOTONIC, at) }
@@ -315,7 +319,11 @@ extern "C" fn exhaust(level: usize) -> i32 {
     let arg = b"exit-with-status-57\0";
     let argv = [path.as_ptr() as usize, arg.as_ptr() as usize, 0];
     let envp = [0usize];
-    let nr = if cfg!(target_arch = "x86_64") { 59 } else { 221 };
+    let nr = if cfg!(target_arch = "x86_64") {
+        59
+    } else {
+        221
+    };
     // SAFETY: the kernel reads the path and the two arrays; it cannot replace this process
     // without frames.
     let r = unsafe {
