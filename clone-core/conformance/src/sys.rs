@@ -33,6 +33,7 @@ pub const SIGCHLD: u8 = if cfg!(target_arch = "mips64") {
 
 static NATIVE: AtomicBool = AtomicBool::new(false);
 static QEMU_USER: AtomicBool = AtomicBool::new(false);
+static DEMO: AtomicBool = AtomicBool::new(false);
 
 /// Whether `CLONE_CONFORMANCE_ENV=native` was in the environment (set by `cargo xtask linux`
 /// for native runs only): only then is the kernel an errno oracle.
@@ -44,6 +45,12 @@ pub fn native() -> bool {
 /// emulated differently there (see the cases that consult this), and those cases say so.
 pub fn qemu_user() -> bool {
     QEMU_USER.load(Ordering::Relaxed)
+}
+
+/// Whether `CLONE_CONFORMANCE_ENV=demo` was in the environment (the kernel stub's
+/// `cargo xtask run`): the demo leaves out the long leak tests.
+pub fn demo() -> bool {
+    DEMO.load(Ordering::Relaxed)
 }
 
 /// Reads `envp` from the initial stack (`argc`, `argv[]`, NULL, `envp[]`, NULL). Without
@@ -78,6 +85,10 @@ pub unsafe fn read_environment(sp: *const usize) {
         // SAFETY: as above.
         if unsafe { c_str_eq(entry, b"CLONE_CONFORMANCE_ENV=qemu-user") } {
             QEMU_USER.store(true, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        if unsafe { c_str_eq(entry, b"CLONE_CONFORMANCE_ENV=demo") } {
+            DEMO.store(true, Ordering::Relaxed);
         }
         // SAFETY: still inside envp (the loop stops at its NULL).
         envp = unsafe { envp.add(1) };
