@@ -854,7 +854,10 @@ pub fn execve_refusals() -> Outcome {
     );
     // NULL path: `getname` faults before anything else.
     let e = execve_at(0, &argv, null.as_ptr() as usize);
-    ensure!(e == EFAULT, "execve(NULL path) gave errno {e}, expected EFAULT");
+    ensure!(
+        e == EFAULT,
+        "execve(NULL path) gave errno {e}, expected EFAULT"
+    );
     // Bad argv/envp with a path that exists: the arrays and strings are read after the lookup
     // (`count` for each array, then `copy_strings`), and any bad pointer is EFAULT. Kernel
     // memory: the top page of the kernel half, and (on the stub) the page just below this
@@ -871,7 +874,11 @@ pub fn execve_refusals() -> Outcome {
         let env_element = [bad, 0];
         for (what, argv, envp) in [
             ("the argv array", bad, null.as_ptr() as usize),
-            ("argv[2]", bad_element.as_ptr() as usize, null.as_ptr() as usize),
+            (
+                "argv[2]",
+                bad_element.as_ptr() as usize,
+                null.as_ptr() as usize,
+            ),
             ("the envp array", good, bad),
             ("envp[0]", good, env_element.as_ptr() as usize),
         ] {
