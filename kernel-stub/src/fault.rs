@@ -33,7 +33,7 @@ pub fn user_fault(
     // No frame for a fault the memory model allows: what Linux's OOM killer would end with
     // SIGKILL. (Linux picks the largest process; the stub kills the one that faulted.)
     let (signal, what) = match resolved {
-        Some(Err(e)) if e == Errno::ENOMEM => (SIGKILL, "out of frames"),
+        Some(Err(Errno::ENOMEM)) => (SIGKILL, "out of frames"),
         _ => (signal, what),
     };
     kprintln!(
