@@ -122,8 +122,8 @@ pub extern "C" fn kmain() -> ! {
             task::FIRST_PID
         );
         let mut image = image;
-        if cfg!(feature = "trace") {
-            // The demo (`cargo xtask run`): the program gets `CLONE_CONFORMANCE_ENV=demo` in
+        if cfg!(feature = "trace") && !with_args {
+            // The demo (`cargo xtask run`): the stub's own program gets `CLONE_CONFORMANCE_ENV=demo` in
             // a Linux-layout initial stack, which makes it leave out its 1,000-cycle leak
             // tests (`cargo xtask qemu` runs them), so the demo takes a few seconds.
             let env = [b"CLONE_CONFORMANCE_ENV=demo".to_vec()];
