@@ -25,7 +25,7 @@ pub fn exit_robust_list(k: &mut Kernel, t: &Task) {
         return;
     }
     let tid = t.tid;
-    let wakes = AddressSpace::with_active(&t.space, || walk(head, tid));
+    let wakes = AddressSpace::with_active(t.space(), || walk(head, tid));
     let mm = futex::mm_of(t);
     for uaddr in wakes {
         futex::wake(k, mm, uaddr, 1, futex::MATCH_ANY);
