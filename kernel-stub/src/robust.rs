@@ -36,7 +36,7 @@ pub fn exit_robust_list(k: &mut Kernel, t: &Task) {
 /// in its old address space, before the new one replaces it.
 pub fn exec_robust_list(k: &mut Kernel, i: usize) {
     let t = k.task(i);
-    let (head, tid, space, mm) = (t.sig.robust_list, t.tid, t.space.clone(), futex::mm_of(t));
+    let (head, tid, space, mm) = (t.sig.robust_list, t.tid, t.space().clone(), futex::mm_of(t));
     if head == 0 {
         return;
     }
