@@ -293,6 +293,16 @@ extern "C" fn exhaust(level: usize) -> i32 {
         pages += 1;
         page += 0x1000;
     }
+    // Everything from here on runs in `finish`'s frame, inside the stack `own_stack` made this
+    // process's own (this frame may have parts still shared copy-on-write with the parent, and
+    // a store there needs a frame once they are gone), and ends with `exit_group` rather than
+    // a return through the frames above.
+    user::exit_group(finish(level, page, pages, ran_out))
+}
+
+/// The rest of an exhaustion level, after its pages (see `exhaust`).
+#[inline(never)]
+fn finish(level: usize, page: usize, pages: usize, ran_out: bool) -> i32 {
     match fork(exhaust, level + 1) {
         Ok(pid) if !ran_out && level < OOF_LEVELS => {
             // Not out yet: the next level goes on; its result is this level's.
