@@ -240,7 +240,8 @@ fn fill_range() -> (usize, usize) {
 #[inline(never)]
 fn own_stack() {
     let mut a = [0u8; 32 * 1024];
-    for i in (0..a.len()).step_by(4096) {
+    // Every page the array overlaps, the topmost (partial) one included.
+    for i in (0..a.len()).step_by(4096).chain([a.len() - 1]) {
         // SAFETY: a volatile store into a local array.
         unsafe { core::ptr::write_volatile(&mut a[i], 1) };
     }
