@@ -426,7 +426,7 @@ pub fn out_of_frames() -> CaseResult {
         fail!("the zombie could not be reaped: {reaped:?}");
     }
     outln!(
-        "stub: out of frames twice (fork and execve ENOMEM, a faulting store SIGKILL) in {} ms",
+        "stub: out of frames twice (fork and execve ENOMEM; the first time also a faulting store SIGKILL) in {} ms",
         monotonic_ms() - start
     );
     if first != second {
