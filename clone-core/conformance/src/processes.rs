@@ -860,12 +860,12 @@ pub fn execve_refusals() -> Outcome {
     );
     // Bad argv/envp with a path that exists: the arrays and strings are read after the lookup
     // (`count` for each array, then `copy_strings`), and any bad pointer is EFAULT. Kernel
-    // memory: the top page of the kernel half, and (on the stub) the page just below this
+    // memory: the top page of the address space, and (on the stub) the page just below this
     // image, which is the stub kernel's; on Linux that page is simply not mapped. None of
     // these can run the program: argv and envp name the exit-at-once probe where they are
     // good, so a kernel that wrongly ignored a bad pointer ends the run with EXEC_CODE.
     let below_image = (&raw const __ehdr_start) as usize - 0x1000;
-    let kernel = [0xffff_ffff_ffff_f000usize, below_image];
+    let kernel = [usize::MAX - 0xfff, below_image];
     let me = SELF_PATHS[0].as_ptr() as usize;
     let good_argv = [me, EXEC_ARG.as_ptr() as usize, 0];
     let good = good_argv.as_ptr() as usize;
