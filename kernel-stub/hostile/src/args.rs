@@ -39,19 +39,13 @@ unsafe extern "C" {
 }
 
 /// The end of the user memory this program can read above its image: on Linux the page
-/// after `.bss` (the heap is not set up); on the stub the end of its user region (x86_64: 1 GiB,
-/// 992 MiB above the 32 MiB where the stub's own programs start; elsewhere 128 MiB above the
-/// region's start).
+/// after `.bss` (the heap is not set up); on the stub the end of its user region (1 GiB on
+/// every arch, 992 MiB above the 32 MiB where the stub's own programs start).
 fn user_memory_end() -> usize {
     if ON_LINUX.load(Ordering::Relaxed) {
         ((&raw const _end) as usize + 0xfff) & !0xfff
     } else {
-        let size = if cfg!(target_arch = "x86_64") {
-            992
-        } else {
-            128
-        } << 20;
-        crate::region_start() + size
+        crate::region_start() + (992 << 20)
     }
 }
 

@@ -3,17 +3,17 @@
 //! # Orientation
 //!
 //! `crate::arch::imp::irq`. Only one interrupt is ever enabled, INTID 27 (the virtual timer,
-//! `virt`'s device tree lists it as PPI 11 = INTID 16 + 11). The distributor is at
+//! `virt`'s device tree lists it as PPI 11 = INTID 16 + 11). The distributor is at physical
 //! 0x0800_0000 and the CPU interface at 0x0801_0000 (QEMU `hw/arm/virt.c`, `VIRT_GIC_DIST`
-//! and `VIRT_GIC_CPU`); register offsets are from the GICv2 architecture specification
+//! and `VIRT_GIC_CPU`), reached at `mmu::MMIO_OFFSET` above that; register offsets are from the GICv2 architecture specification
 //! (IHI 0048B, 4.1.2 and 4.1.3). The kernel keeps PSTATE.I set, so the IRQ is only taken while
 //! EL0 runs (then `run_user` calls [`handle`]) or noticed after `wfi` in `idle`.
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{CNTFRQ_EL0, CNTV_CTL_EL0, CNTV_TVAL_EL0, Readable, Writeable};
 
-const GICD: usize = 0x0800_0000;
-const GICC: usize = 0x0801_0000;
+const GICD: usize = super::mmu::MMIO_OFFSET + 0x0800_0000;
+const GICC: usize = super::mmu::MMIO_OFFSET + 0x0801_0000;
 const GICD_CTLR: usize = GICD;
 const GICD_ISENABLER0: usize = GICD + 0x100;
 const GICD_IPRIORITYR: usize = GICD + 0x400;
@@ -30,8 +30,8 @@ const SPURIOUS: u32 = 1023;
 const TICK_HZ: u64 = 100;
 
 fn write32(addr: usize, value: u32) {
-    // SAFETY: only called with GIC register addresses of QEMU `virt`, identity-mapped as
-    // Device memory; GIC registers accept 32-bit accesses.
+    // SAFETY: only called with GIC register addresses of QEMU `virt`, mapped as Device memory
+    // at `mmu::MMIO_OFFSET`; GIC registers accept 32-bit accesses.
     unsafe { core::ptr::write_volatile(addr as *mut u32, value) }
 }
 

@@ -1,21 +1,27 @@
-//! aarch64 MMU set-up: a static identity map with 1 GiB and 2 MiB block descriptors.
+//! aarch64 MMU set-up: a static identity map of RAM with 2 MiB blocks, the board's devices at
+//! [`MMIO_OFFSET`], and the user region's formats for `crate::addrspace`.
 //!
 //! # Orientation
 //!
-//! `crate::arch::imp::mmu`, used once by `init()`. The map (VA = PA, TTBR0_EL1 only, 39-bit
-//! VA, 4 KiB granule, translation starts at level 1):
+//! `crate::arch::imp::mmu`, used once by `init()`. The map (TTBR0_EL1 only, 39-bit VA, 4 KiB
+//! granule, translation starts at level 1):
 //!
-//! | range                      | memory type         | EL1 | EL0            |
-//! |----------------------------|---------------------|-----|----------------|
-//! | 0x0000_0000..0x4000_0000   | Device-nGnRnE       | RW  | none (XN)      |
-//! | 0x4000_0000..0x8000_0000   | Normal write-back   | RWX | none           |
-//! |   of which `USER_REGION`   | Normal write-back   | RW, PXN | RWX        |
-//! | everything else            | unmapped            |     |                |
+//! | VA                             | PA                     | memory type   | EL1 | EL0  |
+//! |--------------------------------|------------------------|---------------|-----|------|
+//! | `USER_REGION` (4 MiB..1 GiB)   | frames of `FRAME_POOL` | Normal WB     | RW, PXN | per page |
+//! | 0x4000_0000..0x8000_0000       | the same (identity)    | Normal WB     | RWX | none |
+//! | 0x10_0000_0000..+1 GiB         | 0..0x4000_0000         | Device-nGnRnE | RW  | none |
+//! | everything else                | unmapped               |               |     |      |
 //!
-//! The first GiB holds `virt`'s GIC, PL011 and the rest of the MMIO; the second GiB is RAM (up
-//! to 1 GiB of `-m`). The user window must be PXN anyway: ARMv8 makes EL0-writable memory
-//! privileged-execute-never. Descriptor bits are from the ARM ARM, D8.3 (VMSAv8-64 descriptor
-//! formats) and D8.4 (memory attributes).
+//! The second GiB is RAM (up to 1 GiB of `-m`): the kernel, its stack and the frame pool,
+//! reached at their physical addresses. The first physical GiB holds `virt`'s GIC, PL011,
+//! PL031 and the rest of the MMIO; its addresses are where static Linux programs are linked
+//! (0x40_0000), so the user region takes the first GiB of VA and the devices are reached at
+//! [`MMIO_OFFSET`] above their physical address. The boot map has no user pages; each
+//! address space gets its own level-2 table for the user GiB (`build_upper`) and leaf tables
+//! as pages are mapped. EL0 pages are always PXN (ARMv8 makes EL0-writable memory
+//! privileged-execute-never anyway). Descriptor bits are from the ARM ARM, D8.3 (VMSAv8-64
+//! descriptor formats) and D8.4 (memory attributes).
 
 use core::arch::asm;
 
@@ -47,6 +53,12 @@ const UXN: u64 = 1 << 54;
 const GIB: u64 = 1 << 30;
 const BLOCK_2M: u64 = 2 << 20;
 const RAM_GIB_BASE: u64 = 0x4000_0000;
+
+/// Where the kernel reaches the board's devices: VA = PA + `MMIO_OFFSET` for the first
+/// physical GiB (level-1 slot 64, far above RAM and the user region).
+pub const MMIO_OFFSET: usize = 0x10_0000_0000;
+/// The level-1 slot of [`MMIO_OFFSET`].
+const MMIO_SLOT: usize = MMIO_OFFSET / GIB as usize;
 
 /// MAIR_EL1: Attr0 = 0x00 (Device-nGnRnE), Attr1 = 0xff (Normal, inner/outer write-back
 /// read/write-allocate).
@@ -88,23 +100,19 @@ pub unsafe fn enable() {
     let l2 = &raw mut L2_RAM;
     // SAFETY: the caller guarantees exclusive use at boot; `l1`/`l2` point to the statics.
     unsafe {
-        (*l1).0[0] = DESC_BLOCK | ATTR_DEVICE | AP_EL1_ONLY | AF | PXN | UXN;
-        (*l1).0[1] = DESC_TABLE | (l2 as u64);
+        (*l1).0[MMIO_SLOT] = DESC_BLOCK | ATTR_DEVICE | AP_EL1_ONLY | AF | PXN | UXN;
+        (*l1).0[(RAM_GIB_BASE / GIB) as usize] = DESC_TABLE | (l2 as u64);
         for (i, entry) in (*l2).0.iter_mut().enumerate() {
             let pa = RAM_GIB_BASE + i as u64 * BLOCK_2M;
-            let common = DESC_BLOCK | ATTR_NORMAL | SH_INNER | AF | pa;
-            *entry = if USER_REGION.contains(&pa) {
-                common | AP_EL0_RW | PXN
-            } else {
-                common | AP_EL1_ONLY | UXN
-            };
+            *entry = DESC_BLOCK | ATTR_NORMAL | SH_INNER | AF | AP_EL1_ONLY | UXN | pa;
         }
     }
     const _: () = assert!(
         USER_REGION.start.is_multiple_of(BLOCK_2M) && USER_REGION.end.is_multiple_of(BLOCK_2M)
     );
-    const _: () =
-        assert!(USER_REGION.start >= RAM_GIB_BASE && USER_REGION.end <= RAM_GIB_BASE + GIB);
+    // The user region is the first GiB of VA, which the boot map leaves empty.
+    const _: () = assert!(USER_REGION.end <= GIB);
+    const _: () = assert!(MMIO_OFFSET.is_multiple_of(GIB as usize) && MMIO_SLOT < 512);
 
     // SAFETY: the tables above identity-map the code executing this sequence, its stack and
     // all kernel data with their previous meaning, so turning translation on does not move
@@ -136,7 +144,7 @@ pub unsafe fn enable() {
     }
 }
 
-/// Tables above the leaf level each address space owns: level 1 and the RAM GiB's level 2.
+/// Tables above the leaf level each address space owns: level 1 and the user GiB's level 2.
 pub const UPPER_TABLES: usize = 2;
 
 /// Page descriptor (level 3) and the user access permissions: AP[2:1] = 0b01 EL0 RW, 0b11 EL0
@@ -149,30 +157,23 @@ const ADDR: u64 = 0x0000_ffff_ffff_f000;
 /// One-time set-up: nothing beyond [`enable`] (PXN/UXN need no switch).
 pub fn init() {}
 
-/// Fills an address space's upper tables: `upper[0]` level 1 (MMIO GiB as at boot, RAM GiB →
-/// `upper[1]`), `upper[1]` the RAM GiB's 2 MiB blocks as at boot except the user region's
-/// slots, which stay empty until [`install_leaf`] gives one a leaf table.
-/// Returns the TTBR0_EL1 value for [`activate`].
+/// Fills an address space's upper tables: `upper[0]` level 1 (the RAM GiB and the device
+/// window as at boot, the user GiB → `upper[1]`), `upper[1]` the user GiB's level 2, empty
+/// until [`install_leaf`] gives a slot a leaf table. Returns the TTBR0_EL1 value for
+/// [`activate`].
 ///
 /// # Safety
 ///
 /// Every frame must be an allocated, zeroed page-table frame used by nothing else.
 pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES]) -> u64 {
-    // SAFETY: the caller hands over the frames; the boot tables are only read.
+    // SAFETY: the caller hands over the frames; the boot tables are only read (the RAM GiB's
+    // level 2 is the boot one, shared and never written after `enable`).
     unsafe {
         let l1 = crate::frames::table_at(upper[0]);
-        l1[0] = (*((&raw const L1) as *const [u64; 512]))[0];
-        l1[1] = DESC_TABLE | upper[1];
-        let l2 = crate::frames::table_at(upper[1]);
-        let boot = &*((&raw const L2_RAM) as *const [u64; 512]);
-        for (i, e) in l2.iter_mut().enumerate() {
-            let pa = RAM_GIB_BASE + i as u64 * BLOCK_2M;
-            *e = if USER_REGION.contains(&pa) {
-                0
-            } else {
-                boot[i]
-            };
-        }
+        let boot = &*((&raw const L1) as *const [u64; 512]);
+        l1[0] = DESC_TABLE | upper[1];
+        l1[(RAM_GIB_BASE / GIB) as usize] = boot[(RAM_GIB_BASE / GIB) as usize];
+        l1[MMIO_SLOT] = boot[MMIO_SLOT];
     }
     upper[0]
 }
@@ -187,7 +188,7 @@ pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES]) -> u64 {
 pub unsafe fn install_leaf(upper: &[u64; UPPER_TABLES], index: usize, leaf: u64) {
     // SAFETY: the L2 table is this space's; the caller hands over the leaf.
     let l2 = unsafe { crate::frames::table_at(upper[1]) };
-    l2[((USER_REGION.start - RAM_GIB_BASE) / BLOCK_2M) as usize + index] = DESC_TABLE | leaf;
+    l2[(USER_REGION.start / BLOCK_2M) as usize + index] = DESC_TABLE | leaf;
 }
 
 /// A user page descriptor for frame `pa`: EL0 read (and write), never EL1-executable.

@@ -6,7 +6,7 @@
 //! This file is `crate::arch::imp` (selected by `src/arch/mod.rs` with `cfg_attr(path)`); it
 //! provides exactly the items listed in `kernel-stub/src/arch/mod.rs`. Files beside it:
 //! `boot.s` (`_start`: EL2 -> EL1, stack, `.bss`, `kmain`), `trap.s` (`__arch_run_user` and the
-//! VBAR_EL1 table), `mmu.rs` (flat identity map with an EL0-only user window), `irq.rs`
+//! VBAR_EL1 table), `mmu.rs` (identity map of RAM, device window, user page formats), `irq.rs`
 //! (GICv2 + virtual timer) and `linker.ld` (link address 0x4008_0000, picked up by `build.rs`).
 //!
 //! QEMU command line this module is written for (the xtask must pass all of it):
@@ -16,18 +16,20 @@
 //!     -kernel <kernel-stub ELF>
 //! ```
 //!
-//! * `-m 512M` (at least 256 MiB above the kernel): RAM is 0x4000_0000..0x6000_0000 and
-//!   [`USER_REGION`] is 0x4800_0000..0x5000_0000.
+//! * `-m 512M`: RAM is 0x4000_0000..0x6000_0000, [`FRAME_POOL`] its upper 256 MiB;
+//!   [`USER_REGION`] (0x40_0000..0x4000_0000, where static Linux programs are linked) is
+//!   virtual only, backed by frames of the pool.
 //! * `-semihosting`: [`exit_qemu`] uses the semihosting `SYS_EXIT` call (qemu-exit's AArch64
 //!   backend), which makes QEMU exit with the given status; without it the `hlt #0xf000` is an
 //!   undefined instruction.
 //! * GICv2 is `virt`'s default (no `gic-version=3`); `virtualization=on` also works (the boot
 //!   code drops from EL2 to EL1); `secure=on` (EL3 entry) does not.
 //!
-//! Memory model: the MMU is on with a 4 KiB-granule identity map (see `mmu.rs`), because with
-//! the MMU off every data access is Device memory, where the unaligned loads and stores of
-//! ordinary (non-strict-align) Linux user code fault. The user window is the only EL0-accessible
-//! memory, so a wild user pointer is a permission fault reported as [`TrapCause::Fault`].
+//! Memory model: the MMU is on with a 4 KiB-granule identity map of RAM and the devices at
+//! `mmu::MMIO_OFFSET` (see `mmu.rs`), because with the MMU off every data access is Device
+//! memory, where the unaligned loads and stores of ordinary (non-strict-align) Linux user code
+//! fault. The user region is the only EL0-accessible memory, so a wild user pointer is a
+//! translation or permission fault reported as [`TrapCause::Fault`].
 //!
 //! Limitation: the kernel copies the user program into RAM with data stores and does no
 //! I-cache maintenance; QEMU's TCG does not model caches, real hardware would need
@@ -51,20 +53,22 @@ use clone_core::{Arch, Errno};
 /// The architecture the kernel serves.
 pub const ARCH: Arch = Arch::Aarch64;
 
-/// User-accessible memory: 128 MiB of RAM above the kernel, mapped EL0 read/write/execute
-/// (and privileged-execute-never) by `mmu.rs`. Must stay 2 MiB aligned (block mappings).
-pub const USER_REGION: Range<u64> = 0x4800_0000..0x5000_0000;
+/// User-accessible memory: 4 MiB..1 GiB of VA, as on x86_64, so a static program at the
+/// usual aarch64 link address (0x40_0000, GNU ld's default for non-PIE) loads as it is, with
+/// its break, `mmap` area and stack above it; pages are mapped EL0 (and privileged-execute-
+/// never) by `crate::addrspace` through `mmu.rs`. Must stay 2 MiB aligned (leaf tables).
+pub const USER_REGION: Range<u64> = 0x0040_0000..0x4000_0000;
 
 /// End of the user half as Linux's arm64 `access_ok` sees it: `TASK_SIZE_MAX`
 /// = 1 << `VA_BITS` (48 in Debian's kernels).
 pub const TASK_SIZE_MAX: u64 = 1 << 48;
 
-/// Link address of the user ELF: the bottom of [`USER_REGION`].
-pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
+/// Link address of the stub's own user programs (conformance, hostile): 32 MiB, as on x86_64,
+/// clear of the usual static link address below it.
+pub const USER_IMAGE_BASE: u64 = 0x0200_0000;
 
 /// Physical frames for user pages and page tables: the upper 256 MiB of `-m 512M`, above the
-/// physical range that shares the user region's addresses (the kernel reaches frames through
-/// the identity map, so they must not sit under the user window).
+/// kernel image (`linker.ld` checks the image ends below).
 pub const FRAME_POOL: Range<u64> = 0x5000_0000..0x6000_0000;
 
 /// The kernel reaches frames through the boot identity map.
@@ -200,7 +204,8 @@ unsafe extern "C" {
 /// Called once by `kmain` before anything else.
 pub fn init() {
     // SAFETY: called once at boot on the only core, before any other memory user; the map
-    // built by `mmu::enable` is the identity over everything the kernel touches.
+    // built by `mmu::enable` maps everything the kernel touches (RAM as identity, the devices at
+    // `mmu::MMIO_OFFSET`, which nothing touches before this point).
     unsafe { mmu::enable() };
     VBAR_EL1.set(&raw const __arch_vectors as u64);
     // No FP/SIMD traps at EL0 or EL1: user code uses NEON, and trap.s moves q0..q31.
@@ -208,28 +213,28 @@ pub fn init() {
     // EL0 may read the counters, as on Linux (the vDSO does); the timers stay EL1-only.
     CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::TrappedNone + CNTKCTL_EL1::EL0PCTEN::TrappedNone);
     barrier::isb(barrier::SY);
-    // SAFETY: UART_CR is the PL011 control register of QEMU `virt` (identity-mapped Device);
+    // SAFETY: UART_CR is the PL011 control register of QEMU `virt` (Device, at its alias);
     // enabling the UART has no effect besides letting it transmit.
     unsafe { core::ptr::write_volatile(UART_CR as *mut u32, UART_CR_ENABLE) };
     irq::init();
 }
 
-/// PL011 data register on `virt`.
-const UART_DR: usize = 0x0900_0000;
+/// PL011 data register on `virt` (physical 0x0900_0000), at its `mmu.rs` alias.
+const UART_DR: usize = mmu::MMIO_OFFSET + 0x0900_0000;
 /// PL011 flag register; bit 5 = transmit FIFO full.
-const UART_FR: usize = 0x0900_0018;
+const UART_FR: usize = mmu::MMIO_OFFSET + 0x0900_0018;
 const UART_FR_TXFF: u32 = 1 << 5;
 /// PL011 control register: UARTEN (bit 0) | TXE (bit 8) | RXE (bit 9). QEMU transmits even
 /// while it is 0 but logs every byte as a guest error then.
-const UART_CR: usize = 0x0900_0030;
+const UART_CR: usize = mmu::MMIO_OFFSET + 0x0900_0030;
 const UART_CR_ENABLE: u32 = (1 << 0) | (1 << 8) | (1 << 9);
 
 /// Writes bytes to the PL011 UART (polling; QEMU's PL011 needs no set-up).
 pub fn console_write(bytes: &[u8]) {
     for &b in bytes {
         // SAFETY: UART_FR/UART_DR are the PL011 registers of QEMU `virt`, mapped as Device
-        // memory by `mmu.rs` (and Device anyway with the MMU off); 32-bit accesses as the
-        // PL011 requires. Single core, interrupts off in the kernel: no concurrent writer.
+        // memory by `mmu.rs` (`init` turns the MMU on before anything is printed); 32-bit
+        // accesses as the PL011 requires. Single core, interrupts off in the kernel: no concurrent writer.
         unsafe {
             while core::ptr::read_volatile(UART_FR as *const u32) & UART_FR_TXFF != 0 {}
             core::ptr::write_volatile(UART_DR as *mut u32, u32::from(b));
@@ -339,13 +344,14 @@ pub fn monotonic_ns() -> u64 {
     (u128::from(CNTVCT_EL0.get()) * 1_000_000_000 / hz) as u64
 }
 
-/// PL031 RTC of `virt` (QEMU `hw/arm/virt.c` `VIRT_RTC`): RTCDR, seconds since the epoch.
-const PL031_RTCDR: usize = 0x0901_0000;
+/// PL031 RTC of `virt` (QEMU `hw/arm/virt.c` `VIRT_RTC`, physical 0x0901_0000): RTCDR,
+/// seconds since the epoch.
+const PL031_RTCDR: usize = mmu::MMIO_OFFSET + 0x0901_0000;
 
 /// The board's RTC, in ns since the epoch (whole seconds: the PL031 counts seconds).
 pub fn rtc_unix_ns() -> u64 {
     // SAFETY: RTCDR is a read-only 32-bit register of the PL031 at its `virt` address, in the
-    // Device-mapped first GiB (`mmu.rs`); reading it has no side effect.
+    // Device window at `mmu::MMIO_OFFSET`; reading it has no side effect.
     let secs = unsafe { core::ptr::read_volatile(PL031_RTCDR as *const u32) };
     u64::from(secs) * 1_000_000_000
 }

@@ -1,20 +1,26 @@
-//! riscv64 paging set-up: a static Sv39 identity map with 1 GiB and 2 MiB leaf pages.
+//! riscv64 paging set-up: a static Sv39 identity map of RAM with 2 MiB leaf pages, the
+//! board's devices at [`MMIO_OFFSET`], and the user region's formats for `crate::addrspace`.
 //!
 //! # Orientation
 //!
-//! `crate::arch::imp::mmu`, used once by `init()`. The map (VA = PA):
+//! `crate::arch::imp::mmu`, used once by `init()`. The map:
 //!
-//! | range                      | permissions        | U-mode |
-//! |----------------------------|--------------------|--------|
-//! | 0x0000_0000..0x4000_0000   | R W (MMIO)         | no     |
-//! | 0x8000_0000..0xc000_0000   | R W X (RAM)        | no     |
-//! |   of which `USER_REGION`   | R W X              | yes    |
-//! | everything else            | unmapped           |        |
+//! | VA                            | PA                     | permissions  | U-mode   |
+//! |-------------------------------|------------------------|--------------|----------|
+//! | `USER_REGION` (0..1 GiB)      | frames of `FRAME_POOL` | per page     | yes      |
+//! | 0x8000_0000..0xc000_0000      | the same (identity)    | R W X (RAM)  | no       |
+//! | 0x10_0000_0000..+1 GiB        | 0..0x4000_0000         | R W (MMIO)   | no       |
+//! | everything else               | unmapped               |              |          |
 //!
-//! The first GiB holds `virt`'s sifive_test, CLINT, PLIC and UART; the RAM GiB covers up to
-//! 1 GiB of `-m` (OpenSBI's own 2 MiB at its bottom stay protected by its PMP). A and D are
-//! preset in every leaf so no hardware A/D update is needed. PTE format and satp encoding:
-//! RISC-V privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System".
+//! The RAM GiB covers up to 1 GiB of `-m` (OpenSBI's own 2 MiB at its bottom stay protected by
+//! its PMP): the kernel, its stack and the frame pool, reached at their physical addresses.
+//! The first physical GiB holds `virt`'s sifive_test, goldfish RTC, CLINT, PLIC and UART; its
+//! addresses are where static Linux programs are linked (0x1_0000), so the user region takes
+//! the first GiB of VA and the devices are reached at [`MMIO_OFFSET`] above their physical
+//! address. The boot map has no user pages; each address space gets its own level-1 table
+//! for the user GiB (`build_upper`) and leaf tables as pages are mapped. A and D are preset
+//! in every leaf so no hardware A/D update is needed. PTE format and satp encoding: RISC-V
+//! privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System".
 
 use core::arch::asm;
 
@@ -39,6 +45,12 @@ const D: u64 = 1 << 7;
 const GIB: u64 = 1 << 30;
 const MEGAPAGE: u64 = 2 << 20;
 const RAM_GIB_BASE: u64 = 0x8000_0000;
+
+/// Where the kernel reaches the board's devices: VA = PA + `MMIO_OFFSET` for the first
+/// physical GiB (root slot 64, far above RAM and the user region).
+pub const MMIO_OFFSET: usize = 0x10_0000_0000;
+/// The root slot of [`MMIO_OFFSET`].
+const MMIO_SLOT: usize = MMIO_OFFSET / GIB as usize;
 /// satp.MODE = 8 (Sv39).
 const SATP_SV39: u64 = 8 << 60;
 
@@ -59,18 +71,18 @@ pub unsafe fn enable() {
     const _: () = assert!(
         USER_REGION.start.is_multiple_of(MEGAPAGE) && USER_REGION.end.is_multiple_of(MEGAPAGE)
     );
-    const _: () =
-        assert!(USER_REGION.start >= RAM_GIB_BASE && USER_REGION.end <= RAM_GIB_BASE + GIB);
+    // The user region is the first GiB of VA, which the boot map leaves empty.
+    const _: () = assert!(USER_REGION.end <= GIB);
+    const _: () = assert!(MMIO_OFFSET.is_multiple_of(GIB as usize) && MMIO_SLOT < 256);
     let root = &raw mut ROOT;
     let l1 = &raw mut L1_RAM;
     // SAFETY: the caller guarantees exclusive use at boot; `root`/`l1` point to the statics.
     unsafe {
-        (*root).0[0] = ppn(0) | V | R | W | A | D;
+        (*root).0[MMIO_SLOT] = ppn(0) | V | R | W | A | D;
         (*root).0[(RAM_GIB_BASE / GIB) as usize] = ppn(l1 as u64) | V;
         for (i, pte) in (*l1).0.iter_mut().enumerate() {
             let pa = RAM_GIB_BASE + i as u64 * MEGAPAGE;
-            let user = if USER_REGION.contains(&pa) { U } else { 0 };
-            *pte = ppn(pa) | V | R | W | X | A | D | user;
+            *pte = ppn(pa) | V | R | W | X | A | D;
         }
     }
     // SAFETY: the map is the identity over the executing code, its stack and all kernel data,
@@ -87,7 +99,7 @@ pub unsafe fn enable() {
     }
 }
 
-/// Tables above the leaf level each address space owns: the root and the RAM GiB's level 1.
+/// Tables above the leaf level each address space owns: the root and the user GiB's level 1.
 pub const UPPER_TABLES: usize = 2;
 
 /// RSW bit 8, free for software: a copy-on-write page.
@@ -96,30 +108,23 @@ const COW: u64 = 1 << 8;
 /// One-time set-up: nothing beyond [`enable`].
 pub fn init() {}
 
-/// Fills an address space's upper tables: `upper[0]` the root (MMIO gigapage as at boot, RAM
-/// GiB → `upper[1]`), `upper[1]` the RAM GiB's megapages as at boot except the user region's
-/// slots, which stay empty until [`install_leaf`] gives one a leaf table.
-/// Returns the root's address for [`activate`].
+/// Fills an address space's upper tables: `upper[0]` the root (the RAM GiB and the device
+/// window as at boot, the user GiB → `upper[1]`), `upper[1]` the user GiB's level 1, empty
+/// until [`install_leaf`] gives a slot a leaf table. Returns the root's address for
+/// [`activate`].
 ///
 /// # Safety
 ///
 /// Every frame must be an allocated, zeroed page-table frame used by nothing else.
 pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES]) -> u64 {
-    // SAFETY: the caller hands over the frames; the boot tables are only read.
+    // SAFETY: the caller hands over the frames; the boot tables are only read (the RAM GiB's
+    // level 1 is the boot one, shared and never written after `enable`).
     unsafe {
         let root = crate::frames::table_at(upper[0]);
-        root[0] = (*((&raw const ROOT) as *const [u64; 512]))[0];
-        root[(RAM_GIB_BASE / GIB) as usize] = ppn(upper[1]) | V;
-        let l1 = crate::frames::table_at(upper[1]);
-        let boot = &*((&raw const L1_RAM) as *const [u64; 512]);
-        for (i, e) in l1.iter_mut().enumerate() {
-            let pa = RAM_GIB_BASE + i as u64 * MEGAPAGE;
-            *e = if USER_REGION.contains(&pa) {
-                0
-            } else {
-                boot[i] & !U
-            };
-        }
+        let boot = &*((&raw const ROOT) as *const [u64; 512]);
+        root[0] = ppn(upper[1]) | V;
+        root[(RAM_GIB_BASE / GIB) as usize] = boot[(RAM_GIB_BASE / GIB) as usize];
+        root[MMIO_SLOT] = boot[MMIO_SLOT];
     }
     upper[0]
 }
@@ -134,7 +139,7 @@ pub unsafe fn build_upper(upper: &[u64; UPPER_TABLES]) -> u64 {
 pub unsafe fn install_leaf(upper: &[u64; UPPER_TABLES], index: usize, leaf: u64) {
     // SAFETY: the L1 table is this space's; the caller hands over the leaf.
     let l1 = unsafe { crate::frames::table_at(upper[1]) };
-    l1[((USER_REGION.start - RAM_GIB_BASE) / MEGAPAGE) as usize + index] = ppn(leaf) | V;
+    l1[(USER_REGION.start / MEGAPAGE) as usize + index] = ppn(leaf) | V;
 }
 
 /// A user leaf PTE for frame `pa` (A and D preset: no hardware A/D updates needed).

@@ -17,15 +17,16 @@
 //!
 //! * `-bios default` is OpenSBI (fw_dynamic): it starts `_start` in S-mode and serves the SBI
 //!   TIME extension used for the tick.
-//! * `-m 512M` (at least 384 MiB): RAM is 0x8000_0000..0xa000_0000 and [`USER_REGION`] is
-//!   0x8800_0000..0x9000_0000.
+//! * `-m 512M`: RAM is 0x8000_0000..0xa000_0000, [`FRAME_POOL`] its upper 256 MiB;
+//!   [`USER_REGION`] (0..0x4000_0000, which holds 0x1_0000, where static Linux programs are
+//!   linked) is virtual only, backed by frames of the pool.
 //! * [`exit_qemu`] writes `virt`'s sifive_test device at 0x10_0000 (qemu-exit's RISCV64
 //!   backend). OpenSBI keeps it reachable from S-mode: QEMU 10.0's bundled OpenSBI v1.5 lists
 //!   `0x100000-0x100fff ... S/U: (R,W)` as Domain0 Region00 in its boot banner, and the stub's
 //!   pass/fail exits were checked to give host status 33/65 there.
 //!
-//! Memory model: Sv39 paging with an identity map (see `mmu.rs`) so that U-mode can reach
-//! only [`USER_REGION`]; with satp = bare, OpenSBI's PMP would let user code write the kernel.
+//! Memory model: Sv39 paging with an identity map of RAM and the devices at
+//! `mmu::MMIO_OFFSET` (see `mmu.rs`) so that U-mode can reach only [`USER_REGION`]; with satp = bare, OpenSBI's PMP would let user code write the kernel.
 //! The kernel runs with sstatus.SUM = 1 to copy to and from user memory.
 //!
 //! FP: the user target (riscv64gc Linux) has F and D, so sstatus.FS is never Off while a task
@@ -52,20 +53,24 @@ use uart_16550::backend::MmioBackend;
 /// The architecture the kernel serves.
 pub const ARCH: Arch = Arch::Riscv64;
 
-/// User-accessible memory: 128 MiB of RAM above the kernel, mapped U/R/W/X by `mmu.rs`.
-/// Must stay 2 MiB aligned (megapage mappings).
-pub const USER_REGION: Range<u64> = 0x8800_0000..0x9000_0000;
+/// User-accessible memory: the first GiB of VA, so a static program at the usual riscv64
+/// link address (0x1_0000, GNU ld's default for non-PIE) loads as it is, with its break,
+/// `mmap` area and stack above it; pages are mapped U by `crate::addrspace` through `mmu.rs`.
+/// It starts at 0 because it must be 2 MiB aligned (leaf tables) and hold 0x1_0000; nothing is
+/// mapped below `mmap_min_addr` (64 KiB, `crate::mman`), so a NULL pointer still faults and
+/// is EFAULT in the kernel.
+pub const USER_REGION: Range<u64> = 0x0..0x4000_0000;
 
 /// End of the user half as Linux's riscv `access_ok` sees it for the stub's Sv39:
 /// `TASK_SIZE` = 1 << 38 (`arch/riscv/include/asm/pgtable.h`, `TASK_SIZE_64` for Sv39).
 pub const TASK_SIZE_MAX: u64 = 1 << 38;
 
-/// Link address of the user ELF: the bottom of [`USER_REGION`].
-pub const USER_IMAGE_BASE: u64 = USER_REGION.start;
+/// Link address of the stub's own user programs (conformance, hostile): 32 MiB, as on x86_64,
+/// clear of the usual static link address below it.
+pub const USER_IMAGE_BASE: u64 = 0x0200_0000;
 
 /// Physical frames for user pages and page tables: the upper 256 MiB of `-m 512M`, above the
-/// physical range that shares the user region's addresses (the kernel reaches frames through
-/// the identity map, so they must not sit under the user window).
+/// kernel image (`linker.ld` checks the image ends below).
 pub const FRAME_POOL: Range<u64> = 0x9000_0000..0xa000_0000;
 
 /// The kernel reaches frames through the boot identity map.
@@ -202,7 +207,8 @@ const TICK_HZ: u64 = 100;
 /// Called once by `kmain` before anything else.
 pub fn init() {
     // SAFETY: called once at boot on the only hart, before any other memory user; the map
-    // built by `mmu::enable` is the identity over everything the kernel touches.
+    // built by `mmu::enable` maps everything the kernel touches (RAM as identity, the devices
+    // at `mmu::MMIO_OFFSET`, which nothing touches before this point).
     unsafe { mmu::enable() };
     // SAFETY: `__arch_kernel_trap` is the 4-byte aligned S-mode trap entry in trap.s (direct
     // mode). sstatus.FS = Initial makes FP usable in S-mode (trap.s saves the user's f-regs);
@@ -223,8 +229,9 @@ pub fn init() {
     arm_timer();
 }
 
-/// 16550 UART of `virt` (QEMU `hw/riscv/virt.c` `VIRT_UART0`): byte registers, stride 1.
-const UART_BASE: usize = 0x1000_0000;
+/// 16550 UART of `virt` (QEMU `hw/riscv/virt.c` `VIRT_UART0`, physical 0x1000_0000), at its
+/// `mmu.rs` alias: byte registers, stride 1.
+const UART_BASE: usize = mmu::MMIO_OFFSET + 0x1000_0000;
 
 /// The console UART through uart_16550's MMIO backend, set up on first use.
 struct Console(Uart16550<MmioBackend>);
@@ -239,8 +246,8 @@ pub fn console_write(bytes: &[u8]) {
     let mut console = CONSOLE.lock();
     if console.is_none() {
         let base = core::ptr::NonNull::new(UART_BASE as *mut u8).expect("UART_BASE is not 0");
-        // SAFETY: UART_BASE is `virt`'s 16550, identity-mapped for S-mode by `mmu.rs` with
-        // all eight byte registers; nothing else drives it.
+        // SAFETY: UART_BASE is `virt`'s 16550, mapped for S-mode by `mmu.rs` with all eight
+        // byte registers (`init` turns paging on before anything is printed); nothing else drives it.
         let uart = unsafe { Uart16550::new_mmio(base, 1) };
         if let Ok(mut uart) = uart {
             let _ = uart.init(uart_16550::Config::default());
@@ -321,13 +328,14 @@ pub fn monotonic_ns() -> u64 {
 
 /// Goldfish RTC of `virt` (QEMU `hw/riscv/virt.c` `VIRT_RTC`, `hw/rtc/goldfish_rtc.c`):
 /// TIME_LOW then TIME_HIGH, ns since the epoch; reading TIME_LOW latches TIME_HIGH.
-const GOLDFISH_RTC_TIME_LOW: usize = 0x0010_1000;
-const GOLDFISH_RTC_TIME_HIGH: usize = 0x0010_1004;
+/// Physical 0x0010_1000 and 0x0010_1004, at their `mmu.rs` alias.
+const GOLDFISH_RTC_TIME_LOW: usize = mmu::MMIO_OFFSET + 0x0010_1000;
+const GOLDFISH_RTC_TIME_HIGH: usize = mmu::MMIO_OFFSET + 0x0010_1004;
 
 /// The board's RTC, in ns since the epoch.
 pub fn rtc_unix_ns() -> u64 {
     // SAFETY: the two 32-bit registers of the goldfish RTC at its `virt` address, in the
-    // MMIO GiB `mmu.rs` maps for S-mode; the low word is read first, as the device requires.
+    // device window `mmu.rs` maps for S-mode at `mmu::MMIO_OFFSET`; the low word is read first, as the device requires.
     unsafe {
         let low = core::ptr::read_volatile(GOLDFISH_RTC_TIME_LOW as *const u32);
         let high = core::ptr::read_volatile(GOLDFISH_RTC_TIME_HIGH as *const u32);
@@ -380,9 +388,9 @@ pub fn idle() {
 /// Exits QEMU through `virt`'s sifive_test device: host status 33 on pass, 65 on failure.
 pub fn exit_qemu(pass: bool) -> ! {
     use qemu_exit::QEMUExit;
-    // SAFETY: 0x10_0000 is the sifive_test device of QEMU `virt` (`VIRT_TEST`), mapped for
-    // S-mode by `mmu.rs`.
-    let device = unsafe { qemu_exit::RISCV64::new(0x10_0000) };
+    // SAFETY: physical 0x10_0000 is the sifive_test device of QEMU `virt` (`VIRT_TEST`),
+    // mapped for S-mode by `mmu.rs` at `mmu::MMIO_OFFSET` above it.
+    let device = unsafe { qemu_exit::RISCV64::new((mmu::MMIO_OFFSET + 0x10_0000) as u64) };
     device.exit(if pass { 33 } else { 65 })
 }
 
