@@ -477,7 +477,8 @@ pub fn sys_brk(k: &mut Kernel, i: usize, addr: u64) -> SysResult {
 
 /// `madvise(addr, len, advice)`: the hints are accepted (and have nothing to do here);
 /// `MADV_DONTNEED`, `MADV_DONTNEED_LOCKED` and `MADV_FREE` drop the pages of private
-/// mappings, so they read as zero next time; advice that needs a feature the stub's kernel
+/// mappings, so they read as zero next time; `MADV_POPULATE_READ`/`_WRITE` fault the pages
+/// in (see [`populate`]); advice that needs a feature the stub's kernel
 /// is built without (KSM, transparent huge pages, memory failure, shared-memory hole
 /// punching) is EINVAL as on such a kernel. A range with holes is ENOMEM after the mapped
 /// parts are done.
@@ -485,6 +486,8 @@ pub fn sys_madvise(k: &mut Kernel, i: usize, addr: u64, len: u64, advice: u64) -
     const MADV_DONTNEED: u64 = 4;
     const MADV_FREE: u64 = 8;
     const MADV_DONTNEED_LOCKED: u64 = 24;
+    const MADV_POPULATE_READ: u64 = 22;
+    const MADV_POPULATE_WRITE: u64 = 23;
     let valid = matches!(advice, 0..=4 | 8 | 10 | 11 | 16..=24);
     if addr & (FRAME_SIZE - 1) != 0 || !valid {
         return Err(EINVAL);
@@ -493,6 +496,9 @@ pub fn sys_madvise(k: &mut Kernel, i: usize, addr: u64, len: u64, advice: u64) -
     let end = addr.checked_add(len).ok_or(EINVAL)?;
     if len == 0 {
         return Ok(0);
+    }
+    if matches!(advice, MADV_POPULATE_READ | MADV_POPULATE_WRITE) {
+        return populate(k, i, addr, end, advice == MADV_POPULATE_WRITE);
     }
     let space = k.task(i).space().clone();
     let pieces = space.mm.borrow().pieces(addr, end);
@@ -506,6 +512,28 @@ pub fn sys_madvise(k: &mut Kernel, i: usize, addr: u64, len: u64, advice: u64) -
     }
     if covered != len {
         return Err(ENOMEM);
+    }
+    Ok(0)
+}
+
+/// `MADV_POPULATE_READ`/`MADV_POPULATE_WRITE` over `[start, end)` (Linux's
+/// `madvise_populate`): front to back, each page is faulted in as a user access of that kind
+/// would fault it (a write gets a zeroed frame or breaks copy-on-write), so a later access
+/// needs no frame. It stops at the first page that cannot be done, keeping what was done
+/// before: a hole is ENOMEM, a mapping without the access's permission (`PROT_NONE`, a
+/// read-only mapping for a write) EINVAL (`faultin_page_range` turns the permission EFAULT
+/// into EINVAL), no frame left ENOMEM.
+fn populate(k: &mut Kernel, i: usize, start: u64, end: u64, write: bool) -> SysResult {
+    let space = k.task(i).space().clone();
+    let needed = if write { PROT_WRITE } else { PROT_READ };
+    for page in (start..end).step_by(FRAME_SIZE as usize) {
+        let prot = space.mm.borrow().find(page).map(|v| v.prot).ok_or(ENOMEM)?;
+        if prot & needed == 0 {
+            return Err(EINVAL);
+        }
+        space
+            .user_page(page, write)
+            .map_err(crate::syscall::errno)?;
     }
     Ok(0)
 }
