@@ -232,8 +232,12 @@ unsafe extern "C" {
 fn fill_range() -> (usize, usize) {
     let end = (&raw const _end) as usize;
     let lo = ((end + 0xfff) & !0xfff) + 0x1000;
-    let top = (crate::INITIAL_SP.load(Ordering::Relaxed) + 0xfff) & !0xfff;
-    (lo, top - 256 * 1024 - 0x1000)
+    (lo, stack_top() - 256 * 1024 - 0x1000)
+}
+
+/// The end of the page holding the initial stack pointer: the top of this program's stack.
+fn stack_top() -> usize {
+    (crate::INITIAL_SP.load(Ordering::Relaxed) + 0xfff) & !0xfff
 }
 
 /// Makes this process's whole stack its own, from 32 KiB below the caller's frame to the top
@@ -253,7 +257,7 @@ fn own_stack() {
     };
     let here = core::hint::black_box(&raw const nr) as usize;
     let start = (here - 32 * 1024) & !0xfff;
-    let top = (crate::INITIAL_SP.load(Ordering::Relaxed) + 0xfff) & !0xfff;
+    let top = stack_top();
     // SAFETY: madvise only faults pages of this process's own stack mapping in; it changes
     // no contents.
     let r = unsafe { user::syscall3(nr, start, top - start, MADV_POPULATE_WRITE) };
