@@ -63,10 +63,10 @@
 //! `cargo xtask lean` measures the kernel face exactly and `cargo xtask test` gates it (x86_64,
 //! callgrind instructions per call, opt-level s with fat LTO): accepting the pthread flag word
 //! with a [`validate::Validator`] takes 60 instructions, accepting an 88-byte `clone3` struct
-//! read from user memory 175, refusing `CLONE_THREAD` 172 without the fix search
+//! read from user memory 148, refusing `CLONE_THREAD` 172 without the fix search
 //! ([`validate::Validator::check`], the hot path) and 2,371 with it. The decoder and validator
-//! link no panic path; on `x86_64-unknown-none` their `.text` is 8,095 bytes without the fix
-//! search and 18,815 with it.
+//! link no panic path; on `x86_64-unknown-none` their `.text` is 7,871 bytes without the fix
+//! search and 18,783 with it.
 //!
 //! Thread create + join (`benches/spawn.rs`: contenders interleaved round by round, order
 //! rotated, 200 rounds on a loaded 2-core x86_64 machine, Linux 6.18): `user::clone` takes

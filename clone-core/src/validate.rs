@@ -58,8 +58,9 @@
 //! call). Anything that might fail takes the ordered walk above, so check order, errnos and
 //! fixes are the walk's; a property test checks that both give the same verdict and the same
 //! [`KernelCloneArgs`]. The `clone_args` words are read whole, in the arch's byte order; an
-//! 88-byte struct on a kernel whose struct is 88 bytes (what a current libc passes) is copied
-//! once, and any other size takes the struct copy's own checks and then the walk.
+//! 88-byte struct on a kernel whose struct is 88 bytes (what a current libc passes) is read
+//! as 11 words ([`UserMemory::read_clone_args`]), and any other size, or a struct the fast
+//! path does not accept, takes the struct copy with its own checks and then the walk.
 //! `cargo xtask lean` measures the result: no panic path linked, `.text` size, and callgrind
 //! instruction counts per call.
 //!
@@ -129,6 +130,19 @@ impl core::error::Error for Fault {}
 pub trait UserMemory {
     /// Copies `out.len()` bytes at `addr`, or faults if any of them is unreadable.
     fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault>;
+
+    /// The whole 88-byte `struct clone_args` at `addr` as its words in the given byte order,
+    /// or a fault if any of its bytes is unreadable: what [`Self::read`] of the 88 bytes and
+    /// [`CloneArgs::from_array`] give, which is the default. Memory that can be addressed in
+    /// place ([`SliceMemory`]) reads the words where they are, without the copy.
+    fn read_clone_args(&self, addr: u64, big_endian: bool) -> Result<CloneArgs, Fault>
+    where
+        Self: Sized,
+    {
+        let mut raw = [0u8; 88];
+        self.read(addr, &mut raw)?;
+        Ok(CloneArgs::from_array(&raw, big_endian))
+    }
 
     /// Whether `len` bytes at `addr` can be written (`put_user` of the pidfd). Default:
     /// writes succeed.
@@ -201,14 +215,25 @@ pub struct SliceMemory<'a> {
     pub bytes: &'a [u8],
 }
 
-impl UserMemory for SliceMemory<'_> {
-    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+impl SliceMemory<'_> {
+    /// The `len` bytes at `addr`, if all of them are inside.
+    fn at(&self, addr: u64, len: usize) -> Result<&[u8], Fault> {
         let start = addr.checked_sub(self.base).ok_or(Fault)?;
         let start = usize::try_from(start).map_err(|_| Fault)?;
-        let end = start.checked_add(out.len()).ok_or(Fault)?;
-        let src = self.bytes.get(start..end).ok_or(Fault)?;
-        out.copy_from_slice(src);
+        let end = start.checked_add(len).ok_or(Fault)?;
+        self.bytes.get(start..end).ok_or(Fault)
+    }
+}
+
+impl UserMemory for SliceMemory<'_> {
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        out.copy_from_slice(self.at(addr, out.len())?);
         Ok(())
+    }
+
+    fn read_clone_args(&self, addr: u64, big_endian: bool) -> Result<CloneArgs, Fault> {
+        let bytes = self.at(addr, 88)?.try_into().map_err(|_| Fault)?;
+        Ok(CloneArgs::from_array_inline(bytes, big_endian))
     }
 }
 
@@ -305,6 +330,13 @@ impl CloneArgs {
     /// Reads the fields from the whole struct, one 8-byte word each, in the given byte order.
     #[must_use]
     pub fn from_array(bytes: &[u8; 88], big_endian: bool) -> Self {
+        Self::from_array_inline(bytes, big_endian)
+    }
+
+    /// [`CloneArgs::from_array`], inlined into the fast path so that the words go straight
+    /// to registers.
+    #[inline(always)]
+    fn from_array_inline(bytes: &[u8; 88], big_endian: bool) -> Self {
         if big_endian {
             Self::from_words(bytes, u64::from_be_bytes)
         } else {
@@ -489,14 +521,7 @@ impl Validator {
         size: u64,
         mem: &impl UserMemory,
     ) -> Result<KernelCloneArgs, Refusal> {
-        let call = CloneCall::Clone3 { args: uargs, size };
-        self.clone3(
-            uargs,
-            size,
-            mem,
-            |f| f.refusal(call),
-            |raw| refuse_clone3(raw, uargs, size, mem, &self.policy),
-        )
+        self.clone3::<WithoutFix>(uargs, size, mem)
     }
 
     /// [`validate_clone_in`] under this validator's policy.
@@ -518,57 +543,121 @@ impl Validator {
         size: u64,
         mem: &impl UserMemory,
     ) -> Result<KernelCloneArgs, CloneError> {
-        let early = |f: Failure| {
-            f.with_fix(crate::fix::early_fix(
-                f.rule,
-                uargs,
-                size,
-                mem,
-                &self.policy,
-            ))
-        };
-        self.clone3(uargs, size, mem, early, |raw| {
-            explain_clone3(raw, size, mem, &self.policy)
-        })
+        self.clone3::<WithFix>(uargs, size, mem)
     }
 
-    /// `clone3` up to the verdict: the struct copy, then the fast path or, out of line,
-    /// `slow` (the walk). Each way out builds the caller's own result type, so an accepted
-    /// call's arguments are written once, where the caller wants them.
+    /// `clone3` up to the verdict: the fast path, or, out of line, the struct copy with its
+    /// own checks and then the walk, answered as `A` answers. An accepted call's arguments
+    /// are written once, where the caller wants them.
     #[inline(always)]
-    fn clone3<E>(
+    fn clone3<A: Answer>(
         &self,
         uargs: u64,
         size: u64,
         mem: &impl UserMemory,
-        early: impl FnOnce(Failure) -> E,
-        slow: impl FnOnce(&[u8; 88]) -> Result<KernelCloneArgs, E>,
-    ) -> Result<KernelCloneArgs, E> {
-        if size != CLONE_ARGS_SIZE_VER2 || !self.masks.whole_struct {
-            let mut raw = [0u8; 88];
-            // Any other size, or a kernel whose struct is not 88 bytes: the struct copy's
-            // own checks, then the walk decides.
-            if let Err(f) = read_clone_args(uargs, size, mem, &self.policy, &self.masks, &mut raw) {
-                return Err(early(f));
-            }
-            return slow(&raw);
-        }
+    ) -> Result<KernelCloneArgs, A::Error> {
         // The whole struct, what a current libc passes: `sys_clone3` and the size rules pass
-        // (`whole_struct`), no tail to check, so the copy is the only step that can fail.
-        let mut raw = [0u8; 88];
-        if !mem.access_ok(uargs, CLONE_ARGS_SIZE_VER2, &self.policy)
-            || mem.read(uargs, &mut raw).is_err()
+        // (`whole_struct`), there is no tail to check, and the struct is read as 11 words.
+        if size == CLONE_ARGS_SIZE_VER2
+            && self.masks.whole_struct
+            && mem.access_ok(uargs, CLONE_ARGS_SIZE_VER2, &self.policy)
         {
-            return Err(early(fail(Rule::ArgsFault, CloneFlags::empty())));
+            if let Ok(args) = mem.read_clone_args(uargs, self.masks.big_endian) {
+                if let Some(k) = accept::clone3_accepts(&args, size, &self.masks, mem, &self.policy)
+                {
+                    return Ok(k);
+                }
+            }
         }
-        let args = CloneArgs::from_array(&raw, self.masks.big_endian);
-        match accept::clone3_accepts(&args, size, &self.masks, mem, &self.policy) {
-            Some(k) => Ok(k),
-            // The walk reads the words again from the copy, so the fast path keeps them in
-            // registers.
-            None => slow(&raw),
-        }
+        copy_then_walk::<A>(uargs, size, mem, &self.policy, &self.masks)
     }
+}
+
+/// How a `clone3` call the fast path did not accept is answered: a type, not a closure, so
+/// the fast path builds nothing for it.
+trait Answer {
+    /// The refusal.
+    type Error;
+    /// A refusal by the struct copy's own checks.
+    fn early(
+        f: Failure,
+        uargs: u64,
+        size: u64,
+        mem: &impl UserMemory,
+        policy: &Policy,
+    ) -> Self::Error;
+    /// The walk on the struct as copied into `raw`.
+    fn walk(
+        raw: &[u8; 88],
+        uargs: u64,
+        size: u64,
+        mem: &impl UserMemory,
+        policy: &Policy,
+    ) -> Result<KernelCloneArgs, Self::Error>;
+}
+
+/// [`Refusal`]: errno, rule and flags (the hot path's answer).
+struct WithoutFix;
+
+impl Answer for WithoutFix {
+    type Error = Refusal;
+    fn early(f: Failure, uargs: u64, size: u64, _: &impl UserMemory, _: &Policy) -> Refusal {
+        f.refusal(CloneCall::Clone3 { args: uargs, size })
+    }
+    fn walk(
+        raw: &[u8; 88],
+        uargs: u64,
+        size: u64,
+        mem: &impl UserMemory,
+        policy: &Policy,
+    ) -> Result<KernelCloneArgs, Refusal> {
+        refuse_clone3(raw, uargs, size, mem, policy)
+    }
+}
+
+/// [`CloneError`]: the refusal with its fix.
+struct WithFix;
+
+impl Answer for WithFix {
+    type Error = CloneError;
+    fn early(
+        f: Failure,
+        uargs: u64,
+        size: u64,
+        mem: &impl UserMemory,
+        policy: &Policy,
+    ) -> CloneError {
+        f.with_fix(crate::fix::early_fix(f.rule, uargs, size, mem, policy))
+    }
+    fn walk(
+        raw: &[u8; 88],
+        _: u64,
+        size: u64,
+        mem: &impl UserMemory,
+        policy: &Policy,
+    ) -> Result<KernelCloneArgs, CloneError> {
+        explain_clone3(raw, size, mem, policy)
+    }
+}
+
+/// A `clone3` call the fast path did not accept: the struct copy with all its checks, in
+/// Linux's order (a fault is EFAULT here), then the walk on that copy. The struct is read
+/// again rather than handed over, so the fast path keeps its words in registers; the verdict
+/// is the walk's on the bytes it read, as Linux's is on its one copy.
+#[cold]
+#[inline(never)]
+fn copy_then_walk<A: Answer>(
+    uargs: u64,
+    size: u64,
+    mem: &impl UserMemory,
+    policy: &Policy,
+    masks: &accept::Masks,
+) -> Result<KernelCloneArgs, A::Error> {
+    let mut raw = [0u8; 88];
+    if let Err(f) = read_clone_args(uargs, size, mem, policy, masks, &mut raw) {
+        return Err(A::early(f, uargs, size, mem, policy));
+    }
+    A::walk(&raw, uargs, size, mem, policy)
 }
 
 // The walk for the calls the fast path did not accept, out of line so that the fast path
@@ -1376,6 +1465,53 @@ mod tests {
         // Arch::Mips64 names the big-endian order; mips64el code must pick its own.
         assert_eq!(a.to_bytes(Arch::Mips64), be);
         assert_eq!(a.to_bytes(Arch::X86_64), le);
+    }
+
+    /// [`SliceMemory`] reads the words in place: the same struct the bytes hold in that byte
+    /// order, wherever the 88 bytes lie inside the slice (also unaligned), and a fault
+    /// wherever one of them lies outside.
+    #[test]
+    fn slice_memory_reads_clone_args_in_place() {
+        let a = CloneArgs {
+            flags: 0x0102_0304_0506_0708,
+            pidfd: 2,
+            child_tid: 3,
+            parent_tid: 4,
+            exit_signal: 5,
+            stack: 6,
+            stack_size: 7,
+            tls: 8,
+            set_tid: 9,
+            set_tid_size: 10,
+            cgroup: 0x1100_0000_0000_0011,
+        };
+        for big_endian in [false, true] {
+            let struct_bytes = a.to_bytes_with(big_endian);
+            for offset in 0..4usize {
+                let mut bytes = [0xffu8; 92];
+                bytes[offset..offset + 88].copy_from_slice(&struct_bytes);
+                let mem = SliceMemory {
+                    base: 0x1000,
+                    bytes: &bytes,
+                };
+                let at = 0x1000 + offset as u64;
+                assert_eq!(mem.read_clone_args(at, big_endian), Ok(a));
+                let mut raw = [0u8; 88];
+                assert_eq!(mem.read(at, &mut raw), Ok(()));
+                assert_eq!(raw, struct_bytes);
+            }
+            let mem = SliceMemory {
+                base: 0x1000,
+                bytes: &struct_bytes,
+            };
+            for at in [0xfff, 0x1001, 0x1058, u64::MAX - 8, 0] {
+                assert_eq!(
+                    mem.read_clone_args(at, big_endian),
+                    Err(Fault),
+                    "at {at:#x}"
+                );
+            }
+        }
     }
 
     #[test]
