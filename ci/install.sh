@@ -40,7 +40,7 @@ for bin in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-syste
            qemu-system-ppc64 qemu-system-mips64el \
            qemu-aarch64-static qemu-riscv64-static qemu-s390x-static qemu-ppc64le-static \
            qemu-loongarch64-static qemu-arm-static qemu-hppa-static hppa-linux-gnu-gcc valgrind \
-           musl-gcc; do
+           musl-gcc aarch64-linux-gnu-gcc riscv64-linux-gnu-gcc; do
     command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -66,6 +66,10 @@ SRC
     # builds use the system gcc and libc6-dev's static libc).
     apt-get install -y -qq --no-install-recommends gcc-hppa-linux-gnu libc6-dev-hppa-cross \
         valgrind musl-tools >/dev/null
+    # The aarch64 and riscv64 builds of `cargo xtask programs`: Debian's cross gcc 12 with
+    # static glibc 2.36 (libc6-dev-*-cross has libc.a); the musl builds use the same gcc.
+    apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+        gcc-riscv64-linux-gnu libc6-dev-riscv64-cross >/dev/null
 fi
 # gcc with glibc's static libraries (libc6-dev's libc.a): the glibc builds of `cargo xtask
 # programs`. Debian's build images have them; a bare image may not.
@@ -174,6 +178,49 @@ if [ ${#want_kernels[@]} -gt 0 ]; then
         fi
         echo "$rel $(dpkg-deb -f "$deb" Version)" >"$kernels/$dir/release"
         rm -rf "$priv/x" "$deb"
+    done
+    rm -rf "$priv"
+fi
+# musl for the aarch64 and riscv64 builds of `cargo xtask programs`: trixie's musl-dev (1.2.5)
+# for arm64 and riscv64 (bookworm has no riscv64), unpacked into $musl/<debian arch>/ (its
+# usr/lib/<triple>-linux-musl and usr/include/<triple>-linux-musl) with `dpkg-deb -x`, through
+# a private apt state like the kernels' (no `dpkg --add-architecture`); the xtask points the
+# package's musl-gcc.specs at that directory and uses it with the cross gcc. bookworm's
+# riscv64 binutils 2.40 crash (SIGSEGV in libbfd) on the debug sections of trixie's crt*.o,
+# which carry R_RISCV_SET_ULEB128/SUB_ULEB128 relocations (binutils 2.41+); those debug
+# sections, and only they, are dropped from the riscv64 crt files (libc.a has none).
+musl=${CLONE_CORE_MUSL:-/var/cache/clone-core/musl}
+want_musl=()
+for spec in arm64:aarch64 riscv64:riscv64; do
+    [ -s "$musl/${spec%%:*}/usr/lib/${spec##*:}-linux-musl/libc.a" ] || want_musl+=("$spec")
+done
+if [ ${#want_musl[@]} -gt 0 ]; then
+    echo "ci/install.sh: fetching trixie's musl-dev for: ${want_musl[*]%%:*}"
+    priv=$musl/.apt
+    rm -rf "$priv"
+    mkdir -p "$priv/lists/partial" "$priv/archives/partial" "$priv/debs"
+    : >"$priv/status"
+    echo "deb [arch=arm64,riscv64 target=Packages signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$priv/sources.list"
+    apt_priv=(-o "Dir::State::Lists=$priv/lists" -o "Dir::State::status=$priv/status"
+              -o "Dir::Cache=$priv" -o "Dir::Cache::archives=$priv/archives"
+              -o "Dir::Etc::SourceList=$priv/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+              -o Acquire::Languages=none -o APT::Sandbox::User=root
+              -o APT::Architecture=arm64 -o APT::Architectures::=arm64
+              -o APT::Architectures::=riscv64)
+    apt-get "${apt_priv[@]}" update -qq >/dev/null 2>&1 || true
+    for spec in "${want_musl[@]}"; do
+        arch=${spec%%:*} triple=${spec##*:}-linux-musl
+        (cd "$priv/debs" && apt-get "${apt_priv[@]}" download -qq "musl-dev:$arch" >/dev/null)
+        rm -rf "$musl/$arch"
+        dpkg-deb -x "$(ls "$priv/debs/musl-dev_"*"_$arch.deb")" "$musl/$arch"
+        if [ "$arch" = riscv64 ]; then
+            for crt in "$musl/$arch/usr/lib/$triple/"*crt*.o; do
+                riscv64-linux-gnu-objcopy -R '.debug_*' -R '.rela.debug_*' "$crt" "$crt.tmp"
+                mv "$crt.tmp" "$crt"
+            done
+        fi
+        [ -s "$musl/$arch/usr/lib/$triple/libc.a" ] ||
+            { echo "ci/install.sh: musl-dev:$arch has no libc.a" >&2; exit 1; }
     done
     rm -rf "$priv"
 fi

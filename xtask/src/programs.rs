@@ -33,7 +33,8 @@ const SOURCES: &str = "kernel-stub/programs";
 /// Options for `cargo xtask programs`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Which arches (comma-separated). Only x86_64 has toolchains and a Linux side so far.
+    /// Which arches (comma-separated, or `all`). x86_64 runs natively on Linux; aarch64 and
+    /// riscv64 on the arch's Debian kernel in qemu-system (TCG).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "x86_64")]
     pub arch: Vec<StubArchArg>,
     /// Seconds before QEMU (or a native run) is killed.
@@ -56,28 +57,91 @@ struct Toolchain {
     /// The libc, as it appears in program names.
     libc: &'static str,
     /// The compiler driver.
-    cc: &'static str,
+    cc: String,
     /// Flags before the source.
-    flags: &'static [&'static str],
+    flags: Vec<String>,
+    /// Why it cannot be used here (not installed), if so.
+    missing: Option<String>,
 }
 
-/// The toolchains for `arch` (installed or not).
-fn toolchains(arch: StubArch) -> Vec<Toolchain> {
-    match arch {
-        StubArch::X86_64 => vec![
-            Toolchain {
-                libc: "musl",
-                cc: "musl-gcc",
-                flags: &["-static", "-O2", "-pthread"],
-            },
-            Toolchain {
-                libc: "glibc",
-                cc: "gcc",
-                flags: &["-static", "-no-pie", "-O2", "-pthread"],
-            },
-        ],
-        StubArch::Aarch64 | StubArch::Riscv64 => Vec::new(),
-    }
+/// Where `ci/install.sh` unpacks trixie's musl-dev for arm64 and riscv64.
+fn musl_dir() -> PathBuf {
+    std::env::var_os("CLONE_CORE_MUSL").map_or_else(
+        || PathBuf::from("/var/cache/clone-core/musl"),
+        PathBuf::from,
+    )
+}
+
+/// The toolchains for `arch` (installed or not). x86_64: musl-tools' `musl-gcc` and the
+/// system gcc with glibc. aarch64 and riscv64: Debian's cross gcc with its static glibc
+/// (`libc6-dev-*-cross`), and the same gcc with the musl of trixie's `musl-dev` for that arch
+/// through the package's own `musl-gcc.specs`, its paths pointed at where `ci/install.sh`
+/// unpacked it (written next to the binaries).
+fn toolchains(arch: StubArch) -> Result<Vec<Toolchain>> {
+    let strs = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+    let installed = |cc: &str| (!on_path(cc)).then(|| format!("{cc} not installed"));
+    let (triple, deb) = match arch {
+        StubArch::X86_64 => {
+            return Ok(vec![
+                Toolchain {
+                    libc: "musl",
+                    cc: "musl-gcc".into(),
+                    flags: strs(&["-static", "-O2", "-pthread"]),
+                    missing: installed("musl-gcc"),
+                },
+                Toolchain {
+                    libc: "glibc",
+                    cc: "gcc".into(),
+                    flags: strs(&["-static", "-no-pie", "-O2", "-pthread"]),
+                    missing: installed("gcc"),
+                },
+            ]);
+        }
+        StubArch::Aarch64 => ("aarch64", "arm64"),
+        StubArch::Riscv64 => ("riscv64", "riscv64"),
+    };
+    let cc = format!("{triple}-linux-gnu-gcc");
+    let musl = musl_dir().join(deb);
+    let lib = musl.join(format!("usr/lib/{triple}-linux-musl"));
+    let include = musl.join(format!("usr/include/{triple}-linux-musl"));
+    let specs = cross_dir()
+        .join("programs")
+        .join(arch.name())
+        .join("musl-gcc.specs");
+    let musl_missing = match std::fs::read_to_string(lib.join("musl-gcc.specs")) {
+        Ok(text) => {
+            let text = text
+                .replace(&format!("/usr/lib/{triple}-linux-musl"), &lib.display().to_string())
+                .replace(
+                    &format!("/usr/include/{triple}-linux-musl"),
+                    &include.display().to_string(),
+                );
+            std::fs::create_dir_all(specs.parent().context("specs dir")?)?;
+            std::fs::write(&specs, text)?;
+            installed(&cc)
+        }
+        Err(_) => Some(format!("musl-dev:{deb} not unpacked in {}", musl.display())),
+    };
+    Ok(vec![
+        Toolchain {
+            libc: "musl",
+            cc: cc.clone(),
+            flags: vec![
+                "-specs".into(),
+                specs.display().to_string(),
+                "-static".into(),
+                "-O2".into(),
+                "-pthread".into(),
+            ],
+            missing: musl_missing,
+        },
+        Toolchain {
+            libc: "glibc",
+            cc: cc.clone(),
+            flags: strs(&["-static", "-no-pie", "-O2", "-pthread"]),
+            missing: installed(&cc),
+        },
+    ])
 }
 
 /// One built program.
@@ -104,14 +168,14 @@ fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
     let out = cross_dir().join("programs").join(arch.name());
     std::fs::create_dir_all(&out)?;
     let mut programs = Vec::new();
-    for tc in toolchains(arch) {
+    for tc in toolchains(arch)? {
         if !libcs.is_empty() && !libcs.iter().any(|l| l == tc.libc) {
             continue;
         }
-        if !on_path(tc.cc) {
+        if let Some(why) = &tc.missing {
             println!(
-                "   {}: {} not installed (ci/install.sh installs it); its programs are skipped",
-                tc.libc, tc.cc
+                "   {}: {why} (ci/install.sh installs it); its programs are skipped",
+                tc.libc
             );
             continue;
         }
@@ -122,8 +186,11 @@ fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
                 .context("source name")?;
             let name = format!("{stem}-{}", tc.libc);
             let path = out.join(&name);
-            let mut cmd = Command::new(tc.cc);
-            cmd.args(tc.flags).arg("-o").arg(&path).arg(&src);
+            let mut cmd = Command::new(&tc.cc);
+            cmd.args(&tc.flags)
+                .arg("-o")
+                .arg(&path)
+                .arg(&src);
             eprintln!("$ {cmd:?}");
             let st = cmd.status().with_context(|| format!("running {}", tc.cc))?;
             if !st.success() {
@@ -183,6 +250,42 @@ fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
         lines: text.lines().map(str::to_string).collect(),
         status,
     })
+}
+
+/// The Linux side: on x86_64 each program natively; elsewhere all of them as one boot of the
+/// arch's Debian kernel (`crate::programs_vm`). Returns a label for the table and one run per
+/// program (a program without a result there is an error: Linux's output is the reference).
+fn linux_runs(arch: StubArch, programs: &[Program], timeout: Duration) -> Result<(String, Vec<Run>)> {
+    if arch == StubArch::X86_64 {
+        let runs = programs
+            .iter()
+            .map(|p| run_native(p, timeout))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(("native (this host's kernel)".into(), runs));
+    }
+    let cc = format!("{}-linux-gnu-gcc", arch.name());
+    let binaries: Vec<_> = programs
+        .iter()
+        .map(|p| crate::programs_vm::Binary {
+            name: &p.name,
+            path: &p.path,
+        })
+        .collect();
+    // One boot runs them all: the per-program timeout times their number.
+    let boot_timeout = timeout.max(Duration::from_secs(60)) * u32::try_from(programs.len()).unwrap_or(1);
+    let (label, runs) = crate::programs_vm::run(arch.name(), &cc, &binaries, boot_timeout)?;
+    let runs = programs
+        .iter()
+        .zip(runs)
+        .map(|(p, r)| {
+            r.map(|r| Run {
+                lines: r.lines,
+                status: r.status,
+            })
+            .with_context(|| format!("{} did not finish on Linux ({label})", p.name))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((label, runs))
 }
 
 /// The stub's runs in round `round` (0-based: the `round`-th run of each program), by program
@@ -249,22 +352,14 @@ fn run_arch(
     live: bool,
 ) -> Result<bool> {
     println!("\n== programs on {}", arch.name());
-    if arch != StubArch::X86_64 {
-        println!(
-            "   no toolchain or Linux side for {} yet: skipped",
-            arch.name()
-        );
-        return Ok(true);
-    }
     let programs = build_programs(arch, libcs)?;
     if programs.is_empty() {
         println!("   no toolchain installed: nothing to run");
         return Ok(true);
     }
-    let native = programs
-        .iter()
-        .map(|p| run_native(p, timeout))
-        .collect::<Result<Vec<_>>>()?;
+    let started = Instant::now();
+    let (linux_label, native) = linux_runs(arch, &programs, timeout)?;
+    let linux_took = started.elapsed();
 
     let sh = sh()?;
     let list = programs
@@ -284,7 +379,9 @@ fn run_arch(
         Some("kernel-programs"),
     )?;
     let boot_timeout = timeout * u32::try_from(repeat).unwrap_or(u32::MAX);
+    let started = Instant::now();
     let report = crate::qemu::boot(arch, &kernel, Accel::Tcg, boot_timeout, live)?;
+    let stub_took = started.elapsed();
     let log_path = report
         .log
         .with_file_name(format!("programs-{}.log", arch.name()));
@@ -292,6 +389,11 @@ fn run_arch(
     let log = std::fs::read_to_string(&log_path)?;
     let stub = parse_stub_log(&log, &programs, 0);
 
+    println!(
+        "   Linux: {linux_label}, {:.1} s; stub boot {:.1} s",
+        linux_took.as_secs_f64(),
+        stub_took.as_secs_f64()
+    );
     println!(
         "   {:24} {:>16} {:>16}  result",
         "program", "Linux", "stub (TCG)"

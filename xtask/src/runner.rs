@@ -417,6 +417,16 @@ pub struct VmArch {
 /// hands unknown `KEY=VALUE` parameters to init).
 pub fn boot_as_init(a: &VmArch, kernel: &Path, elf: &Path, timeout: Duration) -> Result<RunOutput> {
     let initrd = write_initramfs(elf)?;
+    boot_initrd(a, kernel, &initrd, timeout)
+}
+
+/// [`boot_as_init`] with a ready initramfs (its `/init` is the program).
+pub fn boot_initrd(
+    a: &VmArch,
+    kernel: &Path,
+    initrd: &Path,
+    timeout: Duration,
+) -> Result<RunOutput> {
     let mut args: Vec<String> = a.machine.iter().map(|s| (*s).to_string()).collect();
     args.push("-smp".into());
     args.push(a.cpus.to_string());
@@ -529,7 +539,7 @@ pub fn initramfs(program: &[u8]) -> Vec<u8> {
 
 /// One newc entry: the 110-byte header (magic and 13 eight-digit hex fields), the name with its
 /// NUL padded to a multiple of four, then the data padded likewise.
-fn cpio_entry(
+pub fn cpio_entry(
     out: &mut Vec<u8>,
     ino: u32,
     name: &str,
