@@ -127,12 +127,17 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
     };
 
     let thread = flags.contains(CloneFlags::THREAD);
-    let sig = k.task(i).sig.for_child(
+    let mut sig = k.task(i).sig.for_child(
         flags.contains(CloneFlags::SIGHAND),
         flags.contains(CloneFlags::VM),
         flags.contains(CloneFlags::VFORK),
         thread,
     );
+    // clone3's CLONE_CLEAR_SIGHAND (clone-core's checks refuse it with CLONE_SIGHAND): the
+    // child's copied table starts flushed, as `copy_sighand` does.
+    if flags.contains(CloneFlags::CLEAR_SIGHAND) {
+        sig.flush_handlers();
+    }
     let spawned = k.spawn(requested_tid, |tid| Task {
         tid,
         tgid: if thread { parent_tgid } else { tid },

@@ -110,6 +110,15 @@ impl SigState {
     /// ignored, `flush_signal_handlers`), the table is no longer shared, the alternate stack
     /// is cleared; the mask stays.
     pub fn exec(&mut self) {
+        self.flush_handlers();
+        self.altstack = (0, SS_DISABLE, 0);
+        self.robust_list = 0;
+    }
+
+    /// Linux's `flush_signal_handlers(t, 0)`, at `execve` and for a `CLONE_CLEAR_SIGHAND`
+    /// child (`copy_sighand`): a table of its own in which every handler but SIG_IGN is
+    /// SIG_DFL with no flags or mask.
+    pub fn flush_handlers(&mut self) {
         let mut table = *self.actions.borrow();
         for a in table.iter_mut() {
             let handler = u64::from_ne_bytes(a[..8].try_into().unwrap_or([0; 8]));
@@ -119,8 +128,6 @@ impl SigState {
             }
         }
         self.actions = Rc::new(RefCell::new(table));
-        self.altstack = (0, SS_DISABLE, 0);
-        self.robust_list = 0;
     }
 }
 

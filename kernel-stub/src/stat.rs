@@ -16,6 +16,7 @@ use crate::task::Kernel;
 use crate::{clock, uaccess};
 
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+const AT_EACCESS: u64 = 0x200;
 const AT_NO_AUTOMOUNT: u64 = 0x800;
 const AT_EMPTY_PATH: u64 = 0x1000;
 const AT_STATX_SYNC_TYPE: u64 = 0x6000;
@@ -164,4 +165,36 @@ pub fn fstatat(k: &Kernel, dfd: u64, path: u64, buf: u64, flags: u64) -> SysResu
     }
     let n = surface::resolve(k, dfd, &name)?;
     put(buf, &node(n, &name))
+}
+
+/// `faccessat2(dfd, path, mode, flags)`; `faccessat` is it with no flags and `access` with
+/// `AT_FDCWD` (`do_faccessat`): EINVAL for a mode outside `S_IRWXO` or an unknown flag, the
+/// path's errors as for `newfstatat`, then the permission check of uid 0, which may read
+/// everything the stub has and execute its files and directories (all have execute bits);
+/// `W_OK` is EROFS, as on a read-only mount: nothing the stub has can be written.
+pub fn faccessat(k: &Kernel, dfd: u64, path: u64, mode: u64, flags: u64) -> SysResult {
+    const S_IRWXO: u64 = 7;
+    const W_OK: u64 = 2;
+    const EROFS: i32 = 30;
+    // `mode` is an int: the upper register half is not part of it.
+    if mode as u32 as u64 & !S_IRWXO != 0 {
+        return Err(EINVAL);
+    }
+    if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let name = crate::exec::user_string(path, crate::exec::PATH_MAX, 36)?;
+    if name.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        if dfd as u32 as i32 != surface::AT_FDCWD as u32 as i32 {
+            // The console or a pipe: a special file, which `W_OK` may write.
+            of_fd(k, dfd)?;
+            return Ok(0);
+        }
+    } else {
+        surface::resolve(k, dfd, &name)?;
+    }
+    if mode & W_OK != 0 {
+        return Err(EROFS);
+    }
+    Ok(0)
 }
