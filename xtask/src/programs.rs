@@ -111,7 +111,10 @@ fn toolchains(arch: StubArch) -> Result<Vec<Toolchain>> {
     let musl_missing = match std::fs::read_to_string(lib.join("musl-gcc.specs")) {
         Ok(text) => {
             let text = text
-                .replace(&format!("/usr/lib/{triple}-linux-musl"), &lib.display().to_string())
+                .replace(
+                    &format!("/usr/lib/{triple}-linux-musl"),
+                    &lib.display().to_string(),
+                )
                 .replace(
                     &format!("/usr/include/{triple}-linux-musl"),
                     &include.display().to_string(),
@@ -168,6 +171,12 @@ fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
     let out = cross_dir().join("programs").join(arch.name());
     std::fs::create_dir_all(&out)?;
     let mut programs = Vec::new();
+    if crate::selftests::sources().is_ok() {
+        println!(
+            "   clone3 selftests: linux-source-6.12 {}",
+            crate::selftests::version()
+        );
+    }
     for tc in toolchains(arch)? {
         if !libcs.is_empty() && !libcs.iter().any(|l| l == tc.libc) {
             continue;
@@ -179,7 +188,20 @@ fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
             );
             continue;
         }
-        for src in sources()? {
+        // The suite's own programs, then the kernel's clone3 selftests (`crate::selftests`).
+        let selftests = match crate::selftests::sources() {
+            Ok(v) => v,
+            Err(why) => {
+                println!("   clone3 selftests: {why}; not built");
+                Vec::new()
+            }
+        };
+        let selftest_flags = crate::selftests::flags(arch, tc.libc)?;
+        let all = sources()?
+            .into_iter()
+            .map(|s| (s, &[][..]))
+            .chain(selftests.into_iter().map(|s| (s, &selftest_flags[..])));
+        for (src, extra) in all {
             let stem = src
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -188,6 +210,7 @@ fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
             let path = out.join(&name);
             let mut cmd = Command::new(&tc.cc);
             cmd.args(&tc.flags)
+                .args(extra)
                 .arg("-o")
                 .arg(&path)
                 .arg(&src);
@@ -255,7 +278,11 @@ fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
 /// The Linux side: on x86_64 each program natively; elsewhere all of them as one boot of the
 /// arch's Debian kernel (`crate::programs_vm`). Returns a label for the table and one run per
 /// program (a program without a result there is an error: Linux's output is the reference).
-fn linux_runs(arch: StubArch, programs: &[Program], timeout: Duration) -> Result<(String, Vec<Run>)> {
+fn linux_runs(
+    arch: StubArch,
+    programs: &[Program],
+    timeout: Duration,
+) -> Result<(String, Vec<Run>)> {
     if arch == StubArch::X86_64 {
         let runs = programs
             .iter()
@@ -272,7 +299,8 @@ fn linux_runs(arch: StubArch, programs: &[Program], timeout: Duration) -> Result
         })
         .collect();
     // One boot runs them all: the per-program timeout times their number.
-    let boot_timeout = timeout.max(Duration::from_secs(60)) * u32::try_from(programs.len()).unwrap_or(1);
+    let boot_timeout =
+        timeout.max(Duration::from_secs(60)) * u32::try_from(programs.len()).unwrap_or(1);
     let (label, runs) = crate::programs_vm::run(arch.name(), &cc, &binaries, boot_timeout)?;
     let runs = programs
         .iter()
@@ -286,6 +314,30 @@ fn linux_runs(arch: StubArch, programs: &[Program], timeout: Duration) -> Result
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((label, runs))
+}
+
+/// What is compared of a run: all of it, but only the TAP report of a selftest
+/// (`crate::selftests::tap`), whose other lines carry pids.
+fn report(p: &Program, r: Run) -> Run {
+    if !crate::selftests::is_selftest(&p.name) {
+        return r;
+    }
+    Run {
+        lines: crate::selftests::tap(&r.lines)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        status: r.status,
+    }
+}
+
+/// [`parse_stub_log`] with each run cut to what is compared ([`report`]).
+fn stub_runs(log: &str, programs: &[Program], round: usize) -> Vec<(Option<Run>, Vec<String>)> {
+    parse_stub_log(log, programs, round)
+        .into_iter()
+        .zip(programs)
+        .map(|((r, notes), p)| (r.map(|r| report(p, r)), notes))
+        .collect()
 }
 
 /// The stub's runs in round `round` (0-based: the `round`-th run of each program), by program
@@ -359,6 +411,11 @@ fn run_arch(
     }
     let started = Instant::now();
     let (linux_label, native) = linux_runs(arch, &programs, timeout)?;
+    let native: Vec<Run> = programs
+        .iter()
+        .zip(native)
+        .map(|(p, r)| report(p, r))
+        .collect();
     let linux_took = started.elapsed();
 
     let sh = sh()?;
@@ -387,7 +444,7 @@ fn run_arch(
         .with_file_name(format!("programs-{}.log", arch.name()));
     std::fs::rename(&report.log, &log_path)?;
     let log = std::fs::read_to_string(&log_path)?;
-    let stub = parse_stub_log(&log, &programs, 0);
+    let stub = stub_runs(&log, &programs, 0);
 
     println!(
         "   Linux: {linux_label}, {:.1} s; stub boot {:.1} s",
@@ -408,6 +465,28 @@ fn run_arch(
                 "DIFFERENT (did not finish)".to_string(),
             ),
             Some(s) if s == linux => (shown(s), "same".to_string()),
+            Some(s) if crate::selftests::is_selftest(&p.name) => {
+                use crate::selftests::{Verdict, judge};
+                match judge(
+                    &p.name,
+                    (&linux.lines, &linux.status),
+                    (&s.lines, &s.status),
+                ) {
+                    Verdict::Same => (shown(s), "same".to_string()),
+                    Verdict::Documented(why) => {
+                        for w in why {
+                            details.push(format!("{}: documented as absent: {w}", p.name));
+                        }
+                        (shown(s), "documented absence".to_string())
+                    }
+                    Verdict::Different(what) => {
+                        for w in what {
+                            details.push(format!("{}: {w}", p.name));
+                        }
+                        (shown(s), "DIFFERENT".to_string())
+                    }
+                }
+            }
             Some(s) => {
                 let first = linux
                     .lines
@@ -425,7 +504,7 @@ fn run_arch(
                 (shown(s), "DIFFERENT".to_string())
             }
         };
-        ok &= verdict == "same";
+        ok &= verdict == "same" || verdict == "documented absence";
         println!(
             "   {:24} {:>16} {:>16}  {verdict}",
             p.name,
@@ -442,7 +521,7 @@ fn run_arch(
     if repeat > 1 {
         let mut same = 0;
         for round in 0..repeat {
-            let runs = parse_stub_log(&log, &programs, round);
+            let runs = stub_runs(&log, &programs, round);
             same += runs
                 .iter()
                 .zip(&native)

@@ -110,12 +110,25 @@ pub fn run(
     entry(&mut cpio, "init", 0o100_755, (0, 0), &init_bytes);
     let mut list = String::new();
     for b in binaries {
-        let data = std::fs::read(b.path).with_context(|| format!("reading {}", b.path.display()))?;
-        entry(&mut cpio, &format!("bin/{}", b.name), 0o100_755, (0, 0), &data);
+        let data =
+            std::fs::read(b.path).with_context(|| format!("reading {}", b.path.display()))?;
+        entry(
+            &mut cpio,
+            &format!("bin/{}", b.name),
+            0o100_755,
+            (0, 0),
+            &data,
+        );
         list.push_str(b.name);
         list.push('\n');
     }
-    entry(&mut cpio, "programs.list", 0o100_644, (0, 0), list.as_bytes());
+    entry(
+        &mut cpio,
+        "programs.list",
+        0o100_644,
+        (0, 0),
+        list.as_bytes(),
+    );
     cpio_entry(&mut cpio, 0, "TRAILER!!!", 0, 1, (0, 0), &[]);
     let initrd = cross_dir()
         .join("programs")
@@ -138,7 +151,10 @@ pub fn run(
             log.display()
         );
     }
-    let runs = binaries.iter().map(|b| parse(&out.stdout, b.name)).collect();
+    let runs = binaries
+        .iter()
+        .map(|b| parse(&out.stdout, b.name))
+        .collect();
     Ok((label, runs))
 }
 
