@@ -4,7 +4,9 @@
 # emulators and qemu-user-static from bookworm-backports (the same suite as the preinstalled
 # qemu-utils, so the packages agree), the PA-RISC cross compiler for the hppa stack probe, and
 # Debian's own Linux kernels for amd64, arm64, s390x, ppc64el, mips64el, riscv64 and loong64
-# (booted by `cargo xtask linux-vm` and `cargo xtask differential`), and cargo-fuzz.
+# (booted by `cargo xtask linux-vm` and `cargo xtask differential`), cargo-fuzz, and for
+# `cargo xtask programs` musl-tools, the arm64/riscv64 cross gcc with static glibc, trixie's
+# arm64/riscv64 musl-dev and the kernel's clone3 selftests from linux-source-6.12.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
