@@ -149,6 +149,12 @@ impl Task {
 /// The whole kernel state: tasks, time, and the exit status that decides pass or fail.
 pub struct Kernel {
     tasks: Vec<Option<Box<Task>>>,
+    /// When each slot's task was created (a count of tasks created so far): which thread of
+    /// a group is the oldest, as Linux's thread list keeps them in creation order (tids do
+    /// not: they wrap, and `set_tid` picks any).
+    born: Vec<u64>,
+    /// Tasks created so far, for `born`.
+    created: u64,
     next_tid: u32,
     /// Index of the task that ran last (round-robin cursor).
     current: usize,
@@ -175,6 +181,8 @@ impl Kernel {
         tasks.resize_with(MAX_TASKS, || None);
         Self {
             tasks,
+            born: alloc::vec![0; MAX_TASKS],
+            created: 0,
             next_tid: FIRST_PID,
             current: 0,
             yield_now: false,
@@ -207,6 +215,7 @@ impl Kernel {
             sig: crate::signal::SigState::new(),
             files: crate::files::FdTable::console(),
         }));
+        self.note_born(0);
         self.current = 0;
         loop {
             // The run ends when the program's thread group has exited: whatever it left
@@ -350,7 +359,13 @@ impl Kernel {
             None => self.alloc_tid(),
         };
         self.tasks[slot] = Some(Box::new(make(tid)));
+        self.note_born(slot);
         Some(tid)
+    }
+
+    fn note_born(&mut self, slot: usize) {
+        self.created += 1;
+        self.born[slot] = self.created;
     }
 
     /// Is `tid` a live task (or the notional init)?
@@ -436,23 +451,36 @@ impl Kernel {
                 .iter()
                 .flatten()
                 .any(|t| t.tgid == ppid && !t.is_zombie());
-        if tid == tgid && parent_alive {
+        if tid == tgid && !group_gone {
+            // `delay_group_leader`: a leader that exits before its threads stays a zombie
+            // (its tid stays taken) that no wait reaps and the parent is not told of, until
+            // the last thread exits (below).
+            task.state = State::Zombie(death);
+            self.tasks[i] = Some(task);
+        } else if tid == tgid && parent_alive {
             task.state = State::Zombie(death);
             self.tasks[i] = Some(task);
             crate::wait::child_exited(self, ppid);
         } else {
             drop(task);
         }
+        if group_gone && tid != tgid {
+            self.group_ended(tgid, ppid, death);
+        }
         if group_gone {
-            // Init adopts the group's children: its zombies are reaped, the living ones will
-            // be reaped when they exit.
-            for slot in self.tasks.iter_mut() {
-                if let Some(t) = slot
+            // Init adopts the group's children: its zombies are reaped (a leader still waiting
+            // for its threads only when they are done), the living ones will be reaped when
+            // they exit.
+            for j in 0..self.tasks.len() {
+                let delayed = self.tasks[j]
+                    .as_ref()
+                    .is_some_and(|t| t.tid == t.tgid && self.delayed(t.tgid));
+                if let Some(t) = self.tasks[j].as_mut()
                     && t.ppid == tgid
                     && t.tid != tid
                 {
-                    if t.is_zombie() {
-                        *slot = None;
+                    if t.is_zombie() && !delayed {
+                        self.tasks[j] = None;
                     } else {
                         t.ppid = 1;
                         t.parent_thread = 1;
@@ -461,15 +489,16 @@ impl Kernel {
             }
         } else {
             // `forget_original_parent`: the thread's children (zombies too) go to a live
-            // thread of its group (`find_alive_thread`: the oldest; here the lowest tid), with
-            // no notification for a reparent within the group.
+            // thread of its group (`find_alive_thread`: the first of the thread list, the
+            // oldest), with no notification for a reparent within the group.
             let heir = self
                 .tasks
                 .iter()
-                .flatten()
-                .filter(|t| t.tgid == tgid && !t.is_zombie())
-                .map(|t| t.tid)
-                .min();
+                .zip(&self.born)
+                .filter_map(|(t, &born)| t.as_ref().map(|t| (born, t)))
+                .filter(|(_, t)| t.tgid == tgid && !t.is_zombie())
+                .min_by_key(|&(born, _)| born)
+                .map(|(_, t)| t.tid);
             if let Some(heir) = heir {
                 for t in self.tasks.iter_mut().flatten() {
                     if t.ppid == tgid && t.parent_thread == tid && t.tgid != tgid {
@@ -478,6 +507,43 @@ impl Kernel {
                 }
             }
         }
+    }
+
+    /// The last thread of group `tgid` (not its leader) exited with `death` while the leader
+    /// waited as a zombie: the leader's status becomes the group's, which is this last
+    /// thread's (Linux's `synchronize_group_exit` sets `group_exit_code` from the last thread
+    /// to exit, and `wait_task_zombie` reports it), and the parent is told now (the
+    /// `release_task` of the last thread notifies for the leader); with no live parent the
+    /// leader is released.
+    fn group_ended(&mut self, tgid: u32, ppid: u32, death: Death) {
+        let Some(j) = self
+            .tasks
+            .iter()
+            .position(|t| t.as_ref().is_some_and(|t| t.tid == tgid && t.is_zombie()))
+        else {
+            return;
+        };
+        let parent_alive = ppid != 1
+            && self
+                .tasks
+                .iter()
+                .flatten()
+                .any(|t| t.tgid == ppid && !t.is_zombie());
+        if parent_alive {
+            self.task(j).state = State::Zombie(death);
+            crate::wait::child_exited(self, ppid);
+        } else {
+            self.tasks[j] = None;
+        }
+    }
+
+    /// Is group `tgid`'s leader a zombie whose threads still run (Linux's
+    /// `delay_group_leader`: no wait reaps it yet)?
+    pub fn delayed(&self, tgid: u32) -> bool {
+        self.tasks
+            .iter()
+            .flatten()
+            .any(|t| t.tgid == tgid && t.tid != tgid && !t.is_zombie())
     }
 
     /// Frees the slot of a reaped zombie.

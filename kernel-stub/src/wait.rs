@@ -6,7 +6,8 @@
 //! SIGCHLD child only without it; with `__WNOTHREAD` only the calling thread's own children
 //! (`Task::parent_thread`), else those of every thread in its group. The stub has no process groups, so every `pid <= 0` (and
 //! `P_ALL`/`P_PGID`) means "any child". A waiting parent sleeps until a matching child exits;
-//! the exit path ([`child_exited`]) completes the wait.
+//! the exit path ([`child_exited`]) completes the wait. A leader that exited before its threads
+//! is a zombie no wait reaps until they are gone (`delay_group_leader`, [`Kernel::delayed`]).
 
 use crate::addrspace::AddressSpace;
 use crate::files::FdKind;
@@ -161,7 +162,9 @@ pub fn wait(k: &mut Kernel, i: usize, req: WaitRequest) -> Option<SysResult> {
                 || ((t.exit_signal != SIGCHLD) == (req.options & WCLONE != 0)))
     };
     let zombie = k.slots().find_map(|(j, t)| match t.state {
-        State::Zombie(death) if eligible(t) => Some((j, t.tid, death)),
+        // `wait_consider_task`: a leader whose threads still run is a child, not yet a zombie
+        // to reap (`delay_group_leader`).
+        State::Zombie(death) if eligible(t) && !k.delayed(t.tgid) => Some((j, t.tid, death)),
         _ => None,
     });
     if let Some((j, tid, death)) = zombie {

@@ -27,7 +27,8 @@
 //! * pipe errors: `pipe2`, the ends, `dup3`, `fcntl` (`pipe.rs`);
 //! * x86_64 OSXSAVE/XCR0, FSGSBASE and `arch_prctl` GS/CPUID (`cpu.rs`), UMIP's dummy
 //!   results for `sgdt`/`sidt`/`smsw`/`sldt`/`str` (`umip.rs`);
-//! * `wait4`/`waitid` argument and result handling (`wait.rs`).
+//! * `wait4`/`waitid` argument and result handling, a leader reaped only after its last thread,
+//!   and an exiting thread's children passing to the oldest thread (`wait.rs`).
 //!
 //! The program is linked 64 KiB above the bottom of the stub's user region (the xtask passes
 //! `--image-base=USER_IMAGE_BASE + 0x10000`), so `[__ehdr_start - 64 KiB, __ehdr_start)` is
@@ -816,6 +817,8 @@ static CASES: &[Case] = &[
     ("stub-wait-arguments", wait::wait_arguments, true),
     ("stub-wait-results", wait::wait_results, true),
     ("stub-wait-nothread", wait::wait_nothread, true),
+    ("stub-wait-delayed-leader", wait::wait_delayed_leader, true),
+    ("stub-wait-reaper-oldest", wait::wait_reaper_oldest, true),
 ];
 
 /// Entry from `_start` with the initial stack pointer (`argc` first).

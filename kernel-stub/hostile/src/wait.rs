@@ -1,7 +1,9 @@
 //! `wait4`/`waitid` argument handling as Linux has it (`kernel_wait4`, `kernel_waitid`,
 //! `SYSCALL_DEFINE5(waitid)`): option bits, pid `INT_MIN`, process groups, `P_PIDFD`, which
 //! siginfo bytes `waitid` writes (and that it writes them even when it fails), `WNOWAIT`,
-//! EFAULT for the status word or rusage after the child is reaped, and `__WNOTHREAD`.
+//! EFAULT for the status word or rusage after the child is reaped, `__WNOTHREAD`, a leader
+//! that exits before its thread (`delay_group_leader`), and which thread inherits an exiting
+//! thread's children (`find_alive_thread`: the oldest).
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -318,6 +320,296 @@ pub fn wait_nothread() -> CaseResult {
             "wait4({pid2}, __WNOTHREAD) after the thread that made it exited: {r}, status {:#x}",
             status.into_inner()
         );
+    }
+    Ok(())
+}
+
+static DL_STACK: crate::Stack<16384> = crate::Stack::new();
+/// The leader's tid word (cleared when it exits), its thread's.
+static DL_LEADER: AtomicU32 = AtomicU32::new(0);
+static DL_THREAD: AtomicU32 = AtomicU32::new(0);
+/// Set by the case when the thread may exit.
+static DL_GO: AtomicU32 = AtomicU32::new(0);
+
+/// The leader of [`wait_delayed_leader`]'s process: starts a thread and exits (raw `exit`,
+/// status 3) while the thread runs on; 99 if the thread could not be started.
+extern "C" fn delayed_leader(_: usize) -> i32 {
+    if crate::spawn(DL_STACK.region(), &DL_THREAD, delayed_thread, 0).is_err() {
+        return 99;
+    }
+    3
+}
+
+/// The thread the leader leaves behind: exits with 5 once the case has looked at the leader,
+/// after giving the case time to block in its wait.
+extern "C" fn delayed_thread(_: usize) -> i32 {
+    while DL_GO.load(Ordering::Acquire) == 0 {
+        sched_yield();
+    }
+    for _ in 0..100 {
+        sched_yield();
+    }
+    5
+}
+
+/// Starts a `CLONE_VM` process (SIGCHLD) running `entry` on STACK with its tid word in
+/// `ctid` (cleared when its leader exits).
+fn process(entry: extern "C" fn(usize) -> i32, ctid: &AtomicU32) -> Result<u32, crate::Fail> {
+    ctid.store(u32::MAX, Ordering::Relaxed);
+    let req = CloneRequest {
+        stack: Some(STACK.region()),
+        child_tid: Some(ctid),
+        ..CloneRequest::new(
+            CloneFlags::VM | CloneFlags::CHILD_SETTID | CloneFlags::CHILD_CLEARTID,
+            SIGCHLD,
+        )
+    };
+    // SAFETY: the leader runs on STACK only until it exits (the case waits for its tid word
+    // before STACK is used again); `ctid` is a static.
+    match unsafe { user::clone(&req, entry, 0) } {
+        Ok(pid) => Ok(pid),
+        Err(e) => fail!("clone(CLONE_VM, SIGCHLD) failed: {e}"),
+    }
+}
+
+/// `delay_group_leader` (`wait_consider_task`): a process whose leader has called `exit`
+/// while its thread runs on is a child but not one to reap: `wait4` and `waitid` with
+/// `WNOHANG` answer 0 (waitid's si_pid 0). A blocking `wait4` returns when the thread exits,
+/// with the thread's status (5), not the leader's (3): the last thread to exit sets the
+/// group's exit code (`synchronize_group_exit`).
+pub fn wait_delayed_leader() -> CaseResult {
+    DL_GO.store(0, Ordering::Relaxed);
+    let pid = process(delayed_leader, &DL_LEADER)?;
+    crate::join(&DL_LEADER);
+    let status = AtomicU32::new(0);
+    let st = status.as_ptr() as usize;
+    let early = wait4(pid as usize, st, WNOHANG, 0);
+    let mut info = [0xffu8; 128];
+    let early_id = waitid(
+        P_PID,
+        pid as usize,
+        info.as_mut_ptr() as usize,
+        WEXITED | WNOHANG,
+    );
+    let si_pid = u32::from_ne_bytes([info[16], info[17], info[18], info[19]]);
+    DL_GO.store(1, Ordering::Release);
+    let r = wait4(pid as usize, st, 0, 0);
+    let s = status.load(Ordering::Relaxed);
+    if early != 0 {
+        fail!("wait4(WNOHANG) after the leader's exit, its thread alive: {early}, status {s:#x}");
+    }
+    if early_id != 0 || si_pid != 0 {
+        fail!(
+            "waitid(WNOHANG) after the leader's exit, its thread alive: {early_id}, si_pid {si_pid}"
+        );
+    }
+    if r != pid as isize || s != 5 << 8 {
+        fail!(
+            "wait4 once the thread exited: {r}, status {s:#x} (the leader exited 3, the thread 5)"
+        );
+    }
+    Ok(())
+}
+
+static RO_STACK_A: crate::Stack<16384> = crate::Stack::new();
+static RO_STACK_B: crate::Stack<16384> = crate::Stack::new();
+static RO_LEADER: AtomicU32 = AtomicU32::new(0);
+static RO_A: AtomicU32 = AtomicU32::new(0);
+static RO_B: AtomicU32 = AtomicU32::new(0);
+/// The leader's child, A's and B's tids, B's tid below A's (1) or not (0).
+static RO_CHILD: AtomicU32 = AtomicU32::new(0);
+static RO_TID_A: AtomicU32 = AtomicU32::new(0);
+static RO_TID_B: AtomicU32 = AtomicU32::new(0);
+/// What went wrong in the process (0: nothing), set once.
+static RO_ERROR: AtomicUsize = AtomicUsize::new(0);
+/// A's `waitid(WNOWAIT|__WNOTHREAD)` poll, then B's, then A's reap and its status.
+static RO_A_SAW: AtomicUsize = AtomicUsize::new(0);
+static RO_B_SAW: AtomicUsize = AtomicUsize::new(0);
+static RO_REAP: AtomicUsize = AtomicUsize::new(0);
+static RO_STATUS: AtomicU32 = AtomicU32::new(0);
+/// Steps: 1 = A has looked (B may look), 2 = B has looked.
+static RO_STEP: AtomicU32 = AtomicU32::new(0);
+const RO_NO_THREAD_A: usize = 1;
+const RO_NO_THREAD_B: usize = 2;
+const RO_NO_CHILD: usize = 3;
+const RO_CHILD_NOT_SEEN: usize = 4;
+
+/// `waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT|__WNOTHREAD)`: `pid` when `pid` is the calling
+/// thread's own exited child (left unreaped), else the negated errno or 0.
+fn own_child(pid: u32) -> isize {
+    let mut info = [0u8; 128];
+    let r = waitid(
+        P_PID,
+        pid as usize,
+        info.as_mut_ptr() as usize,
+        WEXITED | WNOHANG | WNOWAIT | WNOTHREAD,
+    );
+    if r != 0 {
+        return r;
+    }
+    u32::from_ne_bytes([info[16], info[17], info[18], info[19]]) as isize
+}
+
+/// Thread B: a younger thread, with a lower tid when `set_tid` can give it one: after A has
+/// looked, the leader's child must not be B's (ECHILD).
+extern "C" fn reaper_b(_: usize) -> i32 {
+    while RO_STEP.load(Ordering::Acquire) == 0 {
+        sched_yield();
+    }
+    let c = RO_CHILD.load(Ordering::Acquire);
+    RO_B_SAW.store(own_child(c) as usize, Ordering::Release);
+    RO_STEP.store(2, Ordering::Release);
+    0
+}
+
+/// Thread A, the oldest after the leader: once the leader has exited, its child must become
+/// A's (`waitid(__WNOTHREAD)` sees it); after B has looked, A reaps it, waits for B and exits
+/// with 6, the status the process's parent gets.
+extern "C" fn reaper_a(_: usize) -> i32 {
+    crate::join(&RO_LEADER);
+    let c = RO_CHILD.load(Ordering::Acquire);
+    let mut r = 0;
+    // Linux clears the leader's tid word (`mm_release`) before it passes its children on
+    // (`exit_notify`): until then they are not A's.
+    for _ in 0..100_000 {
+        r = own_child(c);
+        if r == c as isize {
+            break;
+        }
+        sched_yield();
+    }
+    RO_A_SAW.store(r as usize, Ordering::Release);
+    RO_STEP.store(1, Ordering::Release);
+    while RO_STEP.load(Ordering::Acquire) != 2 {
+        sched_yield();
+    }
+    let status = AtomicU32::new(0);
+    RO_REAP.store(
+        wait4(c as usize, status.as_ptr() as usize, WNOTHREAD, 0) as usize,
+        Ordering::Release,
+    );
+    RO_STATUS.store(status.into_inner(), Ordering::Release);
+    crate::join(&RO_B);
+    6
+}
+
+static RO_CHILD_STACK: crate::Stack<16384> = crate::Stack::new();
+
+/// The leader of [`wait_reaper_oldest`]'s process: thread A, then thread B (with a tid below
+/// A's if `clone3`'s `set_tid` allows), then a child that exits 9 at once; once the child is
+/// a zombie the leader exits (3) and its child passes to A.
+extern "C" fn reaper_leader(_: usize) -> i32 {
+    let Ok(a) = crate::spawn(RO_STACK_A.region(), &RO_A, reaper_a, 0) else {
+        RO_ERROR.store(RO_NO_THREAD_A, Ordering::Release);
+        RO_STEP.store(2, Ordering::Release);
+        return 3;
+    };
+    RO_TID_A.store(a, Ordering::Release);
+    // A tid below A's that is free: `set_tid` (privileged, as the suite runs) makes the
+    // youngest thread the one with the lowest tid, so "oldest" and "lowest tid" differ.
+    RO_B.store(u32::MAX, Ordering::Relaxed);
+    let mut b = None;
+    for t in (2..a).rev().take(1000) {
+        let set_tid = [t as i32];
+        let req = user::Clone3Request::new(
+            crate::thread_flags() | CloneFlags::CHILD_SETTID | CloneFlags::CHILD_CLEARTID,
+            0,
+        )
+        .with_stack(RO_STACK_B.region())
+        .with_child_tid(&RO_B)
+        .with_set_tid(&set_tid);
+        // SAFETY: RO_STACK_B is B's alone; RO_B is a static.
+        match unsafe { user::clone3(&req, reaper_b, 0) } {
+            Ok(tid) => {
+                b = Some(tid);
+                break;
+            }
+            Err(user::SpawnError::Kernel { raw: 17, .. }) => {} // EEXIST: taken, try lower
+            Err(_) => break,
+        }
+    }
+    let b = match b {
+        Some(b) => Some(b),
+        None => crate::spawn(RO_STACK_B.region(), &RO_B, reaper_b, 0).ok(),
+    };
+    let Some(b) = b else {
+        RO_ERROR.store(RO_NO_THREAD_B, Ordering::Release);
+        RO_STEP.store(2, Ordering::Release);
+        return 3;
+    };
+    RO_TID_B.store(b, Ordering::Release);
+    let req = CloneRequest {
+        stack: Some(RO_CHILD_STACK.region()),
+        ..CloneRequest::new(CloneFlags::VM, SIGCHLD)
+    };
+    // SAFETY: the child only returns 9 on RO_CHILD_STACK, used by nothing else.
+    let Ok(c) = (unsafe { user::clone(&req, exit_with, 9) }) else {
+        RO_ERROR.store(RO_NO_CHILD, Ordering::Release);
+        RO_STEP.store(2, Ordering::Release);
+        return 3;
+    };
+    let mut info = [0u8; 128];
+    // The child is a zombie before the leader goes (WNOWAIT leaves it).
+    if waitid(
+        P_PID,
+        c as usize,
+        info.as_mut_ptr() as usize,
+        WEXITED | WNOWAIT,
+    ) != 0
+    {
+        RO_ERROR.store(RO_CHILD_NOT_SEEN, Ordering::Release);
+    }
+    RO_CHILD.store(c, Ordering::Release);
+    3
+}
+
+/// `forget_original_parent`/`find_new_reaper`: when a thread exits, its children go to the
+/// first live thread of the group's thread list, the oldest (`find_alive_thread`), not to
+/// the one with the lowest tid. The leader of a `CLONE_VM` process makes thread A, then B
+/// (tid below A's through `set_tid` when the caller may use it), then a child, and exits:
+/// only A sees the child with `__WNOTHREAD` (B gets ECHILD) and A reaps it (status 9); the
+/// process is reaped after its last thread, A, exited 6.
+pub fn wait_reaper_oldest() -> CaseResult {
+    for s in [&RO_CHILD, &RO_TID_A, &RO_TID_B, &RO_STEP, &RO_STATUS] {
+        s.store(0, Ordering::Relaxed);
+    }
+    for s in [&RO_ERROR, &RO_A_SAW, &RO_B_SAW, &RO_REAP] {
+        s.store(0, Ordering::Relaxed);
+    }
+    let pid = process(reaper_leader, &RO_LEADER)?;
+    let status = AtomicU32::new(0);
+    let r = wait4(pid as usize, status.as_ptr() as usize, 0, 0);
+    let s = status.into_inner();
+    let (a, b, c) = (
+        RO_TID_A.load(Ordering::Acquire),
+        RO_TID_B.load(Ordering::Acquire),
+        RO_CHILD.load(Ordering::Acquire),
+    );
+    match RO_ERROR.load(Ordering::Acquire) {
+        0 => {}
+        RO_NO_THREAD_A => fail!("the process could not start thread A"),
+        RO_NO_THREAD_B => fail!("the process could not start thread B"),
+        RO_NO_CHILD => fail!("the process could not start its child"),
+        _ => fail!("waitid(WNOWAIT) in the leader did not see its child {c} exit"),
+    }
+    let (a_saw, b_saw) = (
+        RO_A_SAW.load(Ordering::Acquire) as isize,
+        RO_B_SAW.load(Ordering::Acquire) as isize,
+    );
+    if a_saw != c as isize || b_saw != -ECHILD {
+        fail!(
+            "child {c} of the exited leader, waitid(__WNOTHREAD): oldest thread A (tid {a}) {a_saw}, younger B (tid {b}) {b_saw}"
+        );
+    }
+    let (reap, cs) = (
+        RO_REAP.load(Ordering::Acquire) as isize,
+        RO_STATUS.load(Ordering::Acquire),
+    );
+    if reap != c as isize || cs != 9 << 8 {
+        fail!("A's wait4({c}, __WNOTHREAD): {reap}, status {cs:#x}");
+    }
+    if r != pid as isize || s != 6 << 8 {
+        fail!("wait4 for the process: {r}, status {s:#x} (its last thread exited 6)");
     }
     Ok(())
 }
