@@ -1,7 +1,26 @@
-//! Signal state: per-thread masks, per-process handlers, alternate stacks, and the other
-//! per-thread and per-process records the libc start-up sets (`set_robust_list`, the
-//! resource limits). The stub delivers no signals yet: masks and handlers are recorded and
-//! read back exactly, which is what libc's start-up and thread code ask of them.
+//! Signals: per-thread masks, per-process handlers, alternate stacks, pending sets with their
+//! `siginfo`, delivery on the way back to user mode, and the other per-thread and
+//! per-process records the libc start-up sets (`set_robust_list`, the resource limits).
+//!
+//! Delivery follows Linux's `get_signal` + `handle_signal`: before a task enters user mode
+//! ([`deliver_pending`]) each pending signal it does not block is taken, thread-directed
+//! ones first, synchronous ones (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS) before the
+//! rest, then by number. An ignored one is dropped, a fatal default ends the thread group,
+//! and one with a handler gets a signal frame (the per-arch layout is `arch::sigframe`; a
+//! frame that cannot be written is a forced SIGSEGV, `force_sigsegv`), the handler's
+//! `sa_mask` and (without `SA_NODEFER`) the signal itself are blocked, `SA_RESETHAND` puts the
+//! default back, `SS_AUTODISARM` disarms the alternate stack. `rt_sigreturn` ([`rt_sigreturn`])
+//! restores the registers, the mask and the alternate stack from the frame; a frame it
+//! cannot read or accept is SIGSEGV. A fault is [`force_sig_fault`].
+//!
+//! A blocking call (futex wait, sleep, `wait4`/`waitid`, a pipe read or write) of a task
+//! that gets a signal with a handler it does not block is woken ([`interrupt`]); when the
+//! handler is set up, the call returns EINTR, or runs again for `SA_RESTART` where Linux
+//! restarts it (`-ERESTARTSYS`: futex wait without a timeout, `wait4`, pipe I/O); a sleep
+//! always returns EINTR with the time left in `rem` (`-ERESTART_RESTARTBLOCK`), a futex wait
+//! with a timeout EINTR. If no handler runs after all (the action changed meanwhile), the call
+//! goes on: a sleep to its old deadline, the others run again (a futex timeout from the
+//! start: Linux's `restart_block` keeps the first deadline).
 //!
 //! Sharing follows Linux: the handler table is shared by `CLONE_SIGHAND` and copied otherwise
 //! ([`SigState::for_child`]); the mask is inherited; the alternate stack is cleared for a
@@ -9,17 +28,22 @@
 //! otherwise; the limits are shared by threads (`CLONE_THREAD`) and copied for a process.
 
 use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use crate::syscall::{EFAULT, EINVAL, SysResult};
-use crate::task::Kernel;
+use crate::arch::sigframe;
+use crate::syscall::{EFAULT, EINVAL, SysResult, neg};
+use crate::task::{Death, Kernel, State, Task};
 use crate::uaccess;
 
+const EPERM: i32 = 1;
+const EINTR: i32 = 4;
 const ENOMEM: i32 = 12;
 
 /// `_NSIG`: signals 1..=64.
 const NSIG: u64 = 64;
 const SIGKILL: u64 = 9;
+const SIGSEGV: u64 = 11;
 const SIGSTOP: u64 = 19;
 
 /// Bytes of the kernel's `struct sigaction`: handler, flags, restorer (x86_64 and arm64 have
@@ -39,8 +63,147 @@ const SS_ONSTACK: u32 = 1;
 const SS_DISABLE: u32 = 2;
 const SS_AUTODISARM: u32 = 1 << 31;
 
+/// `sa_flags` bits (the same on x86_64, arm64 and riscv64): the handler takes `siginfo_t`
+/// and `ucontext` arguments.
+pub const SA_SIGINFO: u64 = 4;
+/// `sa_restorer` is where the handler returns to.
+pub const SA_RESTORER: u64 = 0x0400_0000;
+/// Run on the alternate stack.
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+/// Interrupted calls run again where Linux restarts them.
+pub const SA_RESTART: u64 = 0x1000_0000;
+/// The signal is not blocked while its handler runs.
+pub const SA_NODEFER: u64 = 0x4000_0000;
+/// The action goes back to `SIG_DFL` once the handler is set up.
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+
+/// `si_code` values: sent by `kill`, by `tkill`/`tgkill`, by the kernel.
+const SI_USER: i32 = 0;
+const SI_TKILL: i32 = -6;
+const SI_KERNEL: i32 = 0x80;
+
+/// Signals that cannot be blocked, ignored or caught.
+const UNBLOCKABLE: u64 = 1 << (SIGKILL - 1) | 1 << (SIGSTOP - 1);
+
+/// Taken before the others (`SYNCHRONOUS_MASK`): SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE,
+/// SIGSYS.
+const SYNCHRONOUS: u64 = 1 << 10 | 1 << 6 | 1 << 3 | 1 << 4 | 1 << 7 | 1 << 30;
+
+/// `nanosleep` and `clock_nanosleep`, whose `rem` an interrupted sleep writes.
+#[cfg(target_arch = "x86_64")]
+const NANOSLEEP: u64 = 35;
+#[cfg(target_arch = "x86_64")]
+const CLOCK_NANOSLEEP: u64 = 230;
+#[cfg(not(target_arch = "x86_64"))]
+const NANOSLEEP: u64 = 101;
+#[cfg(not(target_arch = "x86_64"))]
+const CLOCK_NANOSLEEP: u64 = 115;
+
+fn bit(sig: u64) -> u64 {
+    1 << (sig - 1)
+}
+
 /// One process's resource limits (`prlimit64`), (soft, hard) per `RLIMIT_*`.
 pub type Limits = [(u64, u64); 16];
+
+/// The `siginfo` of a pending signal: who sent it, or the fault.
+#[derive(Clone, Copy, Debug)]
+pub struct SigInfo {
+    /// The signal.
+    pub signo: u64,
+    /// `si_code`.
+    pub code: i32,
+    /// `si_pid` of the sender (`si_uid` is always 0: every task is root).
+    pub pid: u32,
+    /// `si_addr` of a fault (the union's other member).
+    pub addr: Option<u64>,
+}
+
+impl SigInfo {
+    /// A fault's signal (`force_sig_fault`).
+    pub fn fault(signo: u64, code: i32, addr: u64) -> Self {
+        Self {
+            signo,
+            code,
+            pid: 0,
+            addr: Some(addr),
+        }
+    }
+
+    /// A signal from the kernel itself (`SEND_SIG_PRIV`: `SI_KERNEL`, no sender).
+    fn kernel(signo: u64) -> Self {
+        Self {
+            signo,
+            code: SI_KERNEL,
+            pid: 0,
+            addr: None,
+        }
+    }
+
+    /// The 128-byte `siginfo_t` (`si_signo`, `si_errno`, `si_code`, then at 16 either
+    /// `si_addr` or `si_pid`, `si_uid`).
+    fn bytes(&self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&(self.signo as u32).to_ne_bytes());
+        b[8..12].copy_from_slice(&self.code.to_ne_bytes());
+        match self.addr {
+            Some(a) => b[16..24].copy_from_slice(&a.to_ne_bytes()),
+            None => b[16..20].copy_from_slice(&self.pid.to_ne_bytes()),
+        }
+        b
+    }
+}
+
+/// A pending set and the `siginfo` of each member. A signal already pending is not queued
+/// again (standard signals never are; the stub does not queue real-time ones either).
+#[derive(Clone, Default)]
+pub struct Pending {
+    /// Bit `n - 1` for signal `n`.
+    pub set: u64,
+    info: Vec<SigInfo>,
+}
+
+impl Pending {
+    fn add(&mut self, info: SigInfo) {
+        if self.set & bit(info.signo) == 0 {
+            self.set |= bit(info.signo);
+            self.info.push(info);
+        }
+    }
+
+    fn take(&mut self, sig: u64) -> SigInfo {
+        self.set &= !bit(sig);
+        match self.info.iter().position(|x| x.signo == sig) {
+            Some(n) => self.info.swap_remove(n),
+            None => SigInfo::kernel(sig),
+        }
+    }
+}
+
+/// How a blocking call that a signal interrupted ends (Linux's `-ERESTART*` codes, resolved
+/// when the handler is set up or found absent).
+#[derive(Clone, Copy, Debug)]
+enum Restart {
+    /// `-ERESTARTSYS`: EINTR for a handler without `SA_RESTART`, else the call runs again.
+    Sys,
+    /// `-ERESTART_RESTARTBLOCK` of a futex wait with a timeout: EINTR for a handler, else
+    /// the call runs again.
+    Intr,
+    /// A sleep: EINTR and `rem` for a handler, else back to sleep in this state.
+    Sleep(State),
+    /// A partly done pipe write: it returns the bytes written, whatever happens.
+    Value(u64),
+}
+
+/// A call woken by a signal, waiting for [`deliver_pending`] to decide its result.
+#[derive(Clone, Copy, Debug)]
+pub struct Interrupted {
+    restart: Restart,
+    /// Where an interrupted relative sleep writes the time left (0: nowhere).
+    rem: u64,
+    /// That sleep's deadline (monotonic ns).
+    deadline: u64,
+}
 
 /// What a task carries besides its ids, registers and memory.
 #[derive(Clone)]
@@ -49,16 +212,20 @@ pub struct SigState {
     pub mask: u64,
     /// `struct sigaction` per signal, as the program gave it (shared by `CLONE_SIGHAND`).
     pub actions: Rc<RefCell<[[u8; SIGACTION_SIZE]; NSIG as usize]>>,
-    /// `sigaltstack`: (sp, flags, size).
+    /// `sigaltstack`: (sp, flags, size), Linux's `sas_ss_sp`, `sas_ss_flags`, `sas_ss_size`.
     pub altstack: (u64, u32, u64),
     /// `set_robust_list` head.
     pub robust_list: u64,
     /// Resource limits (shared by the threads of a process).
     pub limits: Rc<RefCell<Limits>>,
-    /// Signals sent to this thread and not taken yet (blocked, or waiting for a handler).
-    pub pending: u64,
-    /// Signals sent to the process that every thread blocked (shared by its threads).
-    pub shared_pending: Rc<Cell<u64>>,
+    /// Signals sent to this thread and not taken yet.
+    pub pending: Pending,
+    /// Signals sent to the process and not taken yet (shared by its threads).
+    pub shared_pending: Rc<RefCell<Pending>>,
+    /// The blocking call a signal woke, if any.
+    pub interrupted: Option<Interrupted>,
+    /// The number and arguments of the task's last syscall, for running it again.
+    pub syscall: (u64, [u64; 6]),
 }
 
 impl SigState {
@@ -70,8 +237,10 @@ impl SigState {
             altstack: (0, SS_DISABLE, 0),
             robust_list: 0,
             limits: Rc::new(RefCell::new(crate::surface::default_rlimits())),
-            pending: 0,
-            shared_pending: Rc::new(Cell::new(0)),
+            pending: Pending::default(),
+            shared_pending: Rc::new(RefCell::new(Pending::default())),
+            interrupted: None,
+            syscall: (0, [0; 6]),
         }
     }
 
@@ -97,18 +266,20 @@ impl SigState {
             },
             // A child starts with nothing pending (`copy_process` clears it); threads share the
             // process's set.
-            pending: 0,
+            pending: Pending::default(),
             shared_pending: if thread {
                 self.shared_pending.clone()
             } else {
-                Rc::new(Cell::new(0))
+                Rc::new(RefCell::new(Pending::default()))
             },
+            interrupted: None,
+            syscall: self.syscall,
         }
     }
 
     /// At `execve`: handlers set to a function go back to the default (ignored ones stay
     /// ignored, `flush_signal_handlers`), the table is no longer shared, the alternate stack
-    /// is cleared; the mask stays.
+    /// is cleared; the mask and the pending signals stay.
     pub fn exec(&mut self) {
         self.flush_handlers();
         self.altstack = (0, SS_DISABLE, 0);
@@ -135,6 +306,36 @@ impl Default for SigState {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// One signal's action, decoded.
+#[derive(Clone, Copy)]
+struct Action {
+    handler: u64,
+    flags: u64,
+    restorer: u64,
+    mask: u64,
+}
+
+fn action_of(t: &Task, sig: u64) -> Action {
+    let a = t.sig.actions.borrow()[sig as usize - 1];
+    let word = |at: usize| u64::from_ne_bytes(a[at..at + 8].try_into().unwrap_or([0; 8]));
+    Action {
+        handler: word(0),
+        flags: word(8),
+        restorer: if sigframe::HAS_RESTORER { word(16) } else { 0 },
+        mask: word(SIGACTION_SIZE - 8),
+    }
+}
+
+/// The `sa_handler` word of `sig`'s action (0 `SIG_DFL`, 1 `SIG_IGN`, else a handler).
+fn handler_of(t: &Task, sig: u64) -> u64 {
+    action_of(t, sig).handler
+}
+
+/// Sets `sig`'s handler to `SIG_DFL` (for every task sharing the table), flags and mask kept.
+fn reset_handler(t: &Task, sig: u64) {
+    t.sig.actions.borrow_mut()[sig as usize - 1][..8].fill(0);
 }
 
 /// `rt_sigaction(sig, act, oact, sigsetsize)`: EINVAL for a set size other than 8, EFAULT for
@@ -165,7 +366,7 @@ pub fn rt_sigaction(
         // The mask never blocks SIGKILL or SIGSTOP (`sigdelsetmask` in `do_sigaction`).
         let m = SIGACTION_SIZE - 8;
         let mask = u64::from_ne_bytes(new[m..].try_into().unwrap_or([0; 8]));
-        let mask = mask & !(1 << (SIGKILL - 1) | 1 << (SIGSTOP - 1));
+        let mask = mask & !UNBLOCKABLE;
         new[m..].copy_from_slice(&mask.to_ne_bytes());
         actions.borrow_mut()[sig as usize - 1] = new;
     }
@@ -181,7 +382,8 @@ const SIG_SETMASK: u64 = 2;
 
 /// `rt_sigprocmask(how, set, oset, sigsetsize)`: EINVAL for a set size other than 8, EFAULT
 /// for an unreadable `set`, EINVAL for an unknown `how`, then `oset` (the mask before) is
-/// written (EFAULT). SIGKILL and SIGSTOP are never blocked.
+/// written (EFAULT). SIGKILL and SIGSTOP are never blocked. What the new mask lets through
+/// is delivered on the way back to user mode.
 pub fn rt_sigprocmask(
     k: &mut Kernel,
     i: usize,
@@ -196,7 +398,7 @@ pub fn rt_sigprocmask(
     let before = k.task(i).sig.mask;
     if set != 0 {
         let new = uaccess::read_u64(set).map_err(|_| EFAULT)?;
-        let new = new & !(1 << (SIGKILL - 1) | 1 << (SIGSTOP - 1));
+        let new = new & !UNBLOCKABLE;
         let mask = match u64::from(how as u32) {
             SIG_BLOCK => before | new,
             SIG_UNBLOCK => before & !new,
@@ -208,75 +410,311 @@ pub fn rt_sigprocmask(
     if oset != 0 {
         uaccess::write_bytes(oset, &before.to_ne_bytes()).map_err(|_| EFAULT)?;
     }
-    take_pending(k, i);
     Ok(0)
 }
 
-/// Acts on the signals pending for task `i` that it no longer blocks (after a mask change):
-/// a fatal default ends its process; an ignored one is dropped; one with a handler stays
-/// pending (no handler runs yet).
-pub fn take_pending(k: &mut Kernel, i: usize) {
+/// What the per-arch frame code needs to build a signal frame (`arch::sigframe::setup_frame`).
+pub struct Delivery {
+    /// The signal number (the handler's first argument).
+    pub sig: u64,
+    /// Its `siginfo_t`.
+    pub info: [u8; 128],
+    /// `sa_handler`.
+    pub handler: u64,
+    /// `sa_flags`.
+    pub flags: u64,
+    /// `sa_restorer` (0 where the arch has none).
+    pub restorer: u64,
+    /// The mask to save in the frame (the one before the handler's is applied).
+    pub mask: u64,
+    /// The alternate stack (sp, flags, size) as `sigaltstack` set it.
+    pub altstack: (u64, u32, u64),
+    /// The fault address for a fault's signal (x86_64 `cr2`, arm64 `fault_address`), else 0.
+    pub fault_address: u64,
+}
+
+/// What `rt_sigreturn` read back (`arch::sigframe::restore_frame`).
+pub struct Restored {
+    /// `uc_sigmask`.
+    pub mask: u64,
+    /// `uc_stack`, a raw `stack_t`.
+    pub stack: [u8; 24],
+    /// The restored return register: the syscall's result.
+    pub value: u64,
+}
+
+/// Linux's `__on_sig_stack`: is `sp` within the alternate stack (it grows down: its top
+/// counts, its bottom does not)?
+pub fn in_sig_stack(sp: u64, alt: (u64, u32, u64)) -> bool {
+    sp > alt.0 && sp - alt.0 <= alt.2
+}
+
+/// `on_sig_stack`: as [`in_sig_stack`], but never with `SS_AUTODISARM` (the stack is
+/// disarmed while a handler runs on it).
+pub fn on_sig_stack(sp: u64, alt: (u64, u32, u64)) -> bool {
+    alt.1 & SS_AUTODISARM == 0 && in_sig_stack(sp, alt)
+}
+
+/// `sas_ss_flags`: `SS_DISABLE` without an alternate stack, `SS_ONSTACK` on it, else 0.
+pub fn sas_ss_flags(sp: u64, alt: (u64, u32, u64)) -> u32 {
+    if alt.2 == 0 {
+        SS_DISABLE
+    } else if on_sig_stack(sp, alt) {
+        SS_ONSTACK
+    } else {
+        0
+    }
+}
+
+/// `next_signal`: the synchronous signals first, then the lowest number.
+fn next_signal(ready: u64) -> u64 {
+    let x = if ready & SYNCHRONOUS != 0 {
+        ready & SYNCHRONOUS
+    } else {
+        ready
+    };
+    u64::from(x.trailing_zeros()) + 1
+}
+
+/// Queues `info` for task `i` as Linux's `force_sig_info_to_task`: a blocked or ignored
+/// signal (or any, when `fatal`: `force_fatal_sig`) gets the default action back and is
+/// unblocked, so it is taken at the next return to user mode.
+fn force(t: &mut Task, info: SigInfo, fatal: bool) {
+    let sig = info.signo;
+    let blocked = t.sig.mask & bit(sig) != 0;
+    if blocked || fatal || handler_of(t, sig) == 1 {
+        reset_handler(t, sig);
+        t.sig.mask &= !bit(sig);
+    }
+    t.sig.pending.add(info);
+}
+
+/// `force_sig_fault`: a user fault's signal for task `i`, delivered before it runs again:
+/// to its handler if it has one and does not block the signal, else the default action
+/// (death of the thread group). `true` if the default action will be taken.
+pub fn force_sig_fault(k: &mut Kernel, i: usize, info: SigInfo) -> bool {
     let t = k.task(i);
-    let ready = (t.sig.pending | t.sig.shared_pending.get()) & !t.sig.mask;
-    for sig in (1..=NSIG).filter(|s| ready & (1 << (s - 1)) != 0) {
-        if !k.has_task(i) {
-            return;
+    force(t, info, false);
+    handler_of(t, info.signo) == 0
+}
+
+/// Resolves an interrupted call for task `t`: `handler` is the `sa_flags` of the handler
+/// about to run, or `None` if none runs. `false`: the task sleeps again.
+fn finish_interrupted(t: &mut Task, x: Interrupted, handler: Option<u64>) -> bool {
+    let (nr, args) = t.sig.syscall;
+    let eintr = match (x.restart, handler) {
+        (Restart::Value(v), _) => {
+            t.frame.set_return(v);
+            return true;
         }
+        (Restart::Sys, Some(flags)) => flags & SA_RESTART == 0,
+        (Restart::Intr | Restart::Sleep(_), Some(_)) => true,
+        (Restart::Sleep(state), None) => {
+            t.state = state;
+            return false;
+        }
+        (Restart::Sys | Restart::Intr, None) => false,
+    };
+    if !eintr {
+        sigframe::restart_syscall(&mut t.frame, nr, args);
+        return true;
+    }
+    let mut value = neg(EINTR);
+    if let Restart::Sleep(_) = x.restart {
+        let now = crate::clock::monotonic_ns();
+        if x.deadline <= now {
+            // The time was up anyway: the sleep completed (`do_nanosleep` returns 0).
+            value = 0;
+        } else if x.rem != 0 {
+            let left = x.deadline - now;
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&(left / 1_000_000_000).to_ne_bytes());
+            b[8..].copy_from_slice(&(left % 1_000_000_000).to_ne_bytes());
+            if uaccess::write_bytes(x.rem, &b).is_err() {
+                value = neg(EFAULT);
+            }
+        }
+    }
+    t.frame.set_return(value);
+    true
+}
+
+/// Linux's `get_signal` loop and `handle_signal`, run before task `i` enters user mode:
+/// takes every pending signal it does not block (see the module doc) and builds a frame for
+/// each one with a handler, the last one taken running first. `false` when the task must not
+/// enter user mode: it died (a fatal default) or went back to an interrupted sleep.
+pub fn deliver_pending(k: &mut Kernel, i: usize) -> bool {
+    let mut interrupted = k.task(i).sig.interrupted.take();
+    loop {
         let t = k.task(i);
-        if handler_of(t, sig) > 1 {
+        let private = t.sig.pending.set & !t.sig.mask;
+        let shared = t.sig.shared_pending.borrow().set & !t.sig.mask;
+        let (sig, info) = if private != 0 {
+            let s = next_signal(private);
+            (s, t.sig.pending.take(s))
+        } else if shared != 0 {
+            let s = next_signal(shared);
+            (s, t.sig.shared_pending.borrow_mut().take(s))
+        } else {
+            break;
+        };
+        let act = action_of(t, sig);
+        if sig == SIGKILL || act.handler == 0 {
+            match default_action(sig) {
+                DefaultAction::Kill => {
+                    k.exit_group(i, Death::Killed(sig as u8));
+                    return false;
+                }
+                DefaultAction::Ignore => continue,
+                DefaultAction::StopOrContinue => {
+                    crate::kprintln!(
+                        "kernel-stub: signal {sig} would stop or continue a process: not implemented, ignored"
+                    );
+                    continue;
+                }
+            }
+        }
+        if act.handler == 1 {
             continue;
         }
-        t.sig.pending &= !(1 << (sig - 1));
-        t.sig
-            .shared_pending
-            .set(t.sig.shared_pending.get() & !(1 << (sig - 1)));
-        if handler_of(t, sig) == 0 && default_action(sig) == DefaultAction::Kill {
-            k.exit_group(i, crate::task::Death::Killed(sig as u8));
+        if let Some(x) = interrupted.take() {
+            finish_interrupted(t, x, Some(act.flags));
+        }
+        let d = Delivery {
+            sig,
+            info: info.bytes(),
+            handler: act.handler,
+            flags: act.flags,
+            restorer: act.restorer,
+            mask: t.sig.mask,
+            altstack: t.sig.altstack,
+            fault_address: info.addr.unwrap_or(0),
+        };
+        if sigframe::setup_frame(&mut t.frame, &d).is_ok() {
+            // `signal_delivered`.
+            let mut block = act.mask;
+            if act.flags & SA_NODEFER == 0 {
+                block |= bit(sig);
+            }
+            t.sig.mask |= block & !UNBLOCKABLE;
+            if act.flags & SA_RESETHAND != 0 {
+                reset_handler(t, sig);
+            }
+            if t.sig.altstack.1 & SS_AUTODISARM != 0 {
+                t.sig.altstack = (0, SS_DISABLE, 0);
+            }
+        } else {
+            // `force_sigsegv`: a SIGSEGV handler whose frame failed is not tried again.
+            force(t, SigInfo::kernel(SIGSEGV), sig == SIGSEGV);
+        }
+    }
+    match interrupted {
+        Some(x) => finish_interrupted(k.task(i), x, None),
+        None => true,
+    }
+}
+
+/// Wakes task `j` from a blocking call because a signal with a handler arrived that it does
+/// not block; [`deliver_pending`] decides the call's result.
+fn interrupt(k: &mut Kernel, j: usize) {
+    let t = k.task(j);
+    let (nr, a) = t.sig.syscall;
+    let (restart, rem, deadline) = match t.state {
+        State::FutexWait { deadline: None, .. } | State::WaitChild(_) => (Restart::Sys, 0, 0),
+        State::FutexWait {
+            deadline: Some(_), ..
+        } => (Restart::Intr, 0, 0),
+        State::PipeWait { done, .. } if done > 0 => (Restart::Value(done), 0, 0),
+        State::PipeWait { .. } => (Restart::Sys, 0, 0),
+        State::Sleep { deadline } => {
+            // `rem` of a relative sleep only (`TIMER_ABSTIME` is flag bit 0).
+            let rem = match nr {
+                NANOSLEEP => a[1],
+                CLOCK_NANOSLEEP if a[1] & 1 == 0 => a[3],
+                _ => 0,
+            };
+            (Restart::Sleep(t.state), rem, deadline)
+        }
+        _ => return,
+    };
+    t.sig.interrupted = Some(Interrupted {
+        restart,
+        rem,
+        deadline,
+    });
+    t.state = State::Runnable;
+}
+
+/// `rt_sigreturn`: the registers, the mask (never SIGKILL or SIGSTOP) and the alternate
+/// stack come back from the frame the handler returned through (`restore_altstack` keeps
+/// only EFAULT of `do_sigaltstack`'s errors). A frame that cannot be read or accepted is
+/// `badframe`: SIGSEGV.
+pub fn rt_sigreturn(k: &mut Kernel, i: usize) -> SysResult {
+    let t = k.task(i);
+    t.sig.interrupted = None;
+    match sigframe::restore_frame(&mut t.frame) {
+        Ok(r) => {
+            t.sig.mask = r.mask & !UNBLOCKABLE;
+            let sp = t.frame.sp();
+            let _ = do_sigaltstack(t, &r.stack, sp);
+            Ok(r.value)
+        }
+        Err(()) => {
+            force(t, SigInfo::kernel(SIGSEGV), false);
+            Ok(0)
         }
     }
 }
 
-/// The `sa_handler` word of `sig`'s action (0 `SIG_DFL`, 1 `SIG_IGN`, else a handler).
-fn handler_of(t: &crate::task::Task, sig: u64) -> u64 {
-    let actions = t.sig.actions.borrow();
-    u64::from_ne_bytes(actions[sig as usize - 1][..8].try_into().unwrap_or([0; 8]))
-}
-
-/// `sigaltstack(ss, old_ss)` (`do_sigaltstack`): EFAULT for an unreadable `ss`, EINVAL for
-/// flags other than 0, `SS_ONSTACK` or `SS_DISABLE` (plus `SS_AUTODISARM`), ENOMEM for a
-/// stack smaller than `MINSIGSTKSZ`, then the old one is written (EFAULT). No handler ever
-/// runs, so the task is never on its alternate stack (no EPERM).
+/// `sigaltstack(ss, old_ss)` (`do_sigaltstack`): EFAULT for an unreadable `ss`, EPERM while
+/// running on the alternate stack, EINVAL for flags other than 0, `SS_ONSTACK` or
+/// `SS_DISABLE` (plus `SS_AUTODISARM`), ENOMEM for a stack smaller than `MINSIGSTKSZ`, then
+/// the old one is written (EFAULT) with `SS_ONSTACK` if the caller is on it.
 pub fn sigaltstack(k: &mut Kernel, i: usize, ss: u64, old_ss: u64) -> SysResult {
-    let before = k.task(i).sig.altstack;
+    let mut new = None;
     if ss != 0 {
         let mut b = [0u8; 24];
         uaccess::read_bytes(ss, &mut b).map_err(|_| EFAULT)?;
-        let sp = u64::from_ne_bytes(b[0..8].try_into().unwrap_or([0; 8]));
-        let flags = u32::from_ne_bytes(b[8..12].try_into().unwrap_or([0; 4]));
-        let size = u64::from_ne_bytes(b[16..24].try_into().unwrap_or([0; 8]));
-        let mode = flags & !SS_AUTODISARM;
-        if mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0 {
-            return Err(EINVAL);
-        }
-        let new = if mode == SS_DISABLE {
-            (0, flags, 0)
-        } else if size < MINSIGSTKSZ {
-            return Err(ENOMEM);
-        } else {
-            (sp, flags & SS_AUTODISARM, size)
-        };
-        k.task(i).sig.altstack = new;
+        new = Some(b);
+    }
+    let t = k.task(i);
+    let sp = t.frame.sp();
+    let before = t.sig.altstack;
+    if let Some(b) = new {
+        do_sigaltstack(t, &b, sp)?;
     }
     if old_ss != 0 {
-        let (sp, flags, size) = before;
-        let flags = if size == 0 { SS_DISABLE } else { 0 } | (flags & SS_AUTODISARM);
+        let (ss_sp, flags, size) = before;
+        let flags = sas_ss_flags(sp, before) | (flags & SS_AUTODISARM);
         let mut b = [0u8; 24];
-        b[0..8].copy_from_slice(&sp.to_ne_bytes());
+        b[0..8].copy_from_slice(&ss_sp.to_ne_bytes());
         b[8..12].copy_from_slice(&flags.to_ne_bytes());
         b[16..24].copy_from_slice(&size.to_ne_bytes());
         uaccess::write_bytes(old_ss, &b).map_err(|_| EFAULT)?;
     }
     Ok(0)
+}
+
+/// The checks and update of `do_sigaltstack` for a new `stack_t` `b`, the task at `sp`.
+fn do_sigaltstack(t: &mut Task, b: &[u8; 24], sp: u64) -> Result<(), i32> {
+    let ss_sp = u64::from_ne_bytes(b[0..8].try_into().unwrap_or([0; 8]));
+    let flags = u32::from_ne_bytes(b[8..12].try_into().unwrap_or([0; 4]));
+    let size = u64::from_ne_bytes(b[16..24].try_into().unwrap_or([0; 8]));
+    if on_sig_stack(sp, t.sig.altstack) {
+        return Err(EPERM);
+    }
+    let mode = flags & !SS_AUTODISARM;
+    if mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0 {
+        return Err(EINVAL);
+    }
+    t.sig.altstack = if mode == SS_DISABLE {
+        (0, flags, 0)
+    } else if size < MINSIGSTKSZ {
+        return Err(ENOMEM);
+    } else {
+        (ss_sp, flags, size)
+    };
+    Ok(())
 }
 
 /// What a signal does when its action is `SIG_DFL` (`signal(7)`).
@@ -298,29 +736,31 @@ fn default_action(sig: u64) -> DefaultAction {
     }
 }
 
-/// Task `j` (a thread of its process) receives `sig` (1..=64), for the process when `shared`
-/// (`kill`) or for that thread (`tgkill`). SIGKILL, and a signal whose action is `SIG_DFL`
-/// with a fatal default, end every thread of the process (`wait` sees `WIFSIGNALED`) unless
-/// blocked: then it stays pending until the mask lets it through ([`take_pending`]), as does
-/// a signal with a handler (the stub runs no handlers yet). `SIG_IGN` and an ignoring default
-/// drop it. For the process, the first thread that does not block it takes it.
-fn deliver(k: &mut Kernel, j: usize, sig: u64, shared: bool) {
-    let bit = 1 << (sig - 1);
+/// Task `j` (a thread of its process) receives `info`, for the process when `shared`
+/// (`kill`) or for that thread (`tgkill`). SIGKILL, and a fatal default that nobody blocks,
+/// end every thread of the process at once (Linux's `complete_signal`; `wait` sees
+/// `WIFSIGNALED`). A signal nobody blocks whose action is `SIG_IGN` or an ignoring default
+/// is dropped (`sig_ignored`); anything else is queued, for the thread or the process, and
+/// a thread that does not block it and has a handler for it is woken from a blocking call
+/// ([`interrupt`]). For the process, the first thread that does not block it is picked.
+fn deliver(k: &mut Kernel, j: usize, info: SigInfo, shared: bool) {
+    let sig = info.signo;
     let tgid = k.task(j).tgid;
-    let j = if shared {
+    let target = if shared {
         k.slots()
-            .find(|(_, t)| t.tgid == tgid && !t.is_zombie() && t.sig.mask & bit == 0)
-            .map_or(j, |(x, _)| x)
+            .find(|(_, t)| t.tgid == tgid && !t.is_zombie() && t.sig.mask & bit(sig) == 0)
+            .map(|(x, _)| x)
     } else {
-        j
+        Some(j).filter(|&x| k.task(x).sig.mask & bit(sig) == 0)
     };
-    let t = k.task(j);
-    let handler = handler_of(t, sig);
-    let blocked = sig != SIGKILL && t.sig.mask & bit != 0;
-    if handler == 1 && sig != SIGKILL {
+    if sig == SIGKILL {
+        k.exit_group(j, Death::Killed(sig as u8));
         return;
     }
-    if handler == 0 && sig != SIGKILL {
+    let handler = handler_of(k.task(j), sig);
+    if let Some(x) = target
+        && handler == 0
+    {
         match default_action(sig) {
             DefaultAction::Ignore => return,
             DefaultAction::StopOrContinue => {
@@ -329,24 +769,36 @@ fn deliver(k: &mut Kernel, j: usize, sig: u64, shared: bool) {
                 );
                 return;
             }
-            DefaultAction::Kill => {}
+            DefaultAction::Kill => {
+                k.exit_group(x, Death::Killed(sig as u8));
+                return;
+            }
         }
     }
-    if blocked || handler > 1 {
-        if shared && blocked {
-            t.sig.shared_pending.set(t.sig.shared_pending.get() | bit);
-        } else {
-            t.sig.pending |= bit;
-        }
+    if target.is_some() && handler == 1 {
         return;
     }
-    k.exit_group(j, crate::task::Death::Killed(sig as u8));
+    let t = k.task(j);
+    if shared {
+        t.sig.shared_pending.borrow_mut().add(info);
+    } else {
+        t.sig.pending.add(info);
+    }
+    if let Some(x) = target {
+        interrupt(k, x);
+    }
 }
 
 /// `send_sig(sig, current, 0)`: the kernel signals task `i` itself (a pipe write without
-/// readers sends SIGPIPE this way), with the same default actions as `tgkill`.
+/// readers sends SIGPIPE this way: `SI_USER` from the task itself).
 pub fn send_sig(k: &mut Kernel, i: usize, sig: u64) {
-    deliver(k, i, sig, false);
+    let info = SigInfo {
+        signo: sig,
+        code: SI_USER,
+        pid: k.task(i).tgid,
+        addr: None,
+    };
+    deliver(k, i, info, false);
 }
 
 /// A signal number as `kill`, `tkill` and `tgkill` take it (an `int`): EINVAL outside
@@ -364,17 +816,18 @@ const ESRCH: i32 = 3;
 /// `kill(pid, sig)` (`kill_something_info`): EINVAL for a bad signal; pid > 0 is that
 /// process (ESRCH if none), 0 and -pgid of the program's one process group every process,
 /// -1 every process but the caller's, any other group ESRCH. The caller is privileged, so
-/// no EPERM. The caller's own process is signalled last (it may not come back).
+/// no EPERM. The caller's own process is signalled last (it may not come back). `SI_USER`
+/// with the caller's pid.
 pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
     let sig = signal_number(sig)?;
     let pid = pid as u32 as i32;
     let me = k.task(i).tgid;
-    let leaders: alloc::vec::Vec<(usize, u32)> = k
+    let leaders: Vec<(usize, u32)> = k
         .slots()
         .filter(|(_, t)| t.tid == t.tgid && !t.is_zombie())
         .map(|(j, t)| (j, t.tgid))
         .collect();
-    let targets: alloc::vec::Vec<(usize, u32)> = match pid {
+    let targets: Vec<(usize, u32)> = match pid {
         p if p > 0 => leaders
             .into_iter()
             .filter(|&(_, g)| g == p as u32)
@@ -382,7 +835,7 @@ pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
         0 => leaders,
         -1 => leaders.into_iter().filter(|&(_, g)| g != me).collect(),
         p if p.unsigned_abs() == crate::task::FIRST_PID => leaders,
-        _ => alloc::vec::Vec::new(),
+        _ => Vec::new(),
     };
     if targets.is_empty() {
         return Err(ESRCH);
@@ -390,22 +843,28 @@ pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
     if sig == 0 {
         return Ok(0);
     }
-    let (own, others): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =
-        targets.into_iter().partition(|&(_, g)| g == me);
+    let info = SigInfo {
+        signo: sig,
+        code: SI_USER,
+        pid: me,
+        addr: None,
+    };
+    let (own, others): (Vec<_>, Vec<_>) = targets.into_iter().partition(|&(_, g)| g == me);
     for (_, g) in others.into_iter().chain(own) {
         let found = k
             .slots()
             .find(|(_, t)| t.tgid == g && !t.is_zombie())
             .map(|(j, _)| j);
         if let Some(j) = found {
-            deliver(k, j, sig, true);
+            deliver(k, j, info, true);
         }
     }
     Ok(0)
 }
 
 /// `tgkill(tgid, tid, sig)` and `tkill(tid, sig)` (`tgid` 0: any group): EINVAL for a
-/// nonpositive id or a bad signal, ESRCH when no such thread is alive.
+/// nonpositive id or a bad signal, ESRCH when no such thread is alive. `SI_TKILL` with the
+/// caller's pid.
 pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
     let tid = tid as u32 as i32;
     let tgid = tgid.map(|g| g as u32 as i32);
@@ -421,7 +880,13 @@ pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResul
         .map(|(j, _)| j)
         .ok_or(ESRCH)?;
     if sig != 0 {
-        deliver(k, j, sig, false);
+        let info = SigInfo {
+            signo: sig,
+            code: SI_TKILL,
+            pid: k.current_task().tgid,
+            addr: None,
+        };
+        deliver(k, j, info, false);
     }
     Ok(0)
 }

@@ -1,7 +1,8 @@
 //! `nanosleep` and `clock_nanosleep` (`kernel/time/hrtimer.c`, `kernel/time/posix-timers.c`):
 //! the task sleeps until `CLOCK_MONOTONIC` reaches its deadline, woken at the first timer tick
-//! after it (10 ms granularity, as futex timeouts). Nothing interrupts a sleep (the stub
-//! delivers no signals), so `rem` is never written.
+//! after it (10 ms granularity, as futex timeouts). A signal with a handler ends it early:
+//! EINTR, and for a relative sleep the time left in `rem` (`crate::signal` writes it when
+//! the handler is set up; without a handler after all, the task sleeps on to its deadline).
 //!
 //! `clock_nanosleep` checks in Linux's order: a clock the stub does not know EINVAL, a clock
 //! without a sleep method (the coarse and raw clocks, the alarm clocks without an RTC alarm)

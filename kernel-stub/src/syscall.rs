@@ -77,6 +77,8 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
     let number = frame.syscall_nr();
     let a = frame.args();
     let nr = ARCH.syscalls();
+    // Kept for running the call again after a signal (`SA_RESTART`).
+    k.task(i).sig.syscall = (number, a);
     let result: SysResult = match number {
         n if n == nr.write => match write(k, i, a[0], a[1], a[2]) {
             Some(r) => r,
@@ -143,6 +145,7 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
             }
         }
         ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
+        arch::sigframe::RT_SIGRETURN => crate::signal::rt_sigreturn(k, i),
         CLOCK_GETTIME => clock::clock_gettime(a[0], a[1]),
         CLOCK_GETRES => clock::clock_getres(a[0], a[1]),
         _ => match crate::surface::dispatch(k, i, number, a) {

@@ -120,7 +120,7 @@ pub struct Task {
     /// `CLONE_CHILD_CLEARTID` / `set_tid_address` slot: written 0 and futex-woken at exit.
     pub clear_child_tid: u64,
     /// Signal for the parent at exit (0..=64; only decides which `wait` flavour sees it: the
-    /// stub delivers no signals).
+    /// stub does not send it).
     pub exit_signal: u8,
     /// The address space (shared by `CLONE_VM`, freed with its last task). `None` once the
     /// task has exited: like Linux's `exit_mm`, exit drops the memory at once, and a zombie
@@ -256,6 +256,14 @@ impl Kernel {
                 self.retry_done = 0;
                 continue;
             }
+            // Signals are taken on the way back to user mode (handler frames, default
+            // actions, interrupted calls).
+            if !crate::signal::deliver_pending(self, i) {
+                continue;
+            }
+            let Some(task) = self.tasks[i].as_mut() else {
+                continue;
+            };
             match arch::run_user(&mut task.frame) {
                 TrapCause::Syscall => syscall::dispatch(self, i),
                 TrapCause::Timer => {

@@ -7,8 +7,8 @@
 
 use core::sync::atomic::AtomicU32;
 
-use clone_core::CloneFlags;
 use clone_core::user::{self, ARCH, CloneRequest};
+use clone_core::{CloneFlags, StackRegion};
 
 use crate::{CaseResult, STACK};
 
@@ -231,21 +231,35 @@ pub(crate) fn child_status(
     entry: extern "C" fn(usize) -> i32,
     arg: usize,
 ) -> Result<i32, crate::Fail> {
+    child_status_on(STACK.region(), entry, arg)
+}
+
+/// Runs `entry` in a `CLONE_VM` process child on `stack` and returns its wait status.
+pub(crate) fn child_status_on(
+    stack: StackRegion,
+    entry: extern "C" fn(usize) -> i32,
+    arg: usize,
+) -> Result<i32, crate::Fail> {
     let req = CloneRequest {
-        stack: Some(STACK.region()),
+        stack: Some(stack),
         ..CloneRequest::new(CloneFlags::VM, SIGCHLD)
     };
-    // SAFETY: the child runs on STACK until it dies; the parent waits for it before anything
-    // else uses STACK.
+    // SAFETY: the child runs on `stack` until it dies; the parent waits for it before anything
+    // else uses that stack.
     let pid = match unsafe { user::clone(&req, entry, arg) } {
         Ok(pid) => pid,
         Err(e) => fail!("clone(CLONE_VM, SIGCHLD) failed: {e}"),
     };
+    wait_status(pid as isize)
+}
+
+/// `wait4(pid)` of a child: its wait status.
+pub(crate) fn wait_status(pid: isize) -> Result<i32, crate::Fail> {
     let wait4 = ARCH.syscalls().wait4.unwrap_or(u64::MAX) as usize;
     let status = AtomicU32::new(0);
     // SAFETY: wait4 writes one int to `status`; no rusage.
     let got = unsafe { user::syscall4(wait4, pid as usize, status.as_ptr() as usize, 0, 0) };
-    if got != pid as isize {
+    if got != pid {
         fail!("wait4({pid}) returned {got}");
     }
     Ok(status.into_inner() as i32)

@@ -9,6 +9,9 @@
 //! * `run_user` returns the arch-neutral [`TrapCause`] defined here;
 //! * `init()`, `console_write(&[u8])`, `run_user(&mut TrapFrame) -> TrapCause`, `idle()`,
 //!   `exit_qemu(bool) -> !`, `check_tls(u64) -> Result<(), Errno>`;
+//! * `sigframe`: Linux's signal frame of the arch (`setup_frame`, `restore_frame`,
+//!   `restart_syscall`, `fault_code`, `RT_SIGRETURN`, `HAS_RESTORER`, `TRAMPOLINE`), used by
+//!   `crate::signal`;
 //! * `take_pending_tick() -> bool`: acknowledge a timer tick that came due while the kernel
 //!   ran (a long syscall ends its slice there);
 //! * clocks: `monotonic_ns()` (a free-running counter, never the tick count, so time stays
@@ -33,7 +36,7 @@ mod imp;
 pub use imp::{
     ARCH, DIRECT_MAP_OFFSET, FRAME_POOL, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION,
     check_tls, console_write, exit_qemu, hwcap, idle, init, mmu, monotonic_ns, rtc_unix_ns,
-    run_user, take_pending_tick,
+    run_user, sigframe, take_pending_tick,
 };
 
 /// The permissions of one user page, as `crate::addrspace` asks the arch's `mmu` to encode them.

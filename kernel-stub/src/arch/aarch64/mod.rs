@@ -37,6 +37,7 @@
 
 mod irq;
 pub mod mmu;
+pub mod sigframe;
 
 use super::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
 use super::{Access, TrapCause};

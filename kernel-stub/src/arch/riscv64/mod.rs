@@ -37,6 +37,7 @@
 //! U-mode executes `fence.i` (enough on a single hart; QEMU's TCG would not need it).
 
 pub mod mmu;
+pub mod sigframe;
 
 use super::signal::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
 use super::{Access, TrapCause};

@@ -21,6 +21,7 @@
 mod boot;
 mod clock;
 pub mod mmu;
+pub mod sigframe;
 mod trap;
 mod umip;
 
