@@ -7,6 +7,12 @@
 //! mask is back. On x86_64 a handler without `SA_RESTORER` kills the process with SIGSEGV
 //! (Linux refuses to build the frame); on aarch64 one without returns through the vDSO on
 //! Linux and the stub's stand-in trampoline, as every riscv64 handler does.
+//!
+//! `rt_sigreturn` of a hand-built frame (in a `CLONE_VM` process child) that resumes at a
+//! stub which exits with 0x42 does so; the same frame with one field Linux refuses (x86_64: an
+//! MXCSR with reserved bits in the FPU image, which `fxrstor` would fault on; aarch64: a
+//! pstate of EL1h; riscv64: the reserved word after the F/D state) kills the child with
+//! SIGSEGV instead (`badframe`), and the kernel survives it.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
@@ -60,6 +66,39 @@ core::arch::global_asm!(
     "svc #0",
     "udf #0"
 );
+
+#[cfg(target_arch = "x86_64")]
+core::arch::global_asm!(
+    ".globl hostile_exit42",
+    "hostile_exit42:",
+    "mov edi, 0x42",
+    "mov eax, 60",
+    "syscall",
+    "ud2"
+);
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl hostile_exit42",
+    "hostile_exit42:",
+    "mov x0, #0x42",
+    "mov x8, #93",
+    "svc #0",
+    "udf #0"
+);
+#[cfg(target_arch = "riscv64")]
+core::arch::global_asm!(
+    ".globl hostile_exit42",
+    "hostile_exit42:",
+    "li a0, 0x42",
+    "li a7, 93",
+    "ecall",
+    "unimp"
+);
+
+unsafe extern "C" {
+    /// `exit(0x42)`: where a hand-built signal frame resumes.
+    fn hostile_exit42();
+}
 
 #[cfg(not(target_arch = "riscv64"))]
 unsafe extern "C" {
@@ -167,6 +206,84 @@ fn faulting_store() {
     }
 }
 
+/// Room for a hand-built frame (the aarch64 one is 4688 bytes) and, on x86_64, its FPU image.
+#[repr(C, align(64))]
+struct FrameBuf(core::cell::UnsafeCell<[u8; 8192]>);
+// SAFETY: only the child writes it, while the parent waits for that child.
+unsafe impl Sync for FrameBuf {}
+static FRAME: FrameBuf = FrameBuf(core::cell::UnsafeCell::new([0; 8192]));
+
+fn put(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// Builds a signal frame in `FRAME` that resumes at `hostile_exit42`, corrupt when
+/// `corrupt` is 1, and makes `rt_sigreturn` with it.
+extern "C" fn sigreturn_child(corrupt: usize) -> i32 {
+    // SAFETY: this child is the only user of FRAME while its parent waits.
+    let b = unsafe { &mut *FRAME.0.get() };
+    b.fill(0);
+    let base = b.as_ptr() as usize;
+    let top = base + 8192 - 64;
+    let exit42 = hostile_exit42 as *const () as u64;
+    #[cfg(target_arch = "x86_64")]
+    {
+        // rt_sigframe at base: pretcode, uc (flags 6 = SIGCONTEXT_SS | STRICT_RESTORE_SS,
+        // mcontext at 8 + 40), info; the fxsave image at base + 4096 (64-byte aligned,
+        // without the XSAVE magic: restored as `fx_only`).
+        let (cs, ss): (u16, u16);
+        // SAFETY: reading the code and stack selectors has no side effects.
+        unsafe {
+            core::arch::asm!("mov {0:x}, cs", "mov {1:x}, ss", out(reg) cs, out(reg) ss);
+        }
+        let mc = 48;
+        put(b, 8, 6);
+        put(b, mc + 120, (top - 8) as u64); // rsp
+        put(b, mc + 128, exit42); // rip
+        put(b, mc + 136, 0x202); // eflags
+        b[mc + 144..mc + 146].copy_from_slice(&cs.to_le_bytes());
+        b[mc + 150..mc + 152].copy_from_slice(&ss.to_le_bytes());
+        let fx = 4096;
+        put(b, mc + 184, (base + fx) as u64); // fpstate
+        b[fx..fx + 2].copy_from_slice(&0x037fu16.to_le_bytes());
+        let mxcsr: u32 = if corrupt == 1 { 0xffff_ffff } else { 0x1f80 };
+        b[fx + 24..fx + 28].copy_from_slice(&mxcsr.to_le_bytes());
+        // SAFETY: rt_sigreturn reads the frame at rsp - 8 and either resumes at
+        // hostile_exit42 (which exits) or kills this process: nothing returns here.
+        unsafe {
+            core::arch::asm!("mov rsp, {sp}", "mov eax, 15", "syscall", "ud2", sp = in(reg) base + 8, options(noreturn));
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        // rt_sigframe at base: info, uc; mcontext at 304 (regs, sp 560, pc 568, pstate 576),
+        // __reserved at 592: the fpsimd record, then the terminator.
+        put(b, 560, top as u64);
+        put(b, 568, exit42);
+        put(b, 576, if corrupt == 1 { 5 } else { 0 });
+        b[592..596].copy_from_slice(&0x4650_8001u32.to_le_bytes());
+        b[596..600].copy_from_slice(&528u32.to_le_bytes());
+        // SAFETY: as for x86_64; the frame is at sp.
+        unsafe {
+            core::arch::asm!("mov sp, {sp}", "mov x8, #139", "svc #0", "udf #0", sp = in(reg) base, options(noreturn));
+        }
+    }
+    #[cfg(target_arch = "riscv64")]
+    {
+        // rt_sigframe at base: info, uc; mcontext at 304 (pc, then x1..x31), the F/D state
+        // at 560, the reserved word at 560 + 516.
+        put(b, 304, exit42);
+        put(b, 304 + 16, top as u64);
+        if corrupt == 1 {
+            b[560 + 516] = 1;
+        }
+        // SAFETY: as for x86_64; the frame is at sp.
+        unsafe {
+            core::arch::asm!("mv sp, {sp}", "li a7, 139", "ecall", "unimp", sp = in(reg) base, options(noreturn));
+        }
+    }
+}
+
 /// See the module doc.
 pub fn handlers() -> CaseResult {
     let restorer_modes: &[bool] = if cfg!(target_arch = "x86_64") {
@@ -224,6 +341,14 @@ pub fn handlers() -> CaseResult {
         }
         install(SIGUSR1, 0, 0, false);
         install(SIGSEGV, 0, 0, false);
+    }
+    for (corrupt, want) in [(0, 0x4200), (1, SIGSEGV as i32)] {
+        let status = crate::entry::child_status(sigreturn_child, corrupt)?;
+        if status != want {
+            fail!(
+                "rt_sigreturn of a hand-built frame (corrupt {corrupt}): child wait status {status:#x}, expected {want:#x}"
+            );
+        }
     }
     #[cfg(target_arch = "x86_64")]
     {
