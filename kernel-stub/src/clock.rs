@@ -6,13 +6,14 @@
 //! (`clock_gettime`: an unknown id is EINVAL before the timespec is written, then EFAULT).
 //! The stub has no suspend, no `clock_settime` and no NTP, so `BOOTTIME` = `MONOTONIC` =
 //! `MONOTONIC_RAW`, `TAI` = `REALTIME` (Linux's TAI offset is 0 until set), and the coarse
-//! clocks are the fine ones. The per-process and per-thread CPU clocks are not kept: EINVAL.
+//! clocks are the fine ones. The CPU-time clocks (`CLOCK_PROCESS_CPUTIME_ID`,
+//! `CLOCK_THREAD_CPUTIME_ID` and the ids made from pids) are `crate::usage`'s.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::arch;
 use crate::syscall::{EFAULT, EINVAL, SysResult};
-use crate::uaccess;
+use crate::task::Kernel;
+use crate::{arch, uaccess, usage};
 
 /// The scheduler's time slice and tick: 10 ms (every arch's timer runs at 100 Hz).
 pub const TICK_NS: u64 = 10_000_000;
@@ -65,19 +66,33 @@ fn put_timespec(tp: u64, ns: u64) -> Result<(), i32> {
     uaccess::write_bytes(tp, &b).map_err(|_| EFAULT)
 }
 
-/// `clock_gettime(clockid, tp)`: the id is an `int` (upper register bits ignored).
-pub fn clock_gettime(id: u64, tp: u64) -> SysResult {
-    let ns = now_ns(id as i32)?;
+/// `clock_gettime(clockid, tp)` for the task in slot `i`: the id is an `int` (upper
+/// register bits ignored).
+pub fn clock_gettime(k: &mut Kernel, i: usize, id: u64, tp: u64) -> SysResult {
+    let id = id as i32;
+    let ns = if usage::is_cpu_clock(id) {
+        usage::cpu_clock(k, i, id, true)?
+    } else {
+        now_ns(id)?
+    };
     put_timespec(tp, ns)?;
     Ok(0)
 }
 
 /// `clock_getres(clockid, res)`: 1 ns for every clock the stub keeps (Linux reports the
-/// hrtimer resolution, 1 ns, for the fine clocks); `res` may be NULL.
-pub fn clock_getres(id: u64, res: u64) -> SysResult {
-    now_ns(id as i32)?;
+/// hrtimer resolution, 1 ns, for the fine clocks) but the tick-based CPU clocks
+/// ([`usage::cpu_clock_res`]); `res` may be NULL.
+pub fn clock_getres(k: &mut Kernel, i: usize, id: u64, res: u64) -> SysResult {
+    let id = id as i32;
+    let r = if usage::is_cpu_clock(id) {
+        usage::cpu_clock(k, i, id, false)?;
+        usage::cpu_clock_res(id)
+    } else {
+        now_ns(id)?;
+        1
+    };
     if res != 0 {
-        put_timespec(res, 1)?;
+        put_timespec(res, r)?;
     }
     Ok(0)
 }

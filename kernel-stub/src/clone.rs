@@ -162,6 +162,7 @@ fn create(k: &mut Kernel, i: usize, accepted: &Accepted) -> SysResult {
         space: Some(space.clone()),
         sig,
         files,
+        cpu: crate::usage::Cpu::default(),
     });
     let Some(tid) = spawned else {
         if let Some(fd) = pidfd {

@@ -49,6 +49,7 @@ mod syscall;
 mod task;
 mod trace;
 mod uaccess;
+mod usage;
 mod wait;
 
 use crate::addrspace::AddressSpace;

@@ -50,6 +50,16 @@ const CLOCK_GETTIME: u64 = 228;
 const CLOCK_GETTIME: u64 = 113;
 const CLOCK_GETRES: u64 = CLOCK_GETTIME + 1;
 
+/// `getrusage` and `times` (x86_64 table / generic table).
+#[cfg(target_arch = "x86_64")]
+const GETRUSAGE: u64 = 98;
+#[cfg(not(target_arch = "x86_64"))]
+const GETRUSAGE: u64 = 165;
+#[cfg(target_arch = "x86_64")]
+const TIMES: u64 = 100;
+#[cfg(not(target_arch = "x86_64"))]
+const TIMES: u64 = 153;
+
 /// `execve` (x86_64 table / generic table).
 #[cfg(target_arch = "x86_64")]
 const EXECVE: u64 = 59;
@@ -146,8 +156,10 @@ pub fn dispatch(k: &mut Kernel, i: usize) {
         }
         ARCH_PRCTL => arch_prctl(k, i, a[0], a[1]),
         arch::sigframe::RT_SIGRETURN => crate::signal::rt_sigreturn(k, i),
-        CLOCK_GETTIME => clock::clock_gettime(a[0], a[1]),
-        CLOCK_GETRES => clock::clock_getres(a[0], a[1]),
+        CLOCK_GETTIME => clock::clock_gettime(k, i, a[0], a[1]),
+        CLOCK_GETRES => clock::clock_getres(k, i, a[0], a[1]),
+        GETRUSAGE => crate::usage::getrusage(k, i, a[0], a[1]),
+        TIMES => crate::usage::times(k, i, a[0]),
         _ => match crate::surface::dispatch(k, i, number, a) {
             Some(r) => r,
             None => return,

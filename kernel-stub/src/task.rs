@@ -130,6 +130,8 @@ pub struct Task {
     pub sig: crate::signal::SigState,
     /// The descriptor table (shared by `CLONE_FILES`, `crate::files`).
     pub files: crate::files::Files,
+    /// CPU time charged to it (and, in a leader's record, its group's: `crate::usage`).
+    pub cpu: crate::usage::Cpu,
 }
 
 impl Task {
@@ -214,6 +216,7 @@ impl Kernel {
             space: Some(space),
             sig: crate::signal::SigState::new(),
             files: crate::files::FdTable::console(),
+            cpu: crate::usage::Cpu::default(),
         }));
         self.note_born(0);
         self.current = 0;
@@ -244,9 +247,14 @@ impl Kernel {
             };
             // The task's memory is what its syscalls (and a write in progress) refer to.
             task.space().activate();
+            let tid = task.tid;
+            // CPU time (`crate::usage`): user mode until the trap, then the kernel's work on
+            // it, both charged to this task.
+            let entered = crate::clock::monotonic_ns();
             if matches!(task.state, State::Writing { .. }) {
                 syscall::continue_write(self, i);
                 self.tick();
+                self.charge(i, tid, entered, entered);
                 continue;
             }
             if let State::Retry { done } = task.state {
@@ -254,17 +262,23 @@ impl Kernel {
                 self.retry_done = done;
                 syscall::dispatch(self, i);
                 self.retry_done = 0;
+                self.charge(i, tid, entered, entered);
                 continue;
             }
             // Signals are taken on the way back to user mode (handler frames, default
-            // actions, interrupted calls).
-            if !crate::signal::deliver_pending(self, i) {
+            // actions, interrupted calls): kernel work for this task.
+            let delivered = crate::signal::deliver_pending(self, i);
+            self.charge(i, tid, entered, entered);
+            if !delivered {
                 continue;
             }
             let Some(task) = self.tasks[i].as_mut() else {
                 continue;
             };
-            match arch::run_user(&mut task.frame) {
+            let entered = crate::clock::monotonic_ns();
+            let cause = arch::run_user(&mut task.frame);
+            let trapped = crate::clock::monotonic_ns();
+            match cause {
                 TrapCause::Syscall => syscall::dispatch(self, i),
                 TrapCause::Timer => {
                     self.tick();
@@ -278,8 +292,17 @@ impl Kernel {
                     what,
                 } => fault::user_fault(self, i, signal, pc, addr, access, what),
             }
+            self.charge(i, tid, entered, trapped);
         }
         self.init_status.unwrap_or(-1)
+    }
+
+    /// Charges task `tid` in slot `i` user time from `entered` to `trapped` and system time
+    /// from then to now (nothing if the task ended meanwhile).
+    fn charge(&mut self, i: usize, tid: u32, entered: u64, trapped: u64) {
+        let now = crate::clock::monotonic_ns();
+        let (user, sys) = (trapped.saturating_sub(entered), now.saturating_sub(trapped));
+        crate::usage::charge(self, i, tid, user, sys);
     }
 
     /// Round robin: the current task keeps the CPU until it blocks, yields or is preempted.
@@ -419,6 +442,7 @@ impl Kernel {
         // other side). A zombie keeps an empty table.
         let files = core::mem::replace(&mut task.files, crate::files::FdTable::empty());
         self.drop_files(files);
+        crate::usage::exited(self, &task);
         self.exits += 1;
         if crate::trace::event() {
             let how = match death {

@@ -37,8 +37,6 @@ const ESRCH: i32 = 3;
 /// `si_code` values for SIGCHLD (`CLD_EXITED`, `CLD_KILLED`).
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
-/// `sizeof(struct rusage)` on 64-bit Linux: two timevals and fourteen longs.
-const RUSAGE_SIZE: usize = 144;
 
 /// The stub's one process group: every process is in the program's (its pgid is the
 /// program's pid), as if a shell had started it as a job.
@@ -168,10 +166,14 @@ pub fn wait(k: &mut Kernel, i: usize, req: WaitRequest) -> Option<SysResult> {
         _ => None,
     });
     if let Some((j, tid, death)) = zombie {
-        if req.options & WNOWAIT == 0 {
+        let reaping = req.options & WNOWAIT == 0;
+        let times = crate::usage::reported(k, me, tid, reaping);
+        if reaping {
             k.reap(j);
         }
-        return Some(report(req, tid, death).map(|()| if req.waitid { 0 } else { u64::from(tid) }));
+        return Some(
+            report(req, tid, death, times).map(|()| if req.waitid { 0 } else { u64::from(tid) }),
+        );
     }
     if !k.slots().any(|(_, t)| eligible(t)) {
         return Some(if req.waitid {
@@ -191,14 +193,15 @@ pub fn wait(k: &mut Kernel, i: usize, req: WaitRequest) -> Option<SysResult> {
 }
 
 /// Writes the result of a reaped child where the caller asked, in Linux's order: `wait4`'s
-/// status word (EFAULT, the child is gone all the same), then the rusage (all zero: the stub
-/// keeps no accounting; EFAULT), then `waitid`'s siginfo fields (EFAULT).
-fn report(req: WaitRequest, tid: u32, death: Death) -> Result<(), i32> {
+/// status word (EFAULT, the child is gone all the same), then the rusage (the child's CPU
+/// time with its reaped children's, `RUSAGE_BOTH`; EFAULT), then `waitid`'s siginfo fields
+/// (EFAULT).
+fn report(req: WaitRequest, tid: u32, death: Death, times: crate::usage::Times) -> Result<(), i32> {
     if !req.waitid && req.out != 0 {
         uaccess::write_u32(req.out, death.wstatus()).map_err(|_| EFAULT)?;
     }
     if req.rusage != 0 {
-        uaccess::write_bytes(req.rusage, &[0u8; RUSAGE_SIZE]).map_err(|_| EFAULT)?;
+        uaccess::write_bytes(req.rusage, &crate::usage::rusage_bytes(times)).map_err(|_| EFAULT)?;
     }
     if !req.waitid || req.out == 0 {
         return Ok(());

@@ -30,7 +30,8 @@
 //! * x86_64 OSXSAVE/XCR0, FSGSBASE and `arch_prctl` GS/CPUID (`cpu.rs`), UMIP's dummy
 //!   results for `sgdt`/`sidt`/`smsw`/`sldt`/`str` (`umip.rs`);
 //! * `wait4`/`waitid` argument and result handling, a leader reaped only after its last thread,
-//!   and an exiting thread's children passing to the oldest thread (`wait.rs`).
+//!   and an exiting thread's children passing to the oldest thread (`wait.rs`);
+//! * CPU-time clocks, `getrusage`, `times` and a reaped child's rusage (`usage.rs`).
 //!
 //! The program is linked 64 KiB above the bottom of the stub's user region (the xtask passes
 //! `--image-base=USER_IMAGE_BASE + 0x10000`), so `[__ehdr_start - 64 KiB, __ehdr_start)` is
@@ -132,6 +133,7 @@ mod procs;
 mod signals;
 mod time;
 mod umip;
+mod usage;
 mod wait;
 
 // ---------------------------------------------------------------------------------------------
@@ -846,6 +848,8 @@ static CASES: &[Case] = &[
     ("stub-wait-nothread", wait::wait_nothread, true),
     ("stub-wait-delayed-leader", wait::wait_delayed_leader, true),
     ("stub-wait-reaper-oldest", wait::wait_reaper_oldest, true),
+    ("stub-cpu-clocks", usage::cpu_clocks, true),
+    ("stub-getrusage-times", usage::getrusage_times, true),
 ];
 
 /// Entry from `_start` with the initial stack pointer (`argc` first).
