@@ -226,6 +226,12 @@ pub struct SigState {
     pub interrupted: Option<Interrupted>,
     /// The number and arguments of the task's last syscall, for running it again.
     pub syscall: (u64, [u64; 6]),
+    /// `rt_sigsuspend`'s mask to put back once a handler's frame has saved it or no handler
+    /// ran (Linux's `saved_sigmask`).
+    pub saved_mask: Option<u64>,
+    /// While in `rt_sigtimedwait`: the mask before the waited set was unblocked (Linux's
+    /// `real_blocked`); 0 otherwise.
+    pub real_blocked: u64,
 }
 
 impl SigState {
@@ -241,6 +247,8 @@ impl SigState {
             shared_pending: Rc::new(RefCell::new(Pending::default())),
             interrupted: None,
             syscall: (0, [0; 6]),
+            saved_mask: None,
+            real_blocked: 0,
         }
     }
 
@@ -274,6 +282,8 @@ impl SigState {
             },
             interrupted: None,
             syscall: self.syscall,
+            saved_mask: None,
+            real_blocked: 0,
         }
     }
 
@@ -580,13 +590,15 @@ pub fn deliver_pending(k: &mut Kernel, i: usize) -> bool {
         if let Some(x) = interrupted.take() {
             finish_interrupted(t, x, Some(act.flags));
         }
+        // `sigmask_to_save`: the mask before `rt_sigsuspend` changed it, if it did.
+        let save = t.sig.saved_mask.take().unwrap_or(t.sig.mask);
         let d = Delivery {
             sig,
             info: info.bytes(),
             handler: act.handler,
             flags: act.flags,
             restorer: act.restorer,
-            mask: t.sig.mask,
+            mask: save,
             altstack: t.sig.altstack,
             fault_address: info.addr.unwrap_or(0),
         };
@@ -605,8 +617,13 @@ pub fn deliver_pending(k: &mut Kernel, i: usize) -> bool {
             }
         } else {
             // `force_sigsegv`: a SIGSEGV handler whose frame failed is not tried again.
+            t.sig.saved_mask = Some(save);
             force(t, SigInfo::kernel(SIGSEGV), sig == SIGSEGV);
         }
+    }
+    // `restore_saved_sigmask`: no handler took it.
+    if let Some(m) = k.task(i).sig.saved_mask.take() {
+        k.task(i).sig.mask = m;
     }
     match interrupted {
         Some(x) => finish_interrupted(k.task(i), x, None),
@@ -626,6 +643,13 @@ fn interrupt(k: &mut Kernel, j: usize) {
         } => (Restart::Intr, 0, 0),
         State::PipeWait { done, .. } if done > 0 => (Restart::Value(done), 0, 0),
         State::PipeWait { .. } => (Restart::Sys, 0, 0),
+        // `-ERESTARTNOHAND`: EINTR with a handler, else it runs again.
+        State::SigSuspend => (Restart::Intr, 0, 0),
+        // Woken by a handled signal outside its set: EINTR whatever the flags.
+        State::SigTimedWait { .. } => {
+            t.sig.mask = core::mem::take(&mut t.sig.real_blocked);
+            (Restart::Value(neg(EINTR)), 0, 0)
+        }
         State::Sleep { deadline } => {
             // `rem` of a relative sleep only (`TIMER_ABSTIME` is flag bit 0).
             let rem = match nr {
@@ -758,8 +782,12 @@ fn deliver(k: &mut Kernel, j: usize, info: SigInfo, shared: bool) {
         return;
     }
     let handler = handler_of(k.task(j), sig);
+    // A signal `rt_sigtimedwait` waits for counts as blocked for the default and ignore
+    // decisions (`real_blocked` in `sig_ignored` and `complete_signal`).
+    let waited = target.is_some_and(|x| k.task(x).sig.real_blocked & bit(sig) != 0);
     if let Some(x) = target
         && handler == 0
+        && !waited
     {
         match default_action(sig) {
             DefaultAction::Ignore => return,
@@ -775,7 +803,7 @@ fn deliver(k: &mut Kernel, j: usize, info: SigInfo, shared: bool) {
             }
         }
     }
-    if target.is_some() && handler == 1 {
+    if target.is_some() && handler == 1 && !waited {
         return;
     }
     let t = k.task(j);
@@ -784,8 +812,138 @@ fn deliver(k: &mut Kernel, j: usize, info: SigInfo, shared: bool) {
     } else {
         t.sig.pending.add(info);
     }
-    if let Some(x) = target {
+    let Some(x) = target else {
+        return;
+    };
+    let t = k.task(x);
+    if let State::SigTimedWait { set, .. } = t.state
+        && set & bit(sig) != 0
+    {
+        // The call runs again with its mask back and takes the signal.
+        t.sig.mask = core::mem::take(&mut t.sig.real_blocked);
+        t.state = State::Retry { done: 0 };
+    } else if handler > 1 {
         interrupt(k, x);
+    }
+}
+
+/// Bytes of the kernel's `sigset_t`.
+const SIGSET_SIZE: u64 = 8;
+
+/// `rt_sigpending(set, sigsetsize)`: EINVAL for a size above 8; the pending signals (the
+/// thread's and the process's) that the thread blocks, `sigsetsize` bytes of them (EFAULT).
+pub fn rt_sigpending(k: &mut Kernel, i: usize, set: u64, size: u64) -> SysResult {
+    if size > SIGSET_SIZE {
+        return Err(EINVAL);
+    }
+    let t = k.task(i);
+    let pending = (t.sig.pending.set | t.sig.shared_pending.borrow().set) & t.sig.mask;
+    uaccess::write_bytes(set, &pending.to_ne_bytes()[..size as usize]).map_err(|_| EFAULT)?;
+    Ok(0)
+}
+
+/// `rt_sigsuspend(mask, sigsetsize)`: EINVAL for a size other than 8, EFAULT for an
+/// unreadable mask; then the task waits with that mask (never SIGKILL or SIGSTOP) until a
+/// signal is delivered, and returns EINTR once its handler is set up, the old mask saved in
+/// the frame (`saved_sigmask`; see [`deliver_pending`]).
+pub fn rt_sigsuspend(k: &mut Kernel, i: usize, mask: u64, size: u64) -> Option<SysResult> {
+    if size != SIGSET_SIZE {
+        return Some(Err(EINVAL));
+    }
+    let new = match uaccess::read_u64(mask) {
+        Ok(m) => m & !UNBLOCKABLE,
+        Err(_) => return Some(Err(EFAULT)),
+    };
+    let t = k.task(i);
+    t.sig.saved_mask = Some(t.sig.mask);
+    t.sig.mask = new;
+    t.state = State::SigSuspend;
+    // A signal already pending that the new mask lets through ends the wait at once.
+    let ready = (t.sig.pending.set | t.sig.shared_pending.borrow().set) & !new;
+    if ready != 0 {
+        interrupt(k, i);
+    }
+    k.yield_now = true;
+    None
+}
+
+const EAGAIN: i32 = 11;
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)` (`do_sigtimedwait`): EINVAL for a size
+/// other than 8, EFAULT for an unreadable set or timeout, EINVAL for an invalid timeout; a
+/// pending signal of the set (never SIGKILL or SIGSTOP) is taken, its `siginfo` written to
+/// `info` (EFAULT, the signal gone), and its number returned; else, with a zero timeout,
+/// EAGAIN; else the task waits with the set unblocked until one comes (the call runs again),
+/// the timeout passes (EAGAIN) or a handled signal interrupts it (EINTR).
+pub fn rt_sigtimedwait(
+    k: &mut Kernel,
+    i: usize,
+    set: u64,
+    info: u64,
+    timeout: u64,
+    size: u64,
+) -> Option<SysResult> {
+    if size != SIGSET_SIZE {
+        return Some(Err(EINVAL));
+    }
+    let set = match uaccess::read_u64(set) {
+        Ok(s) => s & !UNBLOCKABLE,
+        Err(_) => return Some(Err(EFAULT)),
+    };
+    let wait_ns = if timeout == 0 {
+        None
+    } else {
+        let sec = uaccess::read_u64(timeout).map(|v| v as i64);
+        let nsec = uaccess::read_u64(timeout.wrapping_add(8)).map(|v| v as i64);
+        match (sec, nsec) {
+            (Ok(s), Ok(n)) if s >= 0 && (0..1_000_000_000).contains(&n) => Some(
+                (s as u64)
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(n as u64),
+            ),
+            (Ok(_), Ok(_)) => return Some(Err(EINVAL)),
+            _ => return Some(Err(EFAULT)),
+        }
+    };
+    let t = k.task(i);
+    let private = t.sig.pending.set & set;
+    let shared = t.sig.shared_pending.borrow().set & set;
+    let taken = if private != 0 {
+        Some(t.sig.pending.take(next_signal(private)))
+    } else if shared != 0 {
+        Some(t.sig.shared_pending.borrow_mut().take(next_signal(shared)))
+    } else {
+        None
+    };
+    if let Some(x) = taken {
+        if info != 0 && uaccess::write_bytes(info, &x.bytes()).is_err() {
+            return Some(Err(EFAULT));
+        }
+        return Some(Ok(x.signo));
+    }
+    if wait_ns == Some(0) {
+        return Some(Err(EAGAIN));
+    }
+    t.sig.real_blocked = t.sig.mask;
+    t.sig.mask &= !set;
+    t.state = State::SigTimedWait {
+        set,
+        deadline: wait_ns.map(|ns| crate::clock::monotonic_ns().saturating_add(ns)),
+    };
+    k.yield_now = true;
+    None
+}
+
+/// At a tick: an `rt_sigtimedwait` whose timeout has passed ends with EAGAIN, its mask back.
+pub fn timed_wait_expired(t: &mut Task, now: u64) {
+    if let State::SigTimedWait {
+        deadline: Some(d), ..
+    } = t.state
+        && d <= now
+    {
+        t.sig.mask = core::mem::take(&mut t.sig.real_blocked);
+        t.state = State::Runnable;
+        t.frame.set_return(neg(EAGAIN));
     }
 }
 

@@ -43,6 +43,9 @@ mod nr {
     pub const GETRESUID: u64 = 118;
     pub const GETRESGID: u64 = 120;
     pub const SIGALTSTACK: u64 = 131;
+    pub const RT_SIGPENDING: u64 = 127;
+    pub const RT_SIGTIMEDWAIT: u64 = 128;
+    pub const RT_SIGSUSPEND: u64 = 130;
     pub const SCHED_GETAFFINITY: u64 = 204;
     pub const SET_ROBUST_LIST: u64 = 273;
     pub const GET_ROBUST_LIST: u64 = 274;
@@ -92,6 +95,9 @@ mod nr {
     pub const GETRESUID: u64 = 148;
     pub const GETRESGID: u64 = 150;
     pub const SIGALTSTACK: u64 = 132;
+    pub const RT_SIGSUSPEND: u64 = 133;
+    pub const RT_SIGPENDING: u64 = 136;
+    pub const RT_SIGTIMEDWAIT: u64 = 137;
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SET_ROBUST_LIST: u64 = 99;
     pub const GET_ROBUST_LIST: u64 = 100;
@@ -172,6 +178,8 @@ pub fn dispatch(k: &mut Kernel, i: usize, number: u64, a: [u64; 6]) -> Option<Sy
         nr::READ => return read(k, i, a[0], a[1], a[2]),
         nr::READV => return readv(k, i, a[0], a[1], a[2]),
         nr::WRITEV => return writev(k, i, a[0], a[1], a[2]),
+        nr::RT_SIGSUSPEND => return signal::rt_sigsuspend(k, i, a[0], a[1]),
+        nr::RT_SIGTIMEDWAIT => return signal::rt_sigtimedwait(k, i, a[0], a[1], a[2], a[3]),
         _ => {}
     }
     Some(match number {
@@ -190,6 +198,7 @@ pub fn dispatch(k: &mut Kernel, i: usize, number: u64, a: [u64; 6]) -> Option<Sy
         nr::RT_SIGACTION => signal::rt_sigaction(k, i, a[0], a[1], a[2], a[3]),
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(k, i, a[0], a[1], a[2], a[3]),
         nr::SIGALTSTACK => signal::sigaltstack(k, i, a[0], a[1]),
+        nr::RT_SIGPENDING => signal::rt_sigpending(k, i, a[0], a[1]),
         nr::UNAME => uname(a[0]),
         nr::GETTIMEOFDAY => gettimeofday(a[0], a[1]),
         nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),

@@ -62,6 +62,11 @@ pub enum State {
     /// Woken from `PipeWait`: runnable, and when scheduled it runs its syscall again (its
     /// registers still hold the call), with `done` bytes already written.
     Retry { done: u64 },
+    /// In `rt_sigsuspend` until a signal with a handler arrives (`crate::signal`).
+    SigSuspend,
+    /// In `rt_sigtimedwait` until a signal of `set` is pending (then the call runs again and
+    /// takes it), a handled signal interrupts it, or `CLOCK_MONOTONIC` reaches `deadline`.
+    SigTimedWait { set: u64, deadline: Option<u64> },
 }
 
 /// How a task ended.
@@ -332,6 +337,10 @@ impl Kernel {
                     deadline: Some(_),
                     ..
                 } | State::Sleep { .. }
+                    | State::SigTimedWait {
+                        deadline: Some(_),
+                        ..
+                    }
             )
         })
     }
@@ -357,6 +366,7 @@ impl Kernel {
                 t.state = State::Runnable;
                 t.frame.set_return(syscall::neg(syscall::ETIMEDOUT));
             }
+            crate::signal::timed_wait_expired(t, now);
         }
     }
 
