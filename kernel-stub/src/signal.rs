@@ -975,14 +975,16 @@ const ESRCH: i32 = 3;
 /// process (ESRCH if none), 0 and -pgid of the program's one process group every process,
 /// -1 every process but the caller's, any other group ESRCH. The caller is privileged, so
 /// no EPERM. The caller's own process is signalled last (it may not come back). `SI_USER`
-/// with the caller's pid.
+/// with the caller's pid. A zombie process counts until it is reaped (its pid and signal
+/// state stay until `release_task`): the signal goes to a live thread of its group, or
+/// nowhere when none is left.
 pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
     let sig = signal_number(sig)?;
     let pid = pid as u32 as i32;
     let me = k.task(i).tgid;
     let leaders: Vec<(usize, u32)> = k
         .slots()
-        .filter(|(_, t)| t.tid == t.tgid && !t.is_zombie())
+        .filter(|(_, t)| t.tid == t.tgid)
         .map(|(j, t)| (j, t.tgid))
         .collect();
     let targets: Vec<(usize, u32)> = match pid {
@@ -1021,8 +1023,9 @@ pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
 }
 
 /// `tgkill(tgid, tid, sig)` and `tkill(tid, sig)` (`tgid` 0: any group): EINVAL for a
-/// nonpositive id or a bad signal, ESRCH when no such thread is alive. `SI_TKILL` with the
-/// caller's pid.
+/// nonpositive id or a bad signal, ESRCH when there is no such thread; a zombie leader
+/// (until it is reaped) is still one and answers 0, the signal going nowhere (Linux queues it
+/// for a task that never takes it again). `SI_TKILL` with the caller's pid.
 pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
     let tid = tid as u32 as i32;
     let tgid = tgid.map(|g| g as u32 as i32);
@@ -1032,12 +1035,10 @@ pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResul
     let sig = signal_number(sig)?;
     let j = k
         .slots()
-        .find(|(_, t)| {
-            t.tid == tid as u32 && !t.is_zombie() && tgid.is_none_or(|g| t.tgid == g as u32)
-        })
+        .find(|(_, t)| t.tid == tid as u32 && tgid.is_none_or(|g| t.tgid == g as u32))
         .map(|(j, _)| j)
         .ok_or(ESRCH)?;
-    if sig != 0 {
+    if sig != 0 && !k.task(j).is_zombie() {
         let info = SigInfo {
             signo: sig,
             code: SI_TKILL,

@@ -848,6 +848,7 @@ static CASES: &[Case] = &[
     ("stub-wait-nothread", wait::wait_nothread, true),
     ("stub-wait-delayed-leader", wait::wait_delayed_leader, true),
     ("stub-wait-reaper-oldest", wait::wait_reaper_oldest, true),
+    ("stub-wait-zombie-signals", wait::wait_zombie_signals, true),
     ("stub-cpu-clocks", usage::cpu_clocks, true),
     ("stub-getrusage-times", usage::getrusage_times, true),
 ];

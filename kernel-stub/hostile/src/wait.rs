@@ -3,7 +3,8 @@
 //! siginfo bytes `waitid` writes (and that it writes them even when it fails), `WNOWAIT`,
 //! EFAULT for the status word or rusage after the child is reaped, `__WNOTHREAD`, a leader
 //! that exits before its thread (`delay_group_leader`), and which thread inherits an exiting
-//! thread's children (`find_alive_thread`: the oldest).
+//! thread's children (`find_alive_thread`: the oldest), and that a zombie can be signalled
+//! until it is reaped.
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -392,6 +393,7 @@ pub fn wait_delayed_leader() -> CaseResult {
         WEXITED | WNOHANG,
     );
     let si_pid = u32::from_ne_bytes([info[16], info[17], info[18], info[19]]);
+    let probe = kill(pid, 0);
     DL_GO.store(1, Ordering::Release);
     let r = wait4(pid as usize, st, 0, 0);
     let s = status.load(Ordering::Relaxed);
@@ -402,6 +404,9 @@ pub fn wait_delayed_leader() -> CaseResult {
         fail!(
             "waitid(WNOHANG) after the leader's exit, its thread alive: {early_id}, si_pid {si_pid}"
         );
+    }
+    if probe != 0 {
+        fail!("kill({pid}, 0) while its leader waits for its thread: {probe}");
     }
     if r != pid as isize || s != 5 << 8 {
         fail!(
@@ -612,4 +617,54 @@ pub fn wait_reaper_oldest() -> CaseResult {
         fail!("wait4 for the process: {r}, status {s:#x} (its last thread exited 6)");
     }
     Ok(())
+}
+
+#[cfg(target_arch = "x86_64")]
+const KILL_NRS: [usize; 3] = [62, 200, 234];
+#[cfg(not(target_arch = "x86_64"))]
+const KILL_NRS: [usize; 3] = [129, 130, 131];
+
+/// `kill(pid, sig)`.
+fn kill(pid: u32, sig: usize) -> isize {
+    // SAFETY: sends a signal; no memory is touched.
+    unsafe { user::syscall2(KILL_NRS[0], pid as usize, sig) }
+}
+
+/// A zombie can still be signalled (its pid and signal state stay until it is reaped, as
+/// `release_task` frees them): `kill`, `tkill` and `tgkill` with signal 0 or SIGTERM answer
+/// 0 and change nothing (the status is still the exit's), and only after the reap is its
+/// pid ESRCH.
+pub fn wait_zombie_signals() -> CaseResult {
+    const SIGTERM: usize = 15;
+    let pid = child(3, None)?;
+    let mut info = [0u8; 128];
+    let r = waitid(
+        P_PID,
+        pid as usize,
+        info.as_mut_ptr() as usize,
+        WEXITED | WNOWAIT,
+    );
+    if r != 0 {
+        fail!("waitid(P_PID {pid}, WNOWAIT): {r}");
+    }
+    let p = pid as usize;
+    // SAFETY: tkill/tgkill send a signal; no memory is touched.
+    let (tkill, tgkill) = unsafe {
+        (
+            user::syscall2(KILL_NRS[1], p, 0),
+            user::syscall3(KILL_NRS[2], p, p, 0),
+        )
+    };
+    let answers = [kill(pid, 0), kill(pid, SIGTERM), tkill, tgkill];
+    let status = AtomicU32::new(0);
+    let w = wait4(p, status.as_ptr() as usize, 0, 0);
+    let after = kill(pid, 0);
+    if answers != [0; 4] {
+        fail!("kill(0), kill(SIGTERM), tkill(0), tgkill(0) of zombie {pid}: {answers:?}");
+    }
+    let s = status.into_inner();
+    if w != pid as isize || s != 3 << 8 {
+        fail!("wait4({pid}) after signalling the zombie: {w}, status {s:#x}");
+    }
+    expect("kill(reaped pid, 0)", after, ESRCH)
 }
