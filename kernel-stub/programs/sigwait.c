@@ -3,13 +3,16 @@
  * glibc shows as SI_USER; SI_USER from kill; si_pid); sigtimedwait with a zero and a 50 ms
  * timeout and nothing pending is EAGAIN; sigwait takes a blocked signal another thread sends while it waits; sigsuspend with
  * an empty mask runs the handler of a blocked signal another thread sends and returns EINTR
- * with the old mask back; an invalid timeout is EINVAL. Prints no pid or time. */
+ * with the old mask back; an invalid timeout is EINVAL; a blocked SIGCHLD taken with
+ * sigwaitinfo after a child exits (CLD_EXITED, si_status 7) and after one is killed
+ * (CLD_KILLED, 9). Prints no pid or time. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,5 +96,30 @@ int main(void)
     pthread_join(t, NULL);
     printf("sigsuspend: %d %s, handler ran %d, USR1 blocked again %d\n", r, strerror(e),
            (int)handled, blocked(SIGUSR1));
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(7);
+    memset(&si, 0, sizeof si);
+    r = sigwaitinfo(&chld, &si);
+    printf("SIGCHLD of an exit: %d, CLD_EXITED %d, si_status %d, si_pid is the child %d\n", r,
+           si.si_code == CLD_EXITED, si.si_status, si.si_pid == c);
+    waitpid(c, NULL, 0);
+    c = fork();
+    if (c == 0) {
+        sleep(10);
+        _exit(0);
+    }
+    kill(c, SIGKILL);
+    memset(&si, 0, sizeof si);
+    r = sigwaitinfo(&chld, &si);
+    printf("SIGCHLD of a kill: %d, CLD_KILLED %d, si_status %d, si_pid is the child %d\n", r,
+           si.si_code == CLD_KILLED, si.si_status, si.si_pid == c);
+    waitpid(c, NULL, 0);
     return 0;
 }

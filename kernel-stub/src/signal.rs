@@ -117,6 +117,8 @@ pub struct SigInfo {
     pub pid: u32,
     /// `si_addr` of a fault (the union's other member).
     pub addr: Option<u64>,
+    /// A SIGCHLD's `si_status`, `si_utime` and `si_stime` (clock ticks).
+    pub child: Option<(i32, u64, u64)>,
 }
 
 impl SigInfo {
@@ -127,6 +129,7 @@ impl SigInfo {
             code,
             pid: 0,
             addr: Some(addr),
+            child: None,
         }
     }
 
@@ -137,11 +140,13 @@ impl SigInfo {
             code: SI_KERNEL,
             pid: 0,
             addr: None,
+            child: None,
         }
     }
 
     /// The 128-byte `siginfo_t` (`si_signo`, `si_errno`, `si_code`, then at 16 either
-    /// `si_addr` or `si_pid`, `si_uid`).
+    /// `si_addr` or `si_pid`, `si_uid`, and for SIGCHLD `si_status`, `si_utime`,
+    /// `si_stime`).
     fn bytes(&self) -> [u8; 128] {
         let mut b = [0u8; 128];
         b[0..4].copy_from_slice(&(self.signo as u32).to_ne_bytes());
@@ -149,6 +154,11 @@ impl SigInfo {
         match self.addr {
             Some(a) => b[16..24].copy_from_slice(&a.to_ne_bytes()),
             None => b[16..20].copy_from_slice(&self.pid.to_ne_bytes()),
+        }
+        if let Some((status, utime, stime)) = self.child {
+            b[24..28].copy_from_slice(&status.to_ne_bytes());
+            b[32..40].copy_from_slice(&utime.to_ne_bytes());
+            b[40..48].copy_from_slice(&stime.to_ne_bytes());
         }
         b
     }
@@ -947,6 +957,62 @@ pub fn timed_wait_expired(t: &mut Task, now: u64) {
     }
 }
 
+/// `si_code` of a SIGCHLD: the child exited, or was killed (no core dumps: `RLIMIT_CORE` 0).
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const SIGCHLD: u64 = 17;
+
+/// What `do_notify_parent` sends for the zombie in slot `child`, taken before its parent's
+/// wait may reap it: its exit signal (usually SIGCHLD; none for 0) with `CLD_EXITED`/
+/// `CLD_KILLED`, the child's pid, its status and its CPU times in clock ticks (`USER_HZ` 100).
+pub fn parent_note(k: &mut Kernel, child: usize) -> Option<SigInfo> {
+    let t = k.task(child);
+    let State::Zombie(death) = t.state else {
+        return None;
+    };
+    let sig = u64::from(t.exit_signal);
+    if sig == 0 || sig > NSIG {
+        return None;
+    }
+    let (code, status) = match death {
+        Death::Exited(c) => (CLD_EXITED, i32::from(c)),
+        Death::Killed(s) => (CLD_KILLED, i32::from(s)),
+    };
+    let ticks = |ns: u64| ns / 10_000_000;
+    let (user, sys) = (
+        t.cpu.own.user + t.cpu.dead.user,
+        t.cpu.own.sys + t.cpu.dead.sys,
+    );
+    Some(SigInfo {
+        signo: sig,
+        code,
+        pid: t.tid,
+        addr: None,
+        child: Some((status, ticks(user), ticks(sys))),
+    })
+}
+
+/// `do_notify_parent`'s signal: parent process `ppid` gets `note` ([`parent_note`]) after
+/// the wait the child's exit completed (Linux wakes the parent's `wait4`, whose scan finds
+/// the child before any pending signal counts). A parent that ignores SIGCHLD with
+/// `SIG_IGN` gets nothing (the stub does not reap such children by itself, see the README).
+pub fn notify_parent(k: &mut Kernel, note: Option<SigInfo>, ppid: u32) {
+    let Some(info) = note else {
+        return;
+    };
+    let Some(j) = k
+        .slots()
+        .find(|(_, p)| p.tgid == ppid && !p.is_zombie())
+        .map(|(j, _)| j)
+    else {
+        return;
+    };
+    if info.signo == SIGCHLD && handler_of(k.task(j), SIGCHLD) == 1 {
+        return;
+    }
+    deliver(k, j, info, true);
+}
+
 /// `send_sig(sig, current, 0)`: the kernel signals task `i` itself (a pipe write without
 /// readers sends SIGPIPE this way: `SI_USER` from the task itself).
 pub fn send_sig(k: &mut Kernel, i: usize, sig: u64) {
@@ -955,6 +1021,7 @@ pub fn send_sig(k: &mut Kernel, i: usize, sig: u64) {
         code: SI_USER,
         pid: k.task(i).tgid,
         addr: None,
+        child: None,
     };
     deliver(k, i, info, false);
 }
@@ -1008,6 +1075,7 @@ pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
         code: SI_USER,
         pid: me,
         addr: None,
+        child: None,
     };
     let (own, others): (Vec<_>, Vec<_>) = targets.into_iter().partition(|&(_, g)| g == me);
     for (_, g) in others.into_iter().chain(own) {
@@ -1044,6 +1112,7 @@ pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResul
             code: SI_TKILL,
             pid: k.current_task().tgid,
             addr: None,
+            child: None,
         };
         deliver(k, j, info, false);
     }

@@ -124,8 +124,8 @@ pub struct Task {
     pub state: State,
     /// `CLONE_CHILD_CLEARTID` / `set_tid_address` slot: written 0 and futex-woken at exit.
     pub clear_child_tid: u64,
-    /// Signal for the parent at exit (0..=64; only decides which `wait` flavour sees it: the
-    /// stub does not send it).
+    /// Signal for the parent at exit (0..=64; `crate::signal::notify_parent` sends it, and it
+    /// decides which `wait` flavour sees the child).
     pub exit_signal: u8,
     /// The address space (shared by `CLONE_VM`, freed with its last task). `None` once the
     /// task has exited: like Linux's `exit_mm`, exit drops the memory at once, and a zombie
@@ -502,7 +502,9 @@ impl Kernel {
         } else if tid == tgid && parent_alive {
             task.state = State::Zombie(death);
             self.tasks[i] = Some(task);
+            let note = crate::signal::parent_note(self, i);
             crate::wait::child_exited(self, ppid);
+            crate::signal::notify_parent(self, note, ppid);
         } else {
             drop(task);
         }
@@ -573,7 +575,9 @@ impl Kernel {
                 .any(|t| t.tgid == ppid && !t.is_zombie());
         if parent_alive {
             self.task(j).state = State::Zombie(death);
+            let note = crate::signal::parent_note(self, j);
             crate::wait::child_exited(self, ppid);
+            crate::signal::notify_parent(self, note, ppid);
         } else {
             self.tasks[j] = None;
         }
