@@ -11,7 +11,7 @@
 //!
 //! Memory: the kernel is linked at 1 MiB; each address space (`mmu.rs`, `crate::addrspace`)
 //! maps only [`USER_REGION`] (4 MiB..1 GiB) with the U bit, in 4 KiB pages backed by frames
-//! of [`FRAME_POOL`], so a user access anywhere else faults and only kills the task. The kernel
+//! of [`FRAME_POOL`], so a user access anywhere else faults (SIGSEGV to the task). The kernel
 //! never dereferences a user address: `uaccess.rs` translates it through the task's page
 //! table and copies through the identity map of the frame.
 //!
