@@ -5,13 +5,15 @@
  * an empty mask runs the handler of a blocked signal another thread sends and returns EINTR
  * with the old mask back; an invalid timeout is EINVAL; a blocked SIGCHLD taken with
  * sigwaitinfo after a child exits (CLD_EXITED, si_status 7) and after one is killed
- * (CLD_KILLED, 9). Prints no pid or time. */
+ * (CLD_KILLED, 9); sigqueue's SI_QUEUE and si_value; EPERM for rt_sigqueueinfo claiming
+ * SI_USER to another process. Prints no pid or time. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +122,28 @@ int main(void)
     r = sigwaitinfo(&chld, &si);
     printf("SIGCHLD of a kill: %d, CLD_KILLED %d, si_status %d, si_pid is the child %d\n", r,
            si.si_code == CLD_KILLED, si.si_status, si.si_pid == c);
+    waitpid(c, NULL, 0);
+
+    union sigval v = {.sival_int = 42};
+    r = sigqueue(getpid(), SIGUSR2, v);
+    memset(&si, 0, sizeof si);
+    int w = sigwaitinfo(&set, &si);
+    printf("sigqueue: %d, taken %d, SI_QUEUE %d, si_value %d, si_pid is self %d\n", r, w,
+           si.si_code == SI_QUEUE, si.si_value.sival_int, si.si_pid == getpid());
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {
+        sleep(10);
+        _exit(0);
+    }
+    siginfo_t fake;
+    memset(&fake, 0, sizeof fake);
+    fake.si_signo = SIGUSR2;
+    fake.si_code = SI_USER;
+    long lr = syscall(SYS_rt_sigqueueinfo, c, SIGUSR2, &fake);
+    printf("rt_sigqueueinfo claiming SI_USER to another process: %ld %s\n", lr,
+           lr ? strerror(errno) : "");
+    kill(c, SIGKILL);
     waitpid(c, NULL, 0);
     return 0;
 }

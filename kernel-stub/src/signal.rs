@@ -119,6 +119,8 @@ pub struct SigInfo {
     pub addr: Option<u64>,
     /// A SIGCHLD's `si_status`, `si_utime` and `si_stime` (clock ticks).
     pub child: Option<(i32, u64, u64)>,
+    /// The whole `siginfo_t` as `rt_sigqueueinfo` gave it (only `si_signo` is the kernel's).
+    pub raw: Option<[u8; 128]>,
 }
 
 impl SigInfo {
@@ -130,6 +132,7 @@ impl SigInfo {
             pid: 0,
             addr: Some(addr),
             child: None,
+            raw: None,
         }
     }
 
@@ -141,6 +144,7 @@ impl SigInfo {
             pid: 0,
             addr: None,
             child: None,
+            raw: None,
         }
     }
 
@@ -148,6 +152,10 @@ impl SigInfo {
     /// `si_addr` or `si_pid`, `si_uid`, and for SIGCHLD `si_status`, `si_utime`,
     /// `si_stime`).
     fn bytes(&self) -> [u8; 128] {
+        if let Some(mut b) = self.raw {
+            b[0..4].copy_from_slice(&(self.signo as u32).to_ne_bytes());
+            return b;
+        }
         let mut b = [0u8; 128];
         b[0..4].copy_from_slice(&(self.signo as u32).to_ne_bytes());
         b[8..12].copy_from_slice(&self.code.to_ne_bytes());
@@ -989,6 +997,7 @@ pub fn parent_note(k: &mut Kernel, child: usize) -> Option<SigInfo> {
         pid: t.tid,
         addr: None,
         child: Some((status, ticks(user), ticks(sys))),
+        raw: None,
     })
 }
 
@@ -1022,6 +1031,7 @@ pub fn send_sig(k: &mut Kernel, i: usize, sig: u64) {
         pid: k.task(i).tgid,
         addr: None,
         child: None,
+        raw: None,
     };
     deliver(k, i, info, false);
 }
@@ -1046,6 +1056,11 @@ const ESRCH: i32 = 3;
 /// state stay until `release_task`): the signal goes to a live thread of its group, or
 /// nowhere when none is left.
 pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
+    kill_with(k, i, pid, sig, None)
+}
+
+/// [`kill`], with the `siginfo` of `rt_sigqueueinfo` when `raw` is given.
+fn kill_with(k: &mut Kernel, i: usize, pid: u64, sig: u64, raw: Option<[u8; 128]>) -> SysResult {
     let sig = signal_number(sig)?;
     let pid = pid as u32 as i32;
     let me = k.task(i).tgid;
@@ -1076,6 +1091,7 @@ pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
         pid: me,
         addr: None,
         child: None,
+        raw,
     };
     let (own, others): (Vec<_>, Vec<_>) = targets.into_iter().partition(|&(_, g)| g == me);
     for (_, g) in others.into_iter().chain(own) {
@@ -1095,6 +1111,17 @@ pub fn kill(k: &mut Kernel, i: usize, pid: u64, sig: u64) -> SysResult {
 /// (until it is reaped) is still one and answers 0, the signal going nowhere (Linux queues it
 /// for a task that never takes it again). `SI_TKILL` with the caller's pid.
 pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
+    tgkill_with(k, tgid, tid, sig, None)
+}
+
+/// [`tgkill`], with the `siginfo` of `rt_tgsigqueueinfo` when `raw` is given.
+fn tgkill_with(
+    k: &mut Kernel,
+    tgid: Option<u64>,
+    tid: u64,
+    sig: u64,
+    raw: Option<[u8; 128]>,
+) -> SysResult {
     let tid = tid as u32 as i32;
     let tgid = tgid.map(|g| g as u32 as i32);
     if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
@@ -1113,8 +1140,46 @@ pub fn tgkill(k: &mut Kernel, tgid: Option<u64>, tid: u64, sig: u64) -> SysResul
             pid: k.current_task().tgid,
             addr: None,
             child: None,
+            raw,
         };
         deliver(k, j, info, false);
     }
     Ok(0)
+}
+
+/// `rt_sigqueueinfo(pid, sig, info)` and `rt_tgsigqueueinfo(tgid, tid, sig, info)`
+/// (`do_rt_sigqueueinfo`, `do_rt_tgsigqueueinfo`): EFAULT for an unreadable `info`; a
+/// nonpositive tgid or tid EINVAL (the thread form); EPERM for a `si_code` that would claim
+/// the kernel or `kill`/`tkill` as the sender (`si_code >= 0` or `SI_TKILL`) when the target
+/// is not the caller itself; then as `kill` of that one process (pid <= 0: ESRCH) or
+/// `tgkill`, delivering the caller's `siginfo` with `si_signo` set to `sig`.
+pub fn rt_sigqueueinfo(
+    k: &mut Kernel,
+    i: usize,
+    tgid: Option<u64>,
+    pid: u64,
+    sig: u64,
+    info: u64,
+) -> SysResult {
+    let mut raw = [0u8; 128];
+    uaccess::read_bytes(info, &mut raw).map_err(|_| EFAULT)?;
+    let code = i32::from_ne_bytes(raw[8..12].try_into().unwrap_or([0; 4]));
+    let target = pid as u32 as i32;
+    if let Some(g) = tgid
+        && (target <= 0 || g as u32 as i32 <= 0)
+    {
+        return Err(EINVAL);
+    }
+    let me = match tgid {
+        Some(_) => k.task(i).tid,
+        None => k.task(i).tgid,
+    };
+    if (code >= 0 || code == SI_TKILL) && target as u32 != me {
+        return Err(EPERM);
+    }
+    match tgid {
+        Some(g) => tgkill_with(k, Some(g), pid, sig, Some(raw)),
+        None if target <= 0 => Err(ESRCH),
+        None => kill_with(k, i, pid, sig, Some(raw)),
+    }
 }

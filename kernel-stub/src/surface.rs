@@ -46,6 +46,8 @@ mod nr {
     pub const RT_SIGPENDING: u64 = 127;
     pub const RT_SIGTIMEDWAIT: u64 = 128;
     pub const RT_SIGSUSPEND: u64 = 130;
+    pub const RT_SIGQUEUEINFO: u64 = 129;
+    pub const RT_TGSIGQUEUEINFO: u64 = 297;
     pub const SCHED_GETAFFINITY: u64 = 204;
     pub const SET_ROBUST_LIST: u64 = 273;
     pub const GET_ROBUST_LIST: u64 = 274;
@@ -98,6 +100,8 @@ mod nr {
     pub const RT_SIGSUSPEND: u64 = 133;
     pub const RT_SIGPENDING: u64 = 136;
     pub const RT_SIGTIMEDWAIT: u64 = 137;
+    pub const RT_SIGQUEUEINFO: u64 = 138;
+    pub const RT_TGSIGQUEUEINFO: u64 = 240;
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SET_ROBUST_LIST: u64 = 99;
     pub const GET_ROBUST_LIST: u64 = 100;
@@ -199,6 +203,8 @@ pub fn dispatch(k: &mut Kernel, i: usize, number: u64, a: [u64; 6]) -> Option<Sy
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(k, i, a[0], a[1], a[2], a[3]),
         nr::SIGALTSTACK => signal::sigaltstack(k, i, a[0], a[1]),
         nr::RT_SIGPENDING => signal::rt_sigpending(k, i, a[0], a[1]),
+        nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(k, i, None, a[0], a[1], a[2]),
+        nr::RT_TGSIGQUEUEINFO => signal::rt_sigqueueinfo(k, i, Some(a[0]), a[1], a[2], a[3]),
         nr::UNAME => uname(a[0]),
         nr::GETTIMEOFDAY => gettimeofday(a[0], a[1]),
         nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
