@@ -245,6 +245,11 @@ impl Kernel {
                 self.kill_all();
                 return -1;
             };
+            // A runnable task that loses the CPU (preempted or yielding) has made an
+            // involuntary context switch (Linux's `nivcsw`).
+            if i != self.current && self.runnable(self.current) {
+                crate::usage::switched(self, self.current, false);
+            }
             self.current = i;
             self.yield_now = false;
             let Some(task) = self.tasks[i].as_mut() else {
@@ -273,7 +278,13 @@ impl Kernel {
             // Signals are taken on the way back to user mode (handler frames, default
             // actions, interrupted calls): kernel work for this task.
             let delivered = crate::signal::deliver_pending(self, i);
-            self.charge(i, tid, entered, entered);
+            crate::usage::charge(
+                self,
+                i,
+                tid,
+                0,
+                crate::clock::monotonic_ns().saturating_sub(entered),
+            );
             if !delivered {
                 continue;
             }
@@ -308,19 +319,31 @@ impl Kernel {
         let now = crate::clock::monotonic_ns();
         let (user, sys) = (trapped.saturating_sub(entered), now.saturating_sub(trapped));
         crate::usage::charge(self, i, tid, user, sys);
+        // A task the trap left blocked has made a voluntary context switch (`nvcsw`).
+        if self.has_task(i)
+            && self.tasks[i]
+                .as_ref()
+                .is_some_and(|t| t.tid == tid && !t.is_zombie())
+            && !self.runnable(i)
+        {
+            crate::usage::switched(self, i, true);
+        }
+    }
+
+    /// Does slot `i` hold a task that may run?
+    fn runnable(&self, i: usize) -> bool {
+        self.tasks[i].as_ref().is_some_and(|t| {
+            matches!(
+                t.state,
+                State::Runnable | State::Writing { .. } | State::Retry { .. }
+            )
+        })
     }
 
     /// Round robin: the current task keeps the CPU until it blocks, yields or is preempted.
     fn pick(&self) -> Option<usize> {
         let n = self.tasks.len();
-        let runnable = |i: usize| {
-            self.tasks[i].as_ref().is_some_and(|t| {
-                matches!(
-                    t.state,
-                    State::Runnable | State::Writing { .. } | State::Retry { .. }
-                )
-            })
-        };
+        let runnable = |i: usize| self.runnable(i);
         if !self.yield_now && runnable(self.current) {
             return Some(self.current);
         }

@@ -13,17 +13,22 @@
 //! the group (`delay_group_leader`), like Linux's `signal_struct`: the time of the group's
 //! exited threads (`signal->utime/stime`, added by `__exit_signal`) and of its reaped
 //! children, each with their own reaped children (`signal->cutime/cstime`, added by
-//! `wait_task_zombie`). The other rusage fields (maxrss, faults, context switches, ...) are 0.
+//! `wait_task_zombie`). Context switches are counted as `__schedule` counts them (`nvcsw`
+//! when a task blocks, `nivcsw` when a runnable one loses the CPU to another) and summed the
+//! same way. The other rusage fields (maxrss, faults, ...) are 0.
 
 use crate::syscall::{EFAULT, EINVAL, SysResult};
 use crate::task::{Kernel, Task};
 use crate::uaccess;
 
-/// CPU time in ns: user and system.
+/// CPU time in ns (user and system) and context switches (voluntary: the task blocked;
+/// involuntary: it lost the CPU while runnable).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub struct Times {
     pub user: u64,
     pub sys: u64,
+    pub nvcsw: u64,
+    pub nivcsw: u64,
 }
 
 impl Times {
@@ -31,6 +36,8 @@ impl Times {
         Times {
             user: self.user.saturating_add(o.user),
             sys: self.sys.saturating_add(o.sys),
+            nvcsw: self.nvcsw + o.nvcsw,
+            nivcsw: self.nivcsw + o.nivcsw,
         }
     }
 
@@ -83,7 +90,22 @@ pub fn charge(k: &mut Kernel, i: usize, tid: u32, user: u64, sys: u64) {
     }
     let t = k.task(i);
     if t.tid == tid {
-        t.cpu.own = t.cpu.own.plus(Times { user, sys });
+        t.cpu.own = t.cpu.own.plus(Times {
+            user,
+            sys,
+            ..Times::default()
+        });
+    }
+}
+
+/// Task `i` made a context switch: voluntary (it blocked) or not (it was preempted or
+/// yielded and another task runs), counted as Linux's `__schedule` counts `nvcsw`/`nivcsw`.
+pub fn switched(k: &mut Kernel, i: usize, voluntary: bool) {
+    let own = &mut k.task(i).cpu.own;
+    if voluntary {
+        own.nvcsw += 1;
+    } else {
+        own.nivcsw += 1;
     }
 }
 
@@ -131,14 +153,16 @@ pub fn reported(k: &mut Kernel, waiter: u32, child: u32, reaped: bool) -> Times 
     both
 }
 
-/// `struct rusage` with `t` as `ru_utime`/`ru_stime` (timevals, µs truncated) and every
-/// count 0.
+/// `struct rusage` with `t` as `ru_utime`/`ru_stime` (timevals, µs truncated) and
+/// `ru_nvcsw`/`ru_nivcsw` (the last two longs), every other count 0.
 pub fn rusage_bytes(t: Times) -> [u8; RUSAGE_SIZE] {
     let mut b = [0u8; RUSAGE_SIZE];
     for (off, ns) in [(0, t.user), (16, t.sys)] {
         b[off..off + 8].copy_from_slice(&(ns / 1_000_000_000).to_ne_bytes());
         b[off + 8..off + 16].copy_from_slice(&(ns % 1_000_000_000 / 1000).to_ne_bytes());
     }
+    b[128..136].copy_from_slice(&t.nvcsw.to_ne_bytes());
+    b[136..144].copy_from_slice(&t.nivcsw.to_ne_bytes());
     b
 }
 

@@ -851,6 +851,11 @@ static CASES: &[Case] = &[
     ("stub-wait-zombie-signals", wait::wait_zombie_signals, true),
     ("stub-cpu-clocks", usage::cpu_clocks, true),
     ("stub-getrusage-times", usage::getrusage_times, true),
+    (
+        "stub-rusage-context-switches",
+        usage::context_switches,
+        true,
+    ),
 ];
 
 /// Entry from `_start` with the initial stack pointer (`argc` first).

@@ -1,7 +1,7 @@
 //! CPU-time accounting as Linux reports it: the CPU-time clocks (`CLOCK_PROCESS_CPUTIME_ID`,
 //! `CLOCK_THREAD_CPUTIME_ID`, the ids made from pids: `posix_cpu_clock_get`,
 //! `pid_for_clock`), `getrusage`, `times`, and the rusage `wait4`/`waitid` give for a reaped
-//! child. Only what is deterministic is checked: success or Linux's errno (EINVAL before
+//! child, with its context-switch counts. Only what is deterministic is checked: success or Linux's errno (EINVAL before
 //! EFAULT), values that never decrease, and CPU time at least as large as what a busy loop
 //! measured on the thread's own CPU clock (never against wall-clock time). Nothing uses pid
 //! 1: on the aarch64 Debian kernel the program itself is pid 1.
@@ -429,6 +429,82 @@ pub fn getrusage_times() -> CaseResult {
     }
     if tms2[2] + tms2[3] < tms1[2] + tms1[3] + 1 {
         fail!("times' children {tms1:?} -> {tms2:?} over reaping a child that ran 30 ms");
+    }
+    Ok(())
+}
+
+/// `getrusage(who)`'s `ru_nvcsw` and `ru_nivcsw`.
+fn switches(who: usize) -> Result<(u64, u64), crate::Fail> {
+    let mut ru = [0i64; 18];
+    let r = getrusage_raw(who, ru.as_mut_ptr() as usize);
+    if r != 0 {
+        fail!("getrusage({}): {r}", who as isize);
+    }
+    Ok((ru[16] as u64, ru[17] as u64))
+}
+
+/// A `FUTEX_WAIT` that nobody wakes, for 10 ms: the caller blocks once.
+fn block_10ms() -> isize {
+    let word = AtomicU32::new(0);
+    let ts: [i64; 2] = [0, 10 * MS as i64];
+    // SAFETY: the kernel reads `word` and `ts`; nothing is written.
+    unsafe {
+        user::syscall4(
+            ARCH.syscalls().futex as usize,
+            word.as_ptr() as usize,
+            0,
+            0,
+            ts.as_ptr() as usize,
+        )
+    }
+}
+
+/// A process child that blocks once (10 ms), then exits.
+extern "C" fn blocking_child(_: usize) -> i32 {
+    if block_10ms() == -110 { 0 } else { 1 }
+}
+
+/// Context switches in `getrusage` (`ru_nvcsw`, `ru_nivcsw`): a futex wait that blocks adds
+/// at least one voluntary switch to `RUSAGE_THREAD`, `RUSAGE_SELF` (read later) has at least
+/// as many, neither count goes back; a child that blocked once reports at least one in
+/// `wait4`'s rusage and adds at least one to `RUSAGE_CHILDREN`.
+pub fn context_switches() -> CaseResult {
+    let t0 = switches(RUSAGE_THREAD)?;
+    let s0 = switches(RUSAGE_SELF)?;
+    let r = block_10ms();
+    let t1 = switches(RUSAGE_THREAD)?;
+    let s1 = switches(RUSAGE_SELF)?;
+    if r != -110 {
+        fail!("FUTEX_WAIT with a 10 ms timeout: {r}");
+    }
+    if t1.0 < t0.0 + 1 || t1.1 < t0.1 || s1.0 < t1.0 || s1.0 < s0.0 || s1.1 < s0.1 {
+        fail!(
+            "(nvcsw, nivcsw) over a blocking wait: RUSAGE_THREAD {t0:?} -> {t1:?}, RUSAGE_SELF {s0:?} -> {s1:?}"
+        );
+    }
+    let kids0 = switches(RUSAGE_CHILDREN)?;
+    let req = CloneRequest {
+        stack: Some(C_STACK.region()),
+        ..CloneRequest::new(CloneFlags::VM, SIGCHLD)
+    };
+    // SAFETY: the child runs on C_STACK only; it is reaped below before C_STACK is reused.
+    let child = match unsafe { user::clone(&req, blocking_child, 0) } {
+        Ok(pid) => pid,
+        Err(e) => fail!("clone(CLONE_VM, SIGCHLD) failed: {e}"),
+    };
+    let status = AtomicU32::new(u32::MAX);
+    let mut ru = [0i64; 18];
+    let w = wait4(child, &status, ru.as_mut_ptr() as usize);
+    let kids1 = switches(RUSAGE_CHILDREN)?;
+    let s = status.into_inner();
+    if w != child as isize || s != 0 {
+        fail!("wait4 for the blocking child {child}: {w}, status {s:#x}");
+    }
+    if ru[16] < 1 || kids1.0 < kids0.0 + 1 || kids1.1 < kids0.1 {
+        fail!(
+            "a child that blocked once: wait4's ru_nvcsw {}, RUSAGE_CHILDREN {kids0:?} -> {kids1:?}",
+            ru[16]
+        );
     }
     Ok(())
 }
