@@ -37,6 +37,8 @@ pub enum FdKind {
     Pidfd(u32),
     /// One end of pipe `id` (`crate::pipe`): the write end when `write`.
     Pipe { id: u32, write: bool },
+    /// Open file description `id` of the stub's tree (`crate::open`).
+    File(u32),
 }
 
 /// One slot of a table.
@@ -100,6 +102,11 @@ impl FdTable {
         (from..MAX_FDS).find(|&n| self.fds.get(n).is_none_or(|f| f.kind == FdKind::Free))
     }
 
+    /// The descriptor `open` would get (`get_unused_fd_flags`), if any is free.
+    pub fn lowest_free_fd(&self) -> Option<usize> {
+        self.lowest_free(0)
+    }
+
     /// Puts `kind` in slot `fd` (below `MAX_FDS`); returns what was there.
     fn set(&mut self, fd: usize, kind: FdKind, cloexec: bool) -> FdKind {
         if self.fds.len() <= fd {
@@ -149,7 +156,7 @@ impl Kernel {
         let files = self.files();
         let mut t = files.borrow_mut();
         let fd = t.lowest_free(from).ok_or(EMFILE)?;
-        self.pipes.get_ref(kind);
+        self.hold(kind);
         t.set(fd, kind, cloexec);
         Ok(fd as u32)
     }
@@ -179,6 +186,12 @@ impl Kernel {
         true
     }
 
+    /// Takes the reference a new descriptor of `kind` holds (a pipe end, an open file).
+    pub fn hold(&mut self, kind: FdKind) {
+        self.pipes.get_ref(kind);
+        self.opens.get_ref(kind);
+    }
+
     /// Drops the reference a closed descriptor held (a pipe end: wakes the other side when
     /// it was the last one, frees the pipe when both ends are gone).
     pub fn release(&mut self, kind: FdKind) {
@@ -187,6 +200,9 @@ impl Kernel {
         {
             self.wake_pipe(id);
         }
+        if let FdKind::File(id) = kind {
+            self.opens.put(id);
+        }
     }
 
     /// A copy of `files` for a clone without `CLONE_FILES` (`dup_fd`): every descriptor
@@ -194,7 +210,7 @@ impl Kernel {
     pub fn copy_files(&mut self, files: &Files) -> Files {
         let copy = files.borrow().clone();
         for kind in copy.kinds() {
-            self.pipes.get_ref(kind);
+            self.hold(kind);
         }
         Rc::new(RefCell::new(copy))
     }
@@ -264,7 +280,7 @@ pub fn dup3(k: &mut Kernel, old: u64, new: u64, flags: u64) -> SysResult {
     if kind == FdKind::Free {
         return Err(EBADF);
     }
-    k.pipes.get_ref(kind);
+    k.hold(kind);
     let previous = k
         .files()
         .borrow_mut()
@@ -331,12 +347,16 @@ pub fn fcntl(k: &mut Kernel, fd: u64, cmd: u64, arg: u64) -> SysResult {
         }
         F_GETFL => Ok(match kind {
             FdKind::Pipe { id, write } => k.pipes.flags(id, write),
-            FdKind::Console => O_RDWR | O_LARGEFILE,
+            FdKind::Console => O_RDWR | O_LARGEFILE | k.opens.console_flags,
+            FdKind::File(id) => k.opens.get(id).map_or(0, |f| f.flags),
             _ => O_RDWR,
         }),
         F_SETFL => {
-            if let FdKind::Pipe { id, write } = kind {
-                k.pipes.set_flags(id, write, arg)?;
+            match kind {
+                FdKind::Pipe { id, write } => k.pipes.set_flags(id, write, arg)?,
+                FdKind::Console => k.opens.set_flags(None, arg)?,
+                FdKind::File(id) => k.opens.set_flags(Some(id), arg)?,
+                _ => {}
             }
             Ok(0)
         }

@@ -278,7 +278,11 @@ impl Mm {
 fn file_for_mmap(k: &Kernel, fd: u64) -> Result<(), i32> {
     match k.fd_kind(fd as u32) {
         FdKind::Free => Err(EBADF),
-        FdKind::Console | FdKind::Pidfd(_) | FdKind::Pipe { .. } => Err(ENODEV),
+        // The tree's files are not mappable yet (see the README); its directories,
+        // `/dev/null` and the console have no `mmap` on Linux either.
+        FdKind::Console | FdKind::Pidfd(_) | FdKind::Pipe { .. } | FdKind::File(_) => {
+            Err(ENODEV)
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::files::{FdKind, O_CLOEXEC};
-use crate::syscall::{EAGAIN, EBADF, EFAULT, EINVAL, ENOSYS, SysResult};
+use crate::syscall::{EAGAIN, EBADF, EFAULT, EINVAL, SysResult};
 use crate::task::{Kernel, State};
 use crate::uaccess;
 
@@ -143,6 +143,14 @@ impl Pipes {
         self.get(id).map_or(0, |p| p.len as u32)
     }
 
+    /// Pipe `id`'s bytes held, readers and writers (for `poll`); a freed pipe has none.
+    pub fn state(&self, id: u32) -> (usize, u32, u32) {
+        self.slots
+            .get(id as usize)
+            .and_then(Option::as_ref)
+            .map_or((0, 0, 0), |p| (p.len, p.readers, p.writers))
+    }
+
     /// Forgets every pipe (the end of a run: their tasks are gone).
     pub fn clear(&mut self) {
         self.slots = Vec::new();
@@ -159,6 +167,8 @@ impl Kernel {
                 t.state = State::Retry { done };
             }
         }
+        // Pollers look at every pipe they watch again.
+        self.wake_pollers();
     }
 }
 
@@ -231,29 +241,37 @@ pub fn pipe2(k: &mut Kernel, fildes: u64, flags: u64) -> SysResult {
 pub enum Target {
     Console,
     Pipe(u32),
+    /// `/dev/null` (`write_null`: everything is taken).
+    Null,
 }
 
-/// `fd` as a `read` target: a pipe's read end. The console has no input (ENOSYS, logged:
-/// see the README).
+/// `fd` as a `read` target: a pipe's read end, or the console (`crate::open` reads it and
+/// the files of the tree).
 pub fn read_target(k: &Kernel, fd: u64) -> Result<Target, i32> {
     match k.fd_kind(fd as u32) {
-        FdKind::Free | FdKind::Pipe { write: true, .. } => Err(EBADF),
+        FdKind::Free | FdKind::Pipe { write: true, .. } | FdKind::File(_) => Err(EBADF),
         FdKind::Pidfd(_) => Err(EINVAL),
         FdKind::Pipe { id, write: false } => Ok(Target::Pipe(id)),
-        FdKind::Console => {
-            crate::kprintln!("kernel-stub: read of the console is not implemented: ENOSYS");
-            Err(ENOSYS)
-        }
+        FdKind::Console => Ok(Target::Console),
     }
 }
 
-/// `fd` as a `write` target: the console or a pipe's write end.
+/// `fd` as a `write` target: the console, a pipe's write end, or an open `/dev/console` or
+/// `/dev/null` (the tree's files and directories never open for writing: EBADF).
 pub fn write_target(k: &Kernel, fd: u64) -> Result<Target, i32> {
     match k.fd_kind(fd as u32) {
         FdKind::Free | FdKind::Pipe { write: false, .. } => Err(EBADF),
         FdKind::Pidfd(_) => Err(EINVAL),
         FdKind::Pipe { id, write: true } => Ok(Target::Pipe(id)),
         FdKind::Console => Ok(Target::Console),
+        FdKind::File(id) => match k.opens.get(id) {
+            Some(f) if f.can_write() => match f.node {
+                crate::open::Node::Console => Ok(Target::Console),
+                crate::open::Node::Null => Ok(Target::Null),
+                _ => Err(EBADF),
+            },
+            _ => Err(EBADF),
+        },
     }
 }
 

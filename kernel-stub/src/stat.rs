@@ -1,6 +1,7 @@
 //! `fstat`, `newfstatat`, `stat` and `lstat` over what the stub has: the console (a character
-//! device, as `/dev/console` is for Linux's init: 5:1, `crw-------`, root), the directories
-//! `/` and `/bin` and the embedded files of `/bin` (regular, read-only, executable), a pipe
+//! device, as `/dev/console` is for Linux's init: 5:1, `crw-------`, root), `/dev/null`
+//! (1:3, `crw-rw-rw-`), the directories `/`, `/bin` and `/dev` and the embedded files of
+//! `/bin` (regular, read-only, executable; `crate::open` has the tree), a pipe
 //! end (a FIFO, `prw-------`, on the stub's pipefs device 13, as `pipefs` is). A pidfd
 //! is not described yet (ENOSYS, logged on the console).
 //!
@@ -10,6 +11,7 @@
 //! the boot time (the stub has no file system that records any).
 
 use crate::files::FdKind;
+use crate::open::Dir;
 use crate::surface::{self, Node};
 use crate::syscall::{EBADF, EFAULT, EINVAL, ENOSYS, SysResult};
 use crate::task::Kernel;
@@ -50,24 +52,35 @@ fn console() -> Stat {
     }
 }
 
-fn node(n: Node, path: &[u8]) -> Stat {
+fn node(n: Node) -> Stat {
     match n {
-        Node::Dir => Stat {
-            dev: 1,
-            ino: if path.ends_with(b"bin") { 3 } else { 2 },
+        Node::Dir(d) => Stat {
+            dev: if d == Dir::Dev { 6 } else { 1 },
+            ino: n.ino(),
             mode: S_IFDIR | 0o755,
             nlink: 2,
             rdev: 0,
             size: 4096,
             blksize: 4096,
         },
-        Node::File => Stat {
+        Node::File(data) => Stat {
             dev: 1,
-            ino: 16 + crate::exec::lookup(path).map_or(0, |d| d.as_ptr() as u64 % 4093),
+            ino: n.ino(),
             mode: S_IFREG | 0o555,
             nlink: 1,
             rdev: 0,
-            size: crate::exec::lookup(path).map_or(0, |d| d.len() as u64),
+            size: data.len() as u64,
+            blksize: 4096,
+        },
+        Node::Console => console(),
+        // `/dev/null`: char 1:3, `crw-rw-rw-`.
+        Node::Null => Stat {
+            dev: 6,
+            ino: n.ino(),
+            mode: S_IFCHR | 0o666,
+            nlink: 1,
+            rdev: (1 << 8) | 3,
+            size: 0,
             blksize: 4096,
         },
     }
@@ -132,6 +145,7 @@ fn of_fd(k: &Kernel, fd: u64) -> Result<Stat, i32> {
             size: 0,
             blksize: 4096,
         }),
+        FdKind::File(id) => k.opens.get(id).map(|f| node(f.node)).ok_or(EBADF),
         FdKind::Pidfd(_) => {
             crate::kprintln!("kernel-stub: stat of a pidfd is not implemented: ENOSYS");
             Err(ENOSYS)
@@ -159,12 +173,12 @@ pub fn fstatat(k: &Kernel, dfd: u64, path: u64, buf: u64, flags: u64) -> SysResu
     let name = crate::exec::user_string(path, crate::exec::PATH_MAX, 36)?;
     if name.is_empty() && flags & AT_EMPTY_PATH != 0 {
         if dfd as u32 as i32 == surface::AT_FDCWD as u32 as i32 {
-            return put(buf, &node(Node::Dir, b"/"));
+            return put(buf, &node(Node::Dir(Dir::Root)));
         }
         return put(buf, &of_fd(k, dfd)?);
     }
     let n = surface::resolve(k, dfd, &name)?;
-    put(buf, &node(n, &name))
+    put(buf, &node(n))
 }
 
 /// `faccessat2(dfd, path, mode, flags)`; `faccessat` is it with no flags and `access` with

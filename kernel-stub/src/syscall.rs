@@ -199,6 +199,9 @@ fn write(k: &mut Kernel, i: usize, fd: u64, buf: u64, count: u64) -> Option<SysR
         let already = k.retry_done;
         return crate::pipe::write(k, i, id, &[(buf, count)], already);
     }
+    if let crate::pipe::Target::Null = target {
+        return Some(Ok(count));
+    }
     k.task(i).state = State::Writing {
         buf,
         count,

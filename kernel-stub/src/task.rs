@@ -67,6 +67,11 @@ pub enum State {
     /// In `rt_sigtimedwait` until a signal of `set` is pending (then the call runs again and
     /// takes it), a handled signal interrupts it, or `CLOCK_MONOTONIC` reaches `deadline`.
     SigTimedWait { set: u64, deadline: Option<u64> },
+    /// In `poll`/`ppoll` (`crate::poll`), or a console `read` waiting for input (`console`):
+    /// woken (made `Retry`, its absolute `deadline` in ns or `u64::MAX` as the `done` it
+    /// runs again with) by any pipe change, any task's exit (a pidfd may become readable),
+    /// console input at a tick, or the deadline passing.
+    PollWait { deadline: Option<u64>, console: bool },
 }
 
 /// How a task ended.
@@ -179,6 +184,8 @@ pub struct Kernel {
     pub pipes: crate::pipe::Pipes,
     /// For a call run again after `State::Retry`: the bytes it had already written.
     pub retry_done: u64,
+    /// Every open file description of the stub's tree (`crate::open`).
+    pub opens: crate::open::Opens,
 }
 
 impl Kernel {
@@ -197,6 +204,7 @@ impl Kernel {
             init_status: None,
             pipes: crate::pipe::Pipes::default(),
             retry_done: 0,
+            opens: crate::open::Opens::default(),
             exits: 0,
             clones: 0,
         }
@@ -364,6 +372,11 @@ impl Kernel {
                         deadline: Some(_),
                         ..
                     }
+                    | State::PollWait {
+                        deadline: Some(_),
+                        ..
+                    }
+                    | State::PollWait { console: true, .. }
             )
         })
     }
@@ -390,6 +403,13 @@ impl Kernel {
                 t.frame.set_return(syscall::neg(syscall::ETIMEDOUT));
             }
             crate::signal::timed_wait_expired(t, now);
+            if let State::PollWait { deadline, console } = t.state
+                && (deadline.is_some_and(|d| d <= now) || (console && arch::console_pending()))
+            {
+                t.state = State::Retry {
+                    done: deadline.unwrap_or(u64::MAX),
+                };
+            }
         }
     }
 
@@ -477,6 +497,8 @@ impl Kernel {
         self.drop_files(files);
         crate::usage::exited(self, &task);
         self.exits += 1;
+        // A pidfd of this task may have become readable.
+        self.wake_pollers();
         if crate::trace::event() {
             let how = match death {
                 Death::Exited(code) => alloc::format!("status {code}"),
@@ -653,8 +675,9 @@ impl Kernel {
         for j in 0..self.tasks.len() {
             self.tasks[j] = None;
         }
-        // Their tables are gone with them, and so is every pipe.
+        // Their tables are gone with them, and so is every pipe and open file.
         self.pipes.clear();
+        self.opens.clear();
     }
 
     fn dump_tasks(&self) {

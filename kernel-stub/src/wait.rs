@@ -103,7 +103,7 @@ pub fn waitid_request(
         P_PIDFD if id >= 0 => match k.fd_kind(id as u32) {
             FdKind::Pidfd(tid) => Some(tid),
             FdKind::Free => return Err(EBADF),
-            FdKind::Console | FdKind::Pipe { .. } => return Err(EBADF),
+            FdKind::Console | FdKind::Pipe { .. } | FdKind::File(_) => return Err(EBADF),
         },
         _ => return Err(EINVAL),
     };

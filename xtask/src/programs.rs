@@ -233,7 +233,9 @@ struct Run {
     status: String,
 }
 
-/// Runs `p` natively by its path with an empty environment.
+/// Runs `p` natively by its path with an empty environment. Its stdin is a pipe nobody
+/// writes, held open until it exits: like the stub's console, it has no input and no end
+/// (a read waits, an `O_NONBLOCK` read is EAGAIN).
 fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
     use std::os::unix::process::ExitStatusExt as _;
     let out = std::env::temp_dir().join(format!(
@@ -243,7 +245,7 @@ fn run_native(p: &Program, timeout: Duration) -> Result<Run> {
     ));
     let mut cmd = Command::new(&p.path);
     cmd.env_clear()
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(std::fs::File::create(&out)?)
         .stderr(Stdio::inherit());
     eprintln!("$ {} (empty environment)", p.path.display());

@@ -243,6 +243,28 @@ pub fn console_write(bytes: &[u8]) {
     }
 }
 
+/// PL011 flag register's receive-FIFO-empty bit.
+const UART_FR_RXFE: u32 = 1 << 4;
+
+/// Has the PL011 received a byte not read yet?
+pub fn console_pending() -> bool {
+    // SAFETY: UART_FR is mapped as Device memory by `mmu.rs`; a 32-bit read of FR has no
+    // side effect. Single core, interrupts off in the kernel.
+    unsafe { core::ptr::read_volatile(UART_FR as *const u32) & UART_FR_RXFE == 0 }
+}
+
+/// Reads the bytes the PL011 has received, up to `buf.len()`, without waiting; how many.
+pub fn console_read(buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() && console_pending() {
+        // SAFETY: as above; the FIFO is not empty, so reading DR takes one byte (the low 8
+        // bits; the error bits above are dropped).
+        buf[n] = unsafe { core::ptr::read_volatile(UART_DR as *const u32) } as u8;
+        n += 1;
+    }
+    n
+}
+
 /// Runs the user context in `frame` at EL0 until the next exception, and classifies it.
 pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     frame.pstate = (frame.pstate & SPSR_USER) | SPSR_EL0T;

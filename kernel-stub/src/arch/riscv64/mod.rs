@@ -260,6 +260,28 @@ pub fn console_write(bytes: &[u8]) {
     }
 }
 
+/// The 16550's line status register (`LSR`, byte register 5) and its data-ready bit.
+const UART_LSR: usize = UART_BASE + 5;
+const LSR_DATA_READY: u8 = 1;
+
+/// Has the UART received a byte not read yet?
+pub fn console_pending() -> bool {
+    // SAFETY: UART_BASE's byte registers are mapped for S-mode by `mmu.rs`; reading LSR has
+    // no side effect on the transmit path. Single core, interrupts off in the kernel.
+    unsafe { core::ptr::read_volatile(UART_LSR as *const u8) & LSR_DATA_READY != 0 }
+}
+
+/// Reads the bytes the UART has received, up to `buf.len()`, without waiting; how many.
+pub fn console_read(buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() && console_pending() {
+        // SAFETY: as above; data is ready, so reading RBR (register 0) takes that byte.
+        buf[n] = unsafe { core::ptr::read_volatile(UART_BASE as *const u8) };
+        n += 1;
+    }
+    n
+}
+
 /// Runs the user context in `frame` in U-mode until the next trap, and classifies it.
 pub fn run_user(frame: &mut TrapFrame) -> TrapCause {
     // SAFETY: `frame` is a valid TrapFrame for the whole call (trap.s reaches it through

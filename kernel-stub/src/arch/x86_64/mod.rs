@@ -273,6 +273,29 @@ pub fn console_write(bytes: &[u8]) {
     }
 }
 
+/// COM1's line status register (`LSR`) and its data-ready bit, and the receive buffer.
+const COM1_LSR: u16 = 0x3fd;
+const COM1_RBR: u16 = 0x3f8;
+const LSR_DATA_READY: u8 = 1;
+
+/// Has COM1 received a byte not read yet?
+pub fn console_pending() -> bool {
+    // SAFETY: reading COM1's LSR has no side effect the transmit path depends on; single
+    // core, interrupts off in the kernel.
+    unsafe { Port::<u8>::new(COM1_LSR).read() & LSR_DATA_READY != 0 }
+}
+
+/// Reads the bytes COM1 has received, up to `buf.len()`, without waiting; how many.
+pub fn console_read(buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() && console_pending() {
+        // SAFETY: data is ready (LSR), so reading RBR takes that byte; nothing else reads it.
+        buf[n] = unsafe { Port::<u8>::new(COM1_RBR).read() };
+        n += 1;
+    }
+    n
+}
+
 /// Exits QEMU through isa-debug-exit: 0x10 → host status 33 (pass), 0x20 → 65 (fail). Never
 /// 0, whose status 1 is what QEMU itself returns when it fails.
 pub fn exit_qemu(pass: bool) -> ! {
