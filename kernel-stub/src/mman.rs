@@ -280,9 +280,7 @@ fn file_for_mmap(k: &Kernel, fd: u64) -> Result<(), i32> {
         FdKind::Free => Err(EBADF),
         // The tree's files are not mappable yet (see the README); its directories,
         // `/dev/null` and the console have no `mmap` on Linux either.
-        FdKind::Console | FdKind::Pidfd(_) | FdKind::Pipe { .. } | FdKind::File(_) => {
-            Err(ENODEV)
-        }
+        FdKind::Console | FdKind::Pidfd(_) | FdKind::Pipe { .. } | FdKind::File(_) => Err(ENODEV),
     }
 }
 

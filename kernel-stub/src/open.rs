@@ -430,7 +430,9 @@ pub fn openat(k: &mut Kernel, dfd: u64, path: u64, flags: u64) -> SysResult {
 #[derive(Clone, Copy)]
 pub enum Source {
     /// The console, `O_NONBLOCK` or not.
-    Console { nonblock: bool },
+    Console {
+        nonblock: bool,
+    },
     Null,
     /// A file of `/bin` (open file `id`).
     File(u32),

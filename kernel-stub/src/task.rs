@@ -71,7 +71,10 @@ pub enum State {
     /// woken (made `Retry`, its absolute `deadline` in ns or `u64::MAX` as the `done` it
     /// runs again with) by any pipe change, any task's exit (a pidfd may become readable),
     /// console input at a tick, or the deadline passing.
-    PollWait { deadline: Option<u64>, console: bool },
+    PollWait {
+        deadline: Option<u64>,
+        console: bool,
+    },
 }
 
 /// How a task ended.

@@ -35,8 +35,8 @@ mod imp;
 
 pub use imp::{
     ARCH, DIRECT_MAP_OFFSET, FRAME_POOL, TASK_SIZE_MAX, TrapFrame, USER_IMAGE_BASE, USER_REGION,
-    check_tls, console_pending, console_read, console_write, exit_qemu, hwcap, idle, init, mmu, monotonic_ns, rtc_unix_ns,
-    run_user, sigframe, take_pending_tick,
+    check_tls, console_pending, console_read, console_write, exit_qemu, hwcap, idle, init, mmu,
+    monotonic_ns, rtc_unix_ns, run_user, sigframe, take_pending_tick,
 };
 
 /// The permissions of one user page, as `crate::addrspace` asks the arch's `mmu` to encode them.
