@@ -60,6 +60,8 @@ struct dirent64_ {
 int main(int argc, char **argv)
 {
     (void)argc;
+    /* An address nothing is mapped at (volatile: so the compiler does not warn about it). */
+    void *volatile bad = (void *)8;
     const char *self = argv[0];
     char dir[4096], base[256], path[8192];
     strcpy(dir, self);
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
     R("pread at -1:", pread(fd, b, 1, -1));
     R(", read 0 bytes:", read(fd, b, 0));
     lseek(fd, 0, SEEK_SET);
-    R(", read to a bad buffer:", read(fd, (void *)8, 1));
+    R(", read to a bad buffer:", read(fd, bad, 1));
     R(", write:", write(fd, "x", 1));
     R(", getdents64:", syscall(SYS_getdents64, fd, b, sizeof b));
     printf("\n");
@@ -188,7 +190,7 @@ int main(int argc, char **argv)
     R("missing/x:", open(path, O_RDONLY));
     R(", missing/x O_CREAT:", open(path, O_RDONLY | O_CREAT, 0644));
     R(", empty:", open("", O_RDONLY));
-    R(", bad pointer:", open((char *)8, O_RDONLY));
+    R(", bad pointer:", open(bad, O_RDONLY));
     snprintf(path, sizeof path, "%s/no-such-file/", dir);
     R(", missing/:", open(path, O_RDONLY));
     printf("\n");
