@@ -390,12 +390,22 @@ fn iovecs(iov: u64, count: u64) -> Result<alloc::vec::Vec<(u64, u64)>, i32> {
 const TCGETS: u32 = 0x5401;
 const TIOCGWINSZ: u32 = 0x5413;
 const FIONREAD: u32 = 0x541B;
+/// The generic commands (`do_vfs_ioctl`): `FIONBIO` sets `O_NONBLOCK` from an `int`,
+/// `FIOCLEX`/`FIONCLEX` the close-on-exec bit, on any open file.
+const FIONBIO: u32 = 0x5421;
+const FIONCLEX: u32 = 0x5450;
+const FIOCLEX: u32 = 0x5451;
+const F_GETFL: u64 = 3;
+const F_SETFL: u64 = 4;
+const F_SETFD: u64 = 2;
+const O_NONBLOCK: u64 = 0o4000;
 
 /// `ioctl(fd, cmd, arg)`: the console is a tty (Linux's serial console, `ttyS0`): `TIOCGWINSZ`
 /// gives its window size, all zero as on a serial line nobody resized; `TCGETS` the termios
 /// Linux gives a tty at first open (`tty_std_termios`); any other command is ENOTTY (the tty
 /// layer's answer to a command it does not know). A pidfd has no such command either
 /// (ENOTTY), a pipe only `FIONREAD` (the bytes it holds, `pipe_ioctl`); a closed fd is EBADF.
+/// `FIONBIO`, `FIOCLEX` and `FIONCLEX` work on every open descriptor (`do_vfs_ioctl`).
 fn ioctl(k: &mut Kernel, fd: u64, cmd: u32, arg: u64) -> SysResult {
     let mut kind = k.fd_kind(fd as u32);
     if let FdKind::File(id) = kind {
@@ -406,6 +416,25 @@ fn ioctl(k: &mut Kernel, fd: u64, cmd: u32, arg: u64) -> SysResult {
             // Files, directories and `/dev/null` have none of these commands.
             _ => FdKind::Pidfd(0),
         };
+    }
+    // `do_vfs_ioctl`'s commands for every open file, before the file's own.
+    if kind != FdKind::Free {
+        match cmd {
+            FIOCLEX | FIONCLEX => {
+                return crate::files::fcntl(k, fd, F_SETFD, u64::from(cmd == FIOCLEX));
+            }
+            FIONBIO => {
+                let on = uaccess::read_u32(arg).map_err(|_| EFAULT)? != 0;
+                let fl = crate::files::fcntl(k, fd, F_GETFL, 0)?;
+                let fl = if on {
+                    fl | O_NONBLOCK
+                } else {
+                    fl & !O_NONBLOCK
+                };
+                return crate::files::fcntl(k, fd, F_SETFL, fl);
+            }
+            _ => {}
+        }
     }
     match kind {
         FdKind::Free => Err(EBADF),
