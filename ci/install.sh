@@ -16,6 +16,11 @@ toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 # toolchain; RUSTUP_AUTO_INSTALL=0 machines need it run explicitly.
 RUST_BACKTRACE=0 rustup toolchain install "$toolchain" --profile minimal \
     --component rust-src,rustfmt,clippy,llvm-tools
+# The musl std for the Rust std suite program (`cargo xtask programs`: rust-std-musl); rustup's
+# prebuilt target ships musl's crt objects and a self-contained libunwind.
+if ! rustup target list --toolchain "$toolchain" --installed | grep -qx x86_64-unknown-linux-musl; then
+    RUST_BACKTRACE=0 rustup target add --toolchain "$toolchain" x86_64-unknown-linux-musl
+fi
 # clone-core's promise: the pure logic builds on stable, for the host and bare-metal targets.
 # Installed once: re-running `rustup toolchain install stable` updates the channel, which fails
 # whenever today's stable lacks one of the targets upstream or on a mirror.

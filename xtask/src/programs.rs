@@ -222,6 +222,72 @@ fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
             programs.push(Program { name, path });
         }
     }
+    programs.extend(rust_std(arch, libcs, &out)?);
+    Ok(programs)
+}
+
+/// The Rust std program (`kernel-stub/programs/rust-std/main.rs`, issue 8 item 3(d)), built
+/// by the pinned toolchain's `rustc` for each Linux target of `arch` whose std rustup has
+/// installed (`ci/install.sh` adds them), static and non-PIE; named `rust-std-<libc>`.
+fn rust_std(arch: StubArch, libcs: &[String], out: &std::path::Path) -> Result<Vec<Program>> {
+    let targets: &[(&str, &str)] = match arch {
+        StubArch::X86_64 => &[
+            ("glibc", "x86_64-unknown-linux-gnu"),
+            ("musl", "x86_64-unknown-linux-musl"),
+        ],
+        _ => &[],
+    };
+    let src = project_root().join(SOURCES).join("rust-std/main.rs");
+    let sysroot = Command::new("rustc")
+        .current_dir(project_root())
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc --print sysroot")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    let mut programs = Vec::new();
+    for (libc, target) in targets {
+        if !libcs.is_empty() && !libcs.iter().any(|l| l == libc) {
+            continue;
+        }
+        if !sysroot
+            .join("lib/rustlib")
+            .join(target)
+            .join("lib")
+            .is_dir()
+        {
+            println!(
+                "   rust-std-{libc}: the {target} std is not installed (ci/install.sh adds it); skipped"
+            );
+            continue;
+        }
+        let name = format!("rust-std-{libc}");
+        let path = out.join(&name);
+        let mut cmd = Command::new("rustc");
+        cmd.current_dir(project_root())
+            .args(["--edition", "2021", "-O", "--target", target])
+            .args([
+                "-C",
+                "target-feature=+crt-static",
+                "-C",
+                "relocation-model=static",
+            ])
+            // GNU ld, as the C programs link: it puts a static executable at 0x400000, where
+            // the stub's user region starts; rust-lld (the gnu target's default linker) puts
+            // it at 0x200000. glibc's static-linking notes (getaddrinfo, getpwuid_r) are
+            // not errors.
+            .args(["-C", "link-arg=-fuse-ld=bfd", "-A", "linker_messages"])
+            .arg("-o")
+            .arg(&path)
+            .arg(&src);
+        eprintln!("$ {cmd:?}");
+        let start = Instant::now();
+        let st = cmd.status().context("running rustc")?;
+        if !st.success() {
+            bail!("rustc failed to build {} for {target}", src.display());
+        }
+        println!("   {name}: built in {:.1} s", start.elapsed().as_secs_f64());
+        programs.push(Program { name, path });
+    }
     Ok(programs)
 }
 

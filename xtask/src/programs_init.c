@@ -1,7 +1,9 @@
 /* The /init of `cargo xtask programs`' Linux side on aarch64 and riscv64 (xtask/src/programs_vm.rs):
  * a Debian kernel boots with an initramfs holding this init, the suite programs as /bin/<name>
  * and their names, one a line, in /programs.list. For each name it runs
- * execve("/bin/<name>", { "/bin/<name>" }, { }) as a forked child, with stdin from /dev/null,
+ * execve("/bin/<name>", { "/bin/<name>" }, { }) as a forked child, with stdin a pipe nobody
+ * writes, its write end held open by init until the child is done (no input and no end, like
+ * the stub's console and the native run's stdin),
  * stdout into the file /out (as the native x86_64 run writes stdout to a file, so stdio buffers
  * the same way), stderr on the console, then prints
  *
@@ -44,16 +46,20 @@ int main(void)
 			continue;
 		snprintf(path, sizeof(path), "/bin/%s", name);
 		printf("programs-vm: begin %s\n", name);
+		int in[2];
+		if (pipe2(in, O_CLOEXEC) < 0) {
+			perror("programs-vm: pipe2");
+			return 1;
+		}
 		pid = fork();
 		if (pid == 0) {
 			char *argv[] = { path, NULL };
 			char *envp[] = { NULL };
-			int in = open("/dev/null", O_RDONLY);
 			int fd = open("/out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-			if (in < 0 || fd < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0)
+			/* dup2 clears close-on-exec on 0; the write end closes at the exec. */
+			if (fd < 0 || dup2(in[0], 0) < 0 || dup2(fd, 1) < 0)
 				_exit(126);
-			close(in);
 			close(fd);
 			execve(path, argv, envp);
 			_exit(127);
@@ -62,6 +68,8 @@ int main(void)
 			perror("programs-vm: fork/waitpid");
 			return 1;
 		}
+		close(in[0]);
+		close(in[1]);
 		out = fopen("/out", "re");
 		while (out && fgets(line, sizeof(line), out)) {
 			line[strcspn(line, "\n")] = 0;
