@@ -31,7 +31,8 @@
 //!   results for `sgdt`/`sidt`/`smsw`/`sldt`/`str` (`umip.rs`);
 //! * `wait4`/`waitid` argument and result handling, a leader reaped only after its last thread,
 //!   and an exiting thread's children passing to the oldest thread (`wait.rs`);
-//! * CPU-time clocks, `getrusage`, `times` and a reaped child's rusage (`usage.rs`).
+//! * CPU-time clocks, `getrusage`, `times` and a reaped child's rusage (`usage.rs`);
+//! * ELF segment permissions as page permissions, for the user and the kernel (`memprot.rs`).
 //!
 //! The program is linked 64 KiB above the bottom of the stub's user region (the xtask passes
 //! `--image-base=USER_IMAGE_BASE + 0x10000`), so `[__ehdr_start - 64 KiB, __ehdr_start)` is
@@ -128,6 +129,7 @@ mod args;
 mod cpu;
 mod entry;
 mod futex;
+mod memprot;
 mod pipe;
 mod procs;
 mod signals;
@@ -856,6 +858,7 @@ static CASES: &[Case] = &[
         usage::context_switches,
         true,
     ),
+    ("stub-elf-permissions", memprot::elf_permissions, true),
 ];
 
 /// Entry from `_start` with the initial stack pointer (`argc` first).
