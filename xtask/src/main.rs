@@ -19,6 +19,7 @@ mod lint;
 mod linux;
 mod linux_vm;
 mod programs;
+mod programs_bench;
 mod programs_vm;
 mod qemu;
 mod runner;

@@ -50,18 +50,23 @@ pub struct Args {
     /// kernel's heap and frame counts must be back at their start after the last.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// Instead of the suite, run the spawn benchmark (`kernel-stub/programs/bench/`:
+    /// pthread_create + join against fork + waitpid) natively and in the stub and print a
+    /// table of timings (x86_64 only; a figure, not a test).
+    #[arg(long)]
+    pub bench: bool,
 }
 
 /// A C toolchain: a driver and the flags for a static, non-PIE executable.
-struct Toolchain {
+pub(crate) struct Toolchain {
     /// The libc, as it appears in program names.
-    libc: &'static str,
+    pub(crate) libc: &'static str,
     /// The compiler driver.
-    cc: String,
+    pub(crate) cc: String,
     /// Flags before the source.
-    flags: Vec<String>,
+    pub(crate) flags: Vec<String>,
     /// Why it cannot be used here (not installed), if so.
-    missing: Option<String>,
+    pub(crate) missing: Option<String>,
 }
 
 /// Where `ci/install.sh` unpacks trixie's musl-dev for arm64 and riscv64.
@@ -77,7 +82,7 @@ fn musl_dir() -> PathBuf {
 /// (`libc6-dev-*-cross`), and the same gcc with the musl of trixie's `musl-dev` for that arch
 /// through the package's own `musl-gcc.specs`, its paths pointed at where `ci/install.sh`
 /// unpacked it (written next to the binaries).
-fn toolchains(arch: StubArch) -> Result<Vec<Toolchain>> {
+pub(crate) fn toolchains(arch: StubArch) -> Result<Vec<Toolchain>> {
     let strs = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
     let installed = |cc: &str| (!on_path(cc)).then(|| format!("{cc} not installed"));
     let (triple, deb) = match arch {
@@ -148,10 +153,10 @@ fn toolchains(arch: StubArch) -> Result<Vec<Toolchain>> {
 }
 
 /// One built program.
-struct Program {
+pub(crate) struct Program {
     /// `<source stem>-<libc>`.
-    name: String,
-    path: PathBuf,
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
 }
 
 /// The suite's sources, sorted.
@@ -293,10 +298,10 @@ fn rust_std(arch: StubArch, libcs: &[String], out: &std::path::Path) -> Result<V
 
 /// What one run of a program printed and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Run {
-    lines: Vec<String>,
+pub(crate) struct Run {
+    pub(crate) lines: Vec<String>,
     /// Exit status, or a description of how it did not exit.
-    status: String,
+    pub(crate) status: String,
 }
 
 /// Runs `p` natively by its path with an empty environment. Its stdin is a pipe nobody
@@ -410,7 +415,7 @@ fn stub_runs(log: &str, programs: &[Program], round: usize) -> Vec<(Option<Run>,
 
 /// The stub's runs in round `round` (0-based: the `round`-th run of each program), by program
 /// name, from its console log; plus the kernel's own lines that fell inside each run.
-fn parse_stub_log(
+pub(crate) fn parse_stub_log(
     log: &str,
     programs: &[Program],
     round: usize,
@@ -659,6 +664,14 @@ pub fn run(args: Args) -> Result<()> {
         return Err(xtask::UsageError::error(format!(
             "unknown libc `{l}` (musl, glibc)"
         )));
+    }
+    if args.bench {
+        return crate::programs_bench::run(
+            &arches,
+            &args.libc,
+            Duration::from_secs(args.timeout),
+            args.verbose,
+        );
     }
     let mut failed = Vec::new();
     for arch in arches {
