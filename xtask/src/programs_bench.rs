@@ -85,7 +85,11 @@ fn build(libcs: &[String]) -> Result<Vec<Program>> {
         let mut cmd = Command::new(&tc.cc);
         cmd.args(&tc.flags).arg("-o").arg(&path).arg(&src);
         eprintln!("$ {cmd:?}");
-        if !cmd.status().with_context(|| format!("running {}", tc.cc))?.success() {
+        if !cmd
+            .status()
+            .with_context(|| format!("running {}", tc.cc))?
+            .success()
+        {
             bail!("{} failed to build {}", tc.cc, src.display());
         }
         programs.push(Program { name, path });
@@ -103,7 +107,9 @@ fn run_native(p: &Program, pinned: bool, timeout: Duration) -> Result<Result3> {
     }
     cmd.arg(&p.path).env_clear();
     eprintln!("$ {cmd:?}");
-    let out = cmd.output().with_context(|| format!("running {}", p.name))?;
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {}", p.name))?;
     let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
@@ -177,7 +183,9 @@ pub fn run(arches: &[StubArch], libcs: &[String], timeout: Duration, live: bool)
     let log = std::fs::read_to_string(&log_path)?;
     let stub = parse_stub_log(&log, &programs, 0);
 
-    println!("   µs per cycle: median of the rounds (min–max); fork/pthread: median of the per-round ratios");
+    println!(
+        "   µs per cycle: median of the rounds (min–max); fork/pthread: median of the per-round ratios"
+    );
     println!("   | environment | libc | pthread_create + join | fork + waitpid | fork / pthread |");
     println!("   |---|---|---|---|---|");
     for (p, pinned, r) in &native {
@@ -190,7 +198,11 @@ pub fn run(arches: &[StubArch], libcs: &[String], timeout: Duration, live: bool)
     }
     let mut ok = true;
     for (p, (run, _notes)) in programs.iter().zip(&stub) {
-        match run.as_ref().filter(|r| r.status == "0").and_then(|r| parse(&r.lines)) {
+        match run
+            .as_ref()
+            .filter(|r| r.status == "0")
+            .and_then(|r| parse(&r.lines))
+        {
             Some(r) => row("stub, TCG, one vCPU", libc_of(p), &r),
             None => {
                 println!("   {}: no figures from the stub ({run:?})", p.name);
