@@ -16,10 +16,17 @@ toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 # toolchain; RUSTUP_AUTO_INSTALL=0 machines need it run explicitly.
 RUST_BACKTRACE=0 rustup toolchain install "$toolchain" --profile minimal \
     --component rust-src,rustfmt,clippy,llvm-tools
-# The musl std for the Rust std suite program (`cargo xtask programs`: rust-std-musl); rustup's
-# prebuilt target ships musl's crt objects and a self-contained libunwind.
-if ! rustup target list --toolchain "$toolchain" --installed | grep -qx x86_64-unknown-linux-musl; then
-    RUST_BACKTRACE=0 rustup target add --toolchain "$toolchain" x86_64-unknown-linux-musl
+# The std of the Rust std suite program's targets (`cargo xtask programs`: rust-std-glibc and
+# rust-std-musl): x86_64 musl, and aarch64 glibc and musl (linked by aarch64-linux-gnu-gcc).
+# rustup's prebuilt musl targets ship musl's crt objects and a self-contained libunwind. No
+# riscv64: the distribution lists no riscv64gc-unknown-linux-* std (kernel-stub/README.md).
+installed_std=$(rustup target list --toolchain "$toolchain" --installed)
+need_std=()
+for t in x86_64-unknown-linux-musl aarch64-unknown-linux-gnu aarch64-unknown-linux-musl; do
+    grep -qx "$t" <<<"$installed_std" || need_std+=("$t")
+done
+if [ ${#need_std[@]} -gt 0 ]; then
+    RUST_BACKTRACE=0 rustup target add --toolchain "$toolchain" "${need_std[@]}"
 fi
 # clone-core's promise: the pure logic builds on stable, for the host and bare-metal targets.
 # Installed once: re-running `rustup toolchain install stable` updates the channel, which fails

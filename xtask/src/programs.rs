@@ -235,12 +235,21 @@ fn build_programs(arch: StubArch, libcs: &[String]) -> Result<Vec<Program>> {
 /// by the pinned toolchain's `rustc` for each Linux target of `arch` whose std rustup has
 /// installed (`ci/install.sh` adds them), static and non-PIE; named `rust-std-<libc>`.
 fn rust_std(arch: StubArch, libcs: &[String], out: &std::path::Path) -> Result<Vec<Program>> {
-    let targets: &[(&str, &str)] = match arch {
+    // (libc, target, linker): the linker is the gcc that links the C programs of that arch
+    // (its GNU ld, default script); rustc's musl targets bring their own crt objects and
+    // libc.a (self-contained), so the cross gcc only drives ld for them. riscv64 has none:
+    // the rustup distribution this machine reaches lists no riscv64gc-unknown-linux-* std
+    // (`rustup target list`: only riscv64gc-unknown-none-elf), see kernel-stub/README.md.
+    let targets: &[(&str, &str, &str)] = match arch {
         StubArch::X86_64 => &[
-            ("glibc", "x86_64-unknown-linux-gnu"),
-            ("musl", "x86_64-unknown-linux-musl"),
+            ("glibc", "x86_64-unknown-linux-gnu", "cc"),
+            ("musl", "x86_64-unknown-linux-musl", "cc"),
         ],
-        _ => &[],
+        StubArch::Aarch64 => &[
+            ("glibc", "aarch64-unknown-linux-gnu", "aarch64-linux-gnu-gcc"),
+            ("musl", "aarch64-unknown-linux-musl", "aarch64-linux-gnu-gcc"),
+        ],
+        StubArch::Riscv64 => &[],
     };
     let src = project_root().join(SOURCES).join("rust-std/main.rs");
     let sysroot = Command::new("rustc")
@@ -250,7 +259,7 @@ fn rust_std(arch: StubArch, libcs: &[String], out: &std::path::Path) -> Result<V
         .context("running rustc --print sysroot")?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
     let mut programs = Vec::new();
-    for (libc, target) in targets {
+    for (libc, target, linker) in targets {
         if !libcs.is_empty() && !libcs.iter().any(|l| l == libc) {
             continue;
         }
@@ -265,20 +274,25 @@ fn rust_std(arch: StubArch, libcs: &[String], out: &std::path::Path) -> Result<V
             );
             continue;
         }
+        if !on_path(linker) {
+            println!("   rust-std-{libc}: {linker} not installed (ci/install.sh adds it); skipped");
+            continue;
+        }
         let name = format!("rust-std-{libc}");
         let path = out.join(&name);
         let mut cmd = Command::new("rustc");
         cmd.current_dir(project_root())
             .args(["--edition", "2021", "-O", "--target", target])
+            .arg(format!("-Clinker={linker}"))
             .args([
                 "-C",
                 "target-feature=+crt-static",
                 "-C",
                 "relocation-model=static",
             ])
-            // GNU ld, as the C programs link: it puts a static executable at 0x400000, where
-            // the stub's user region starts; rust-lld (the gnu target's default linker) puts
-            // it at 0x200000. glibc's static-linking notes (getaddrinfo, getpwuid_r) are
+            // GNU ld, as the C programs link: it puts a static executable at 0x400000 on
+            // x86_64 and aarch64, where the stub's user region starts; rust-lld (the x86_64
+            // gnu target's default linker) puts it at 0x200000. glibc's static-linking notes (getaddrinfo, getpwuid_r) are
             // not errors.
             .args(["-C", "link-arg=-fuse-ld=bfd", "-A", "linker_messages"])
             .arg("-o")
