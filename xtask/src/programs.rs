@@ -246,8 +246,16 @@ fn rust_std(arch: StubArch, libcs: &[String], out: &std::path::Path) -> Result<V
             ("musl", "x86_64-unknown-linux-musl", "cc"),
         ],
         StubArch::Aarch64 => &[
-            ("glibc", "aarch64-unknown-linux-gnu", "aarch64-linux-gnu-gcc"),
-            ("musl", "aarch64-unknown-linux-musl", "aarch64-linux-gnu-gcc"),
+            (
+                "glibc",
+                "aarch64-unknown-linux-gnu",
+                "aarch64-linux-gnu-gcc",
+            ),
+            (
+                "musl",
+                "aarch64-unknown-linux-musl",
+                "aarch64-linux-gnu-gcc",
+            ),
         ],
         StubArch::Riscv64 => &[],
     };
