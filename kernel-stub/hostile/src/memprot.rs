@@ -74,7 +74,7 @@ fn kernel_write_to(addr: usize) -> isize {
 
 /// Text R+X, rodata R, data RW without X; the kernel's writes honour them.
 pub fn elf_permissions() -> CaseResult {
-    let text = black_box(store_to as usize);
+    let text = black_box(store_to as *const () as usize);
     let rodata = black_box(RODATA.as_ptr() as usize);
     let data = black_box((&raw const DATA_RET) as usize);
     dies_of_sigsegv("a store into text", store_to, text)?;

@@ -12,6 +12,7 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use clone_core::CloneFlags;
 use clone_core::user::{self, ARCH, CloneRequest};
 
+use crate::wait::waitid_rusage;
 use crate::{CaseResult, KERNEL_HIGH, expect};
 
 const EINVAL: isize = 22;
@@ -253,17 +254,13 @@ pub fn cpu_clocks() -> CaseResult {
     // Another process: a zombie child.
     let child = start_busy_child(0)?;
     let mut info = [0u8; 128];
-    // SAFETY: the kernel writes a siginfo_t into `info`.
-    let r = unsafe {
-        user::syscall5(
-            ARCH.syscalls().waitid as usize,
-            P_PID,
-            child as usize,
-            info.as_mut_ptr() as usize,
-            WEXITED | WNOWAIT,
-            0,
-        )
-    };
+    let r = waitid_rusage(
+        P_PID,
+        child as usize,
+        info.as_mut_ptr() as usize,
+        WEXITED | WNOWAIT,
+        0,
+    );
     let zombie_process = clock(process_clock(child, CPUCLOCK_SCHED));
     let zombie_thread = clock(thread_clock(child, CPUCLOCK_SCHED));
     let thread_bad_ptr = gettime_raw(thread_clock(child, CPUCLOCK_SCHED), KERNEL_HIGH);
@@ -393,17 +390,13 @@ pub fn getrusage_times() -> CaseResult {
     let child = start_busy_child(30)?;
     let mut info = [0u8; 128];
     let mut peek = [0i64; 18];
-    // SAFETY: the kernel writes a siginfo_t into `info` and a rusage into `peek`.
-    let r = unsafe {
-        user::syscall5(
-            ARCH.syscalls().waitid as usize,
-            P_PID,
-            child as usize,
-            info.as_mut_ptr() as usize,
-            WEXITED | WNOWAIT,
-            peek.as_mut_ptr() as usize,
-        )
-    };
+    let r = waitid_rusage(
+        P_PID,
+        child as usize,
+        info.as_mut_ptr() as usize,
+        WEXITED | WNOWAIT,
+        peek.as_mut_ptr() as usize,
+    );
     let kids1 = rusage(RUSAGE_CHILDREN)?;
     let status = AtomicU32::new(u32::MAX);
     let mut reaped = [0i64; 18];

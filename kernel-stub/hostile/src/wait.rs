@@ -34,7 +34,19 @@ fn wait4(pid: usize, status: usize, options: usize, rusage: usize) -> isize {
 }
 
 fn waitid(idtype: usize, id: usize, info: usize, options: usize) -> isize {
-    // SAFETY: the kernel writes at most a siginfo_t at `info` (a local or a refused address).
+    waitid_rusage(idtype, id, info, options, 0)
+}
+
+/// `waitid` raw, with a rusage pointer (0 for none).
+pub(crate) fn waitid_rusage(
+    idtype: usize,
+    id: usize,
+    info: usize,
+    options: usize,
+    rusage: usize,
+) -> isize {
+    // SAFETY: the kernel writes at most a siginfo_t at `info` and a struct rusage at
+    // `rusage` (locals or addresses it refuses).
     unsafe {
         user::syscall5(
             ARCH.syscalls().waitid as usize,
@@ -42,7 +54,7 @@ fn waitid(idtype: usize, id: usize, info: usize, options: usize) -> isize {
             id,
             info,
             options,
-            0,
+            rusage,
         )
     }
 }
